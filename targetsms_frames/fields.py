@@ -1,0 +1,81 @@
+"""The provider's API in constants: field names, limits, states, texts.
+
+Every rule about a field is stated here once; the planner (our own checks) and
+the sandbox (the provider's checks) both read it from here.
+"""
+
+from __future__ import annotations
+
+import re
+
+DEFAULT_URL = "https://sms.targetsms.ru/sendmessagejson.php"
+DEFAULT_SENDER_NAME = "Шлюз"  # the provider's name_delivery when it is empty
+
+# Message fields of a block, in the order of the provider document.
+MESSAGE_FIELDS: tuple[str, ...] = (
+    "send_viber",
+    "send_sms",
+    "name_delivery",
+    "time_send",
+    "sender_viber",
+    "text_viber",
+    "button_text",
+    "button_url",
+    "image_url",
+    "validity_period_viber",
+    "finale_viber_read",
+    "sender_sms",
+    "text_sms",
+)
+PHONE_FIELDS: tuple[str, ...] = ("phone", "client_id_message")
+TEXT_FIELDS: tuple[str, ...] = (
+    "name_delivery",
+    "sender_viber",
+    "text_viber",
+    "button_text",
+    "button_url",
+    "image_url",
+    "sender_sms",
+    "text_sms",
+)
+
+CHANNELS: tuple[str, ...] = ("viber", "sms")
+CHANNEL_ORDER_FIELD = {"viber": "send_viber", "sms": "send_sms"}
+CHANNEL_TEXT_FIELD = {"viber": "text_viber", "sms": "text_sms"}
+
+# Limits (provider document, section 2; sender limits from its related docs).
+MAX_TEXT_VIBER = 1000
+MAX_BUTTON_TEXT = 19
+MAX_SENDER_SMS_ALPHA = 11
+MAX_SENDER_SMS_DIGITS = 15
+MAX_PHONE_DIGITS = 15
+MIN_PHONE_DIGITS = 10
+DEFAULT_VALIDITY_MINUTES = 60
+CHANNEL_ORDER_VALUES = frozenset("0123456789")
+FINALE_VIBER_READ_VALUES = frozenset({"0", "1"})
+
+TIME_SEND_FORMAT = "%Y-%m-%d %H:%M"
+TIME_CHANGE_FORMAT = "%Y-%m-%d %H:%M:%S"
+PROVIDER_TIMEZONE = "Europe/Moscow"
+
+PHONE_RE = re.compile(rf"^[1-9][0-9]{{{MIN_PHONE_DIGITS - 1},{MAX_PHONE_DIGITS - 1}}}$")
+CLIENT_ID_RE = re.compile(r"^[0-9]{1,18}$")
+TIME_SEND_RE = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}$")
+
+# Message states (provider document, section 3).
+STATE_SEND = "send"
+FINAL_STATES: tuple[str, ...] = ("deliver", "not_deliver", "expired", "partly_deliver")
+STATES: tuple[str, ...] = (STATE_SEND, *FINAL_STATES)
+
+# Texts the provider uses for the whole document, verbatim from its documents.
+ERR_BAD_JSON = "Неправильный формат JSON документа"
+ERR_BAD_LOGIN = "Неправильный логин или пароль"
+ERR_NO_POST = "POST данные отсутствуют"
+ERR_BLOCKED = "Ваш аккаунт заблокирован"
+AUTH_ERROR_TEXTS = frozenset({ERR_BAD_LOGIN, ERR_BLOCKED})
+
+# Per-phone texts, verbatim from the provider's related documents.
+ERR_NO_MONEY = "Недостаточно средств для отправки SMS."
+ERR_STOP_LIST = "Номер телефона присутствует в стоп-листе."
+ERR_ALREADY_SENT = "Данное сообщение уже было отправлено."
+ERR_UNKNOWN_ID = "Сообщение с таким ID не принималось"

@@ -1,0 +1,77 @@
+"""SMS encoding and part counting (GSM 03.38 default alphabet, or UCS-2).
+
+A text made only of GSM 03.38 characters is sent in GSM-7: basic characters
+take one septet, extension characters (``^ { } \\ [ ~ ] | €`` and form feed)
+take two (escape + character). 160 septets fit one SMS; a longer text is cut
+into parts of 153 (the rest is the concatenation header). Any other character
+makes the whole text UCS-2, counted in UTF-16 code units: 70 in one SMS, 67 per
+part. A part never ends between an escape and its character, nor between the
+two halves of a surrogate pair, so such a part holds one unit less.
+"""
+
+from __future__ import annotations
+
+GSM7 = "GSM-7"
+UCS2 = "UCS-2"
+
+GSM_BASIC = frozenset(
+    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
+    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
+)
+GSM_EXTENSION = frozenset("\f^{}\\[~]|€")
+
+SINGLE = {GSM7: 160, UCS2: 70}
+MULTI = {GSM7: 153, UCS2: 67}
+
+# str.translate tables that delete the characters of a set: what is left over
+# tells us, in C speed, whether a text needs extension septets or UCS-2.
+_DROP_BASIC = dict.fromkeys(map(ord, GSM_BASIC))
+_DROP_GSM = dict.fromkeys(map(ord, GSM_BASIC | GSM_EXTENSION))
+
+
+def encoding(text: str) -> str:
+    """The encoding an SMS with this text is sent in.
+
+    Example:
+        >>> encoding("Hello"), encoding("Привет")
+        ('GSM-7', 'UCS-2')
+    """
+    return GSM7 if not text.translate(_DROP_GSM) else UCS2
+
+
+def _pack(units: list[int], size: int) -> int:
+    """Parts needed for a run of 1- and 2-unit characters, never splitting a 2-unit one."""
+    parts, used = 1, 0
+    for width in units:
+        if used + width > size:
+            parts += 1
+            used = 0
+        used += width
+    return parts
+
+
+def sms_parts(text: str) -> tuple[str, int]:
+    """The encoding and the number of SMS parts of a text (0 parts for an empty text).
+
+    Example:
+        >>> sms_parts("a" * 160), sms_parts("a" * 161), sms_parts("Привет")
+        (('GSM-7', 1), ('GSM-7', 2), ('UCS-2', 1))
+    """
+    if not text:
+        return GSM7, 0
+    left = text.translate(_DROP_BASIC)
+    if not left:  # basic GSM only: plain arithmetic
+        n = len(text)
+        return GSM7, 1 if n <= 160 else -(-n // 153)
+    if not left.translate(_DROP_GSM):  # GSM with extension characters
+        units = [2 if ch in GSM_EXTENSION else 1 for ch in text]
+        total = sum(units)
+        return GSM7, 1 if total <= 160 else _pack(units, 153)
+    # UCS-2, counted in UTF-16 code units.
+    astral = any(ord(ch) > 0xFFFF for ch in left)
+    if not astral:
+        n = len(text)
+        return UCS2, 1 if n <= 70 else -(-n // 67)
+    units = [2 if ord(ch) > 0xFFFF else 1 for ch in text]
+    total = sum(units)
+    return UCS2, 1 if total <= 70 else _pack(units, 67)

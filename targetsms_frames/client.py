@@ -93,7 +93,7 @@ def default_retry(
     """
     return Retrying(
         stop=stop_after_attempt(attempts) | stop_after_delay(max_delay),
-        wait=wait_retry_after(wait_exponential_jitter(initial=0.5, max=20.0, jitter=1.0)),
+        wait=wait_retry_after(wait_exponential_jitter(multiplier=0.5, max=20.0, jitter=1.0)),
         retry=retry_if_exception(should_retry),
         reraise=True,
         sleep=sleep,

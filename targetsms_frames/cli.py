@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import gc
 import signal
 import sys
 
@@ -12,6 +13,8 @@ from .sandbox import FAULTS, Faults, Sandbox
 
 
 def _sandbox(args: argparse.Namespace) -> int:
+    # A provider process holds millions of small long-lived objects: collect them rarely.
+    gc.set_threshold(100_000, 50, 1000)
     faults = Faults(
         args.fault_rate, args.faults.split(",") if args.faults else FAULTS, seed=args.seed
     )

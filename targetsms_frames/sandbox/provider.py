@@ -23,6 +23,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
+from typing import NamedTuple
 
 from .. import fields as F
 from ..segments import sms_parts
@@ -87,10 +88,19 @@ def rubles(kopecks: int) -> str:
     return f"{sign}{abs(kopecks) // 100}.{abs(kopecks) % 100:02d}"
 
 
-def draw(seed: int, phone: str, what: str) -> float:
-    """A uniform number in [0, 1) fixed by the seed, the phone and what it decides."""
-    digest = hashlib.blake2b(f"{seed}:{phone}:{what}".encode(), digest_size=8).digest()
-    return int.from_bytes(digest, "big") / 2.0**64
+def draws(seed: int, phone: str) -> tuple[float, float, float]:
+    """Three uniform numbers in [0, 1) fixed by the seed and the phone.
+
+    They decide the Viber outcome, the SMS outcome and whether a delivered Viber
+    message is read, so a phone meets the same fate on every run.
+    """
+    digest = hashlib.blake2b(f"{seed}:{phone}".encode(), digest_size=12).digest()
+    scale = 2.0**-32
+    return (
+        int.from_bytes(digest[0:4], "big") * scale,
+        int.from_bytes(digest[4:8], "big") * scale,
+        int.from_bytes(digest[8:12], "big") * scale,
+    )
 
 
 @dataclass(slots=True, frozen=True)
@@ -103,10 +113,11 @@ class Block:
     validity_s: float
     finale_read: bool
     sms_parts: int
+    # Cascades by fate: every phone of a block with the same fate shares one.
+    cascades: dict = field(default_factory=dict, compare=False)
 
 
-@dataclass(slots=True, frozen=True)
-class Step:
+class Step(NamedTuple):
     """One channel attempt of a message's cascade."""
 
     channel: str
@@ -173,8 +184,8 @@ class Account:
     stop_list: frozenset[str] = frozenset()
     messages: dict[int, Message] = field(default_factory=dict)
     by_client_id: dict[str, Message] = field(default_factory=dict)
-    submitted: Counter = field(default_factory=Counter)
-    phones: Counter = field(default_factory=Counter)
+    submitted: dict[str, int] = field(default_factory=dict)
+    phones: dict[str, int] = field(default_factory=dict)
     charges: list[tuple[float, int, str, str, int]] = field(default_factory=list)
 
 
@@ -377,7 +388,8 @@ class Provider:
         if not isinstance(phone, str) or not F.PHONE_RE.match(phone):
             return {"client_id_message": client_id, "phone": str(phone), "error": ERR_BAD_PHONE}
         if client_id:
-            account.submitted[client_id] += 1
+            submitted = account.submitted
+            submitted[client_id] = submitted.get(client_id, 0) + 1
             earlier = account.by_client_id.get(client_id)
             if earlier is not None:
                 if self.duplicate_answer == "error":
@@ -391,7 +403,7 @@ class Provider:
             return {"client_id_message": client_id, "phone": phone, "error": F.ERR_STOP_LIST}
         if account.balance < first_cost:
             return {"client_id_message": client_id, "phone": phone, "error": F.ERR_NO_MONEY}
-        steps = self._cascade(phone, block)
+        steps = self._cascade(block, self._fate(phone))
         message = Message(
             id_message=self._next_id,
             client_id=client_id,
@@ -406,7 +418,7 @@ class Provider:
         account.messages[message.id_message] = message
         if client_id:
             account.by_client_id[client_id] = message
-        account.phones[phone] += 1
+        account.phones[phone] = account.phones.get(phone, 0) + 1
         # The first channel is paid when the message is accepted; a fallback channel
         # when the cascade reaches it.
         self._charge(account, message, steps[0], now)
@@ -448,27 +460,31 @@ class Provider:
             at, _, account, message, step = heapq.heappop(pending)
             self._charge(account, message, step, at)
 
-    def _cascade(self, phone: str, block: Block) -> tuple[Step, ...]:
-        """The whole fate of a message, decided up front from the seed and the phone."""
+    def _fate(self, phone: str) -> tuple[str, str, bool]:
+        """The Viber outcome, the SMS outcome and whether Viber is read, for this phone."""
+        u_viber, u_sms, u_read = draws(self.seed, phone)
+        return (
+            _outcome(u_viber, self.rates["viber"]),
+            _outcome(u_sms, self.rates["sms"]),
+            u_read < self.rates["viber"]["read"],
+        )
+
+    def _cascade(self, block: Block, fate: tuple[str, str, bool]) -> tuple[Step, ...]:
+        """The channel attempts of a message with this fate in this block."""
+        steps = block.cascades.get(fate)
+        if steps is not None:
+            return steps
+        outcomes = {"viber": fate[0], "sms": fate[1]}
+        read = fate[2]
         steps = []
         t = block.start
         for channel in block.channels:
-            rates = self.rates[channel]
-            u = draw(self.seed, phone, channel)
-            if u < rates["deliver"]:
-                outcome = "deliver"
-            elif u < rates["deliver"] + rates["expired"]:
-                outcome = "expired"
-            elif u < rates["deliver"] + rates["expired"] + rates["partly_deliver"]:
-                outcome = "partly_deliver"
-            else:
-                outcome = "not_deliver"
+            outcome = outcomes[channel]
             cost = self._step_cost(channel, block)
             if channel == "viber":
                 if outcome == "deliver":
-                    unread = draw(self.seed, phone, "read") >= rates["read"]
                     steps.append(Step(channel, outcome, t, t + VIBER_DELIVER_S, cost))
-                    if block.finale_read and unread:
+                    if block.finale_read and not read:
                         # Delivered but never read: at the end of the validity period
                         # the cascade moves on, as the provider document describes.
                         t += block.validity_s
@@ -484,7 +500,8 @@ class Provider:
                 )
             steps.append(Step(channel, outcome, t, end, cost))
             t = end
-        return tuple(steps)
+        steps = block.cascades[fate] = tuple(steps)
+        return steps
 
     # -- states --------------------------------------------------------------------------
 
@@ -532,6 +549,18 @@ class Provider:
                 delivered=delivered,
                 states=states,
             )
+
+
+def _outcome(u: float, rates: dict) -> str:
+    deliver = rates["deliver"]
+    expired = deliver + rates["expired"]
+    if u < deliver:
+        return "deliver"
+    if u < expired:
+        return "expired"
+    if u < expired + rates["partly_deliver"]:
+        return "partly_deliver"
+    return "not_deliver"
 
 
 def valid_sms_sender(sender: str) -> bool:
@@ -600,4 +629,4 @@ def _unknown(id_message: str, text: str) -> dict:
     }
 
 
-__all__ = ["Charge", "Ledger", "Provider", "draw", "rubles", "to_kopecks"]
+__all__ = ["Charge", "Ledger", "Provider", "draws", "rubles", "to_kopecks"]

@@ -1,15 +1,36 @@
 """targetsms_frames: TargetSMS Viber/SMS cascade campaigns from pandas.
 
 Example:
-    >>> import targetsms_frames as tsf
+    >>> import pandas as pd, targetsms_frames as tsf
+    >>> recipients = pd.DataFrame({"phone": ["8 980 123-45-67"], "name": ["Anna"],
+    ...     "send_sms": "1", "sender_sms": "Shop", "text_sms": "{name}, -10% today"})
+    >>> plan = tsf.plan(recipients, campaign="spring")
     >>> with tsf.sandbox() as sb:
-    ...     client = sb.client()
+    ...     sent = tsf.send(plan, sb.client(), progress=False)
+    >>> sent.loc[0, "outcome"]
+    'accepted'
 """
 
 from . import errors
 from .client import Client, default_retry, should_retry
+from .documents import documents
+from .journal import Journal
+from .planning import plan, problems
 from .sandbox import Faults, sandbox
+from .sending import send
 
 __version__ = "0.1.0"
 
-__all__ = ["Client", "Faults", "default_retry", "errors", "sandbox", "should_retry"]
+__all__ = [
+    "Client",
+    "Faults",
+    "Journal",
+    "default_retry",
+    "documents",
+    "errors",
+    "plan",
+    "problems",
+    "sandbox",
+    "send",
+    "should_retry",
+]

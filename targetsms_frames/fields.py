@@ -61,6 +61,12 @@ PROVIDER_TIMEZONE = "Europe/Moscow"
 PHONE_RE = re.compile(rf"^[1-9][0-9]{{{MIN_PHONE_DIGITS - 1},{MAX_PHONE_DIGITS - 1}}}$")
 CLIENT_ID_RE = re.compile(r"^[0-9]{1,18}$")
 TIME_SEND_RE = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}$")
+# A positive whole number of minutes.
+VALIDITY_RE = re.compile(r"^[1-9][0-9]*$")
+# An SMS sender: up to 15 digits, or up to 11 printable Latin characters (not all digits).
+SMS_SENDER_RE = re.compile(
+    rf"^(?:[0-9]{{1,{MAX_SENDER_SMS_DIGITS}}}|(?=.*[^0-9])[\x20-\x7e]{{1,{MAX_SENDER_SMS_ALPHA}}})$"
+)
 
 # Message states (provider document, section 3).
 STATE_SEND = "send"

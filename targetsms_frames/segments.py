@@ -68,8 +68,7 @@ def sms_parts(text: str) -> tuple[str, int]:
         total = sum(units)
         return GSM7, 1 if total <= 160 else _pack(units, 153)
     # UCS-2, counted in UTF-16 code units.
-    astral = any(ord(ch) > 0xFFFF for ch in left)
-    if not astral:
+    if max(left) <= "\uffff":  # no surrogate pairs
         n = len(text)
         return UCS2, 1 if n <= 70 else -(-n // 67)
     units = [2 if ord(ch) > 0xFFFF else 1 for ch in text]

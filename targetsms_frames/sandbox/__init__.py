@@ -9,7 +9,7 @@ Example:
     >>> import targetsms_frames as tsf
     >>> with tsf.sandbox(balance="100.00") as sb:
     ...     sb.ledger.balance
-    Decimal('100')
+    Decimal('100.00')
 """
 
 from .provider import Charge, Ledger, Provider

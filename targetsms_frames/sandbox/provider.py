@@ -174,6 +174,18 @@ class Ledger:
     delivered: Counter
     states: Counter
 
+    def to_dict(self) -> dict:
+        """The ledger as JSON-ready values (amounts as text, exact)."""
+        return {
+            "accepted": dict(self.accepted),
+            "submitted": dict(self.submitted),
+            "phones": dict(self.phones),
+            "balance": str(self.balance),
+            "total_charged": str(self.total_charged),
+            "delivered": dict(self.delivered),
+            "states": dict(self.states),
+        }
+
 
 @dataclass
 class Account:
@@ -322,7 +334,7 @@ class Provider:
         if get("image_url", "") and not (button_text and button_url):
             return ERR_IMAGE_NO_BUTTON
         validity = get("validity_period_viber", "").strip() or str(F.DEFAULT_VALIDITY_MINUTES)
-        if not validity.isdigit() or int(validity) <= 0:
+        if not F.VALIDITY_RE.match(validity):
             return ERR_VALIDITY
         finale = get("finale_viber_read", "").strip() or "0"
         if finale not in F.FINALE_VIBER_READ_VALUES:
@@ -338,7 +350,7 @@ class Provider:
         if "sms" in channels:
             if not get("text_sms", "").strip():
                 return ERR_NO_TEXT_SMS
-            if not valid_sms_sender(get("sender_sms", "")):
+            if not F.SMS_SENDER_RE.match(get("sender_sms", "").strip()):
                 return ERR_SENDER_SMS
         time_send = get("time_send", "").strip()
         start = None
@@ -561,16 +573,6 @@ def _outcome(u: float, rates: dict) -> str:
     if u < expired + rates["partly_deliver"]:
         return "partly_deliver"
     return "not_deliver"
-
-
-def valid_sms_sender(sender: str) -> bool:
-    """An SMS sender: up to 15 digits, or up to 11 Latin letters, digits and ``-_. !&``."""
-    sender = sender.strip()
-    if not sender:
-        return False
-    if sender.isdigit():
-        return len(sender) <= F.MAX_SENDER_SMS_DIGITS
-    return len(sender) <= F.MAX_SENDER_SMS_ALPHA and sender.isascii()
 
 
 def message_state(m: Message, now: float) -> tuple[str, dict[str, str], float]:

@@ -1,0 +1,541 @@
+"""Recipients + templates → the plan frame: one validated row per recipient.
+
+Nothing is sent here and nothing is dropped: a row that breaks a rule keeps its
+place with the reason in ``problem`` ("column: rule"), and :func:`problems`
+lists them as a frame naming the row, the column and the rule.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import string
+from collections import defaultdict
+from datetime import datetime, timedelta, timezone
+
+import numpy as np
+import pandas as pd
+
+from . import fields as F
+from .errors import InputError
+from .phones import _text, normalize_phones
+from .segments import sms_parts
+
+MSK = timezone(timedelta(hours=3), "MSK")
+MAX_CLIENT_ID = 2**53 - 1  # exact in a float64 and in JavaScript: safe in every tool
+EXCEL_EPOCH = pd.Timestamp("1899-12-30")
+
+PLAN_COLUMNS: tuple[str, ...] = (
+    "phone",
+    *F.MESSAGE_FIELDS,
+    "client_id_message",
+    "sms_encoding",
+    "sms_parts",
+    "problem",
+)
+_TIME_FORMATS = ("%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S", "%d.%m.%Y %H:%M", "%d.%m.%Y %H:%M:%S")
+_FORMATTER = string.Formatter()
+
+
+class _Problems:
+    """Row problems collected rule by rule, joined per row at the end.
+
+    Each problem reads "column: rule" and never contains the separator "; ".
+    """
+
+    def __init__(self, n: int) -> None:
+        self.n = n
+        self.by_row: dict[int, list[str]] = defaultdict(list)
+
+    def add(self, mask, message) -> None:
+        """Add ``message`` (a text, or a function of the row position) where ``mask`` holds."""
+        for i in np.flatnonzero(np.asarray(mask, dtype=bool)):
+            self.by_row[i].append(message(i) if callable(message) else message)
+
+    def keep_only(self, mask, columns: tuple[str, ...]) -> None:
+        """Where ``mask`` holds, keep only the problems of these columns."""
+        for i in np.flatnonzero(np.asarray(mask, dtype=bool)):
+            kept = [t for t in self.by_row.get(i, []) if t.split(": ", 1)[0] in columns]
+            self.by_row[i] = kept
+
+    def add_at(self, position: int, message: str) -> None:
+        self.by_row[position].append(message)
+
+    def series(self, index: pd.Index) -> pd.Series:
+        values = np.full(self.n, None, dtype=object)
+        for i, texts in self.by_row.items():
+            values[i] = "; ".join(texts)
+        return pd.Series(values, index=index, dtype="str")
+
+
+def _texts(values: pd.Series) -> np.ndarray:
+    """A column as an object array of text or None, whatever its dtype."""
+    if pd.api.types.is_string_dtype(values) and not pd.api.types.is_object_dtype(values):
+        out = values.to_numpy(dtype=object, na_value=None)
+        return out
+    return np.array([_text(v) for v in values.tolist()], dtype=object)
+
+
+def _blank(values: np.ndarray) -> np.ndarray:
+    """Where an object array of text holds None or an empty string."""
+    return pd.isna(values) | (values == "")
+
+
+def _check_call(recipients, templates, campaign) -> None:
+    if not isinstance(recipients, pd.DataFrame):
+        raise InputError(f"recipients must be a pandas DataFrame, not {type(recipients).__name__}")
+    if "phone" not in recipients.columns:
+        raise InputError(
+            f"recipients has no 'phone' column (it has: {', '.join(map(str, recipients.columns))})"
+        )
+    if not recipients.index.is_unique:
+        example = recipients.index[recipients.index.duplicated()].tolist()[0]
+        raise InputError(
+            f"recipients' index repeats the label {example!r}: every row must be nameable; "
+            "use recipients.reset_index(drop=True)"
+        )
+    if not isinstance(campaign, str) or not campaign.strip():
+        raise InputError(
+            "campaign is required: a key such as 'black-friday-2026' that keeps the client ids "
+            "of this campaign the same on every run (and different from other campaigns)"
+        )
+    if templates is None:
+        return
+    if not isinstance(templates, pd.DataFrame):
+        raise InputError(f"templates must be a pandas DataFrame, not {type(templates).__name__}")
+    if "template" not in templates.columns:
+        raise InputError("templates has no 'template' column naming each template")
+    if "template" not in recipients.columns:
+        raise InputError("recipients has no 'template' column saying which template each row uses")
+    unknown = [c for c in templates.columns if c != "template" and c not in F.MESSAGE_FIELDS]
+    if unknown:
+        raise InputError(
+            f"templates has columns that are not message fields: {', '.join(map(str, unknown))} "
+            f"(message fields: {', '.join(F.MESSAGE_FIELDS)})"
+        )
+    names = pd.Series(_texts(templates["template"]))
+    if names.isna().any():
+        raise InputError("templates has a row without a template name")
+    if names.duplicated().any():
+        raise InputError(f"templates defines {names[names.duplicated()].iloc[0]!r} twice")
+
+
+def _assemble(
+    recipients, templates, problems: _Problems, campaign: str
+) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """The raw message fields of every row: the template's, overridden by the row's own.
+
+    Also returns where the row's template is unknown or missing.
+    """
+    n = len(recipients)
+    values: dict[str, np.ndarray] = {f: np.full(n, None, dtype=object) for f in F.MESSAGE_FIELDS}
+    missing = np.zeros(n, dtype=bool)
+    if templates is not None:
+        names = _texts(recipients["template"])
+        table = templates.assign(template=_texts(templates["template"])).set_index("template")
+        known = pd.Index(table.index)
+        positions = known.get_indexer(names)
+        missing = positions < 0
+        problems.add(
+            missing,
+            lambda i: (
+                f"template: no template named {names[i]!r} "
+                f"(templates: {', '.join(map(str, known))})"
+                if names[i] is not None
+                else "template: missing"
+            ),
+        )
+        for field in F.MESSAGE_FIELDS:
+            if field in table.columns:
+                column = _texts(table[field])
+                values[field] = np.where(missing, None, column[np.where(missing, 0, positions)])
+    for field in F.MESSAGE_FIELDS:
+        if field in recipients.columns:
+            own = _texts(recipients[field])
+            values[field] = np.where(_blank(own), values[field], own)
+    name = values["name_delivery"]
+    values["name_delivery"] = np.where(_blank(name), campaign, name)
+    return values, missing
+
+
+def _render(
+    values: dict[str, np.ndarray], recipients: pd.DataFrame, problems: _Problems
+) -> dict[str, np.ndarray]:
+    """Fill ``{placeholder}`` in every text field from the row's columns (in place).
+
+    Returns, per field, the rows whose text could not be rendered (already reported).
+    """
+    columns: dict[str, np.ndarray] = {}
+    failed: dict[str, np.ndarray] = {}
+
+    def column(name: str) -> np.ndarray | None:
+        if name not in columns:
+            columns[name] = _texts(recipients[name]) if name in recipients.columns else None
+        return columns[name]
+
+    for field in F.TEXT_FIELDS:
+        texts = values[field]
+        rendered = texts.copy()
+        groups: dict[str, list[int]] = defaultdict(list)
+        for i, text in enumerate(texts.tolist()):
+            if text is not None and ("{" in text or "}" in text):
+                groups[text].append(i)
+        for text, rows in groups.items():
+            rows = np.array(rows)
+            try:
+                parts = list(_FORMATTER.parse(text))
+            except ValueError as exc:
+                for i in rows:
+                    problems.add_at(
+                        i,
+                        f"{field}: unbalanced braces in the text ({exc}), "
+                        "write {{ and }} for literal braces",
+                    )
+                rendered[rows] = None
+                continue
+            out = np.full(len(rows), "", dtype=object)
+            ok = np.ones(len(rows), dtype=bool)
+            for literal, name, spec, conversion in parts:
+                out = out + literal
+                if name is None:
+                    continue
+                source = column(name) if name.isidentifier() else None
+                if source is None:
+                    for i in rows:
+                        problems.add_at(i, f"{field}: no column for placeholder {{{name}}}")
+                    ok[:] = False
+                    break
+                cell = source[rows]
+                missing = _blank(cell)
+                for i in rows[missing & ok]:
+                    problems.add_at(i, f"{field}: no value for placeholder {{{name}}}")
+                ok &= ~missing
+                cell = np.where(missing, "", cell)
+                if spec or conversion:
+                    cell = np.array(
+                        [
+                            _FORMATTER.format_field(_FORMATTER.convert_field(c, conversion), spec)
+                            for c in cell.tolist()
+                        ],
+                        dtype=object,
+                    )
+                out = out + cell
+            rendered[rows] = np.where(ok, out, None)
+        values[field] = rendered
+        failed[field] = _blank(rendered) & ~_blank(texts)
+    return failed
+
+
+def _channel_orders(values, problems: _Problems) -> tuple[np.ndarray, np.ndarray]:
+    used = {}
+    for channel, field in F.CHANNEL_ORDER_FIELD.items():
+        raw = values[field]
+        text = np.array([(v or "0").strip() for v in raw.tolist()], dtype=object)
+        bad = ~np.isin(text, list(F.CHANNEL_ORDER_VALUES))
+        problems.add(
+            bad,
+            lambda i, raw=raw, field=field: (
+                f"{field}: {raw[i]!r} is not a cascade position 0-9 (0 = don't use this channel)"
+            ),
+        )
+        text = np.where(bad, "0", text)
+        values[field] = text
+        used[channel] = text != "0"
+    problems.add(
+        ~used["viber"] & ~used["sms"],
+        "send_viber, send_sms: no channel (set send_viber and/or send_sms to 1-9)",
+    )
+    return used["viber"], used["sms"]
+
+
+def _lengths(values: np.ndarray) -> np.ndarray:
+    return np.array([len(v) if v else 0 for v in values.tolist()], dtype=np.int64)
+
+
+def _check_fields(values, viber, sms, problems: _Problems, failed: dict[str, np.ndarray]) -> None:
+    # A text whose placeholders failed is reported once, not again as missing.
+    blank = {f: _blank(values[f]) & ~failed.get(f, False) for f in F.MESSAGE_FIELDS}
+    problems.add(viber & blank["text_viber"], "text_viber: required when send_viber is set")
+    problems.add(viber & blank["sender_viber"], "sender_viber: required when send_viber is set")
+    length = _lengths(values["text_viber"])
+    problems.add(
+        length > F.MAX_TEXT_VIBER,
+        lambda i: f"text_viber: {length[i]} characters, at most {F.MAX_TEXT_VIBER} allowed",
+    )
+    button = _lengths(values["button_text"])
+    problems.add(
+        button > F.MAX_BUTTON_TEXT,
+        lambda i: f"button_text: {button[i]} characters, at most {F.MAX_BUTTON_TEXT} allowed",
+    )
+    has_text, has_url = ~blank["button_text"], ~blank["button_url"]
+    problems.add(has_text & ~has_url, "button_url: required with button_text")
+    problems.add(has_url & ~has_text, "button_text: required with button_url")
+    problems.add(
+        ~blank["image_url"] & ~(has_text & has_url),
+        "image_url: needs a button (button_text and button_url)",
+    )
+    validity = values["validity_period_viber"]
+    bad = np.array(
+        [
+            v is not None and v != "" and not F.VALIDITY_RE.match(v.strip())
+            for v in validity.tolist()
+        ],
+        dtype=bool,
+    )
+    problems.add(
+        bad,
+        lambda i: (
+            f"validity_period_viber: {validity[i]!r} is not a whole number of minutes above 0"
+        ),
+    )
+    finale = values["finale_viber_read"]
+    bad = np.array(
+        [v is not None and v.strip() not in ("", "0", "1") for v in finale.tolist()], dtype=bool
+    )
+    problems.add(bad, lambda i: f"finale_viber_read: {finale[i]!r} must be 0 or 1")
+    problems.add(sms & blank["text_sms"], "text_sms: required when send_sms is set")
+    sender = values["sender_sms"]
+    problems.add(sms & blank["sender_sms"], "sender_sms: required when send_sms is set")
+    bad = (
+        sms
+        & ~blank["sender_sms"]
+        & np.array(
+            [v is not None and not F.SMS_SENDER_RE.match(v.strip()) for v in sender.tolist()],
+            dtype=bool,
+        )
+    )
+    problems.add(
+        bad,
+        lambda i: (
+            f"sender_sms: {sender[i]!r} must be up to {F.MAX_SENDER_SMS_ALPHA} Latin characters "
+            f"or up to {F.MAX_SENDER_SMS_DIGITS} digits"
+        ),
+    )
+    for field in ("validity_period_viber", "finale_viber_read", "sender_sms", "sender_viber"):
+        values[field] = np.array(
+            [v.strip() if v else v for v in values[field].tolist()], dtype=object
+        )
+
+
+def _parse_time(value, raw, now: datetime) -> tuple[str | None, str | None]:
+    """One time_send cell → ('YYYY-MM-DD hh:mm' in Moscow time, None) or (None, problem)."""
+    if raw is None or (isinstance(raw, str) and not raw.strip()):
+        return None, None
+    stamp = None
+    if isinstance(raw, datetime | pd.Timestamp | np.datetime64):
+        stamp = pd.Timestamp(raw)
+    elif isinstance(raw, int | float | np.integer | np.floating) and not isinstance(raw, bool):
+        stamp = EXCEL_EPOCH + pd.Timedelta(days=float(raw))  # an Excel serial date
+    else:
+        text = str(raw).strip()
+        for fmt in _TIME_FORMATS:
+            try:
+                stamp = pd.Timestamp(datetime.strptime(text, fmt))
+                break
+            except ValueError:
+                continue
+        if stamp is None:
+            try:
+                stamp = pd.Timestamp(text.replace("T", " ")) if text[:4].isdigit() else None
+            except ValueError:
+                stamp = None
+    if stamp is None or pd.isna(stamp):
+        return None, f"time_send: {value!r} is not a time (write YYYY-MM-DD hh:mm, Moscow time)"
+    if stamp.tzinfo is not None:
+        stamp = stamp.tz_convert(MSK).tz_localize(None)
+    stamp = stamp.floor("min")
+    if stamp.to_pydatetime().replace(tzinfo=MSK) < now.astimezone(MSK).replace(
+        second=0, microsecond=0
+    ):
+        return None, f"time_send: {stamp:%Y-%m-%d %H:%M} (Moscow time) is in the past"
+    return stamp.strftime(F.TIME_SEND_FORMAT), None
+
+
+def _time_send(recipients, templates, values, problems: _Problems, now: datetime) -> None:
+    # Parse from the original cells: a datetime or an Excel serial must not go through text.
+    raw = values["time_send"]
+    originals = np.full(len(raw), None, dtype=object)
+    if "time_send" in recipients.columns:
+        column = recipients["time_send"].to_numpy(dtype=object)
+        own = np.array(
+            [not (c is None or (not isinstance(c, str) and pd.isna(c)) or c == "") for c in column],
+            dtype=bool,
+        )
+        originals[own] = column[own]
+    else:
+        own = np.zeros(len(raw), dtype=bool)
+    originals[~own] = raw[~own]
+    cache: dict = {}
+    out = np.full(len(raw), None, dtype=object)
+    for i, cell in enumerate(originals.tolist()):
+        if cell is None:
+            continue
+        key = (type(cell).__name__, str(cell))
+        if key not in cache:
+            cache[key] = _parse_time(raw[i] if raw[i] is not None else cell, cell, now)
+        text, problem = cache[key]
+        out[i] = text
+        if problem:
+            problems.add_at(i, problem)
+    values["time_send"] = out
+
+
+def content_keys(phones: np.ndarray, values: dict[str, np.ndarray]) -> list[str]:
+    """Per row, the phone and every message field, as one text: what makes a message itself."""
+    columns = [phones, *(values[f] for f in F.MESSAGE_FIELDS)]
+    columns = [np.where(_blank(c), "", c).tolist() for c in columns]
+    return ["\x1f".join(row) for row in zip(*columns, strict=True)]
+
+
+def derive_client_id(campaign: str, key: str) -> str:
+    """A client_id_message from the campaign key and a row's content: 1 ≤ id < 2**53.
+
+    Example:
+        >>> derive_client_id("spring", "79801234567") == derive_client_id("spring", "79801234567")
+        True
+    """
+    digest = hashlib.blake2b(key.encode(), digest_size=8, key=campaign.encode()[:64]).digest()
+    return str(int.from_bytes(digest, "big") % MAX_CLIENT_ID + 1)
+
+
+def _client_ids(recipients, campaign, keys, labels, problems: _Problems, duplicate) -> np.ndarray:
+    derived = np.array([derive_client_id(campaign, k) for k in keys], dtype=object)
+    if "client_id_message" not in recipients.columns:
+        ids = derived
+    else:
+        own = _texts(recipients["client_id_message"])
+        given = ~_blank(own)
+        bad = given & np.array(
+            [v is not None and not F.CLIENT_ID_RE.match(v.strip()) for v in own.tolist()],
+            dtype=bool,
+        )
+        problems.add(
+            bad, lambda i: f"client_id_message: {own[i]!r} must be a number of 1 to 18 digits"
+        )
+        own = np.array([v.strip() if v else v for v in own.tolist()], dtype=object)
+        ids = np.where(given & ~bad, own, derived)
+    # A duplicate row repeats its twin's derived id; it is reported as a duplicate already.
+    repeated = pd.Series(ids).duplicated().to_numpy() & ~duplicate
+    if repeated.any():
+        first = {}
+        for i, value in enumerate(ids.tolist()):
+            if not duplicate[i]:
+                first.setdefault(value, i)
+        problems.add(
+            repeated,
+            lambda i: (
+                f"client_id_message: {ids[i]} is also the id of row {labels[first[ids[i]]]!r} "
+                "(each message needs its own)"
+            ),
+        )
+    return ids
+
+
+def plan(
+    recipients: pd.DataFrame,
+    templates: pd.DataFrame | None = None,
+    *,
+    campaign: str,
+    region: str = "RU",
+    now: datetime | None = None,
+) -> pd.DataFrame:
+    """Validate and render a campaign: one plan row per recipient, same index.
+
+    Args:
+        recipients: a ``phone`` column; with templates, a ``template`` column; optionally
+            ``client_id_message`` (your own ids win) and any columns the texts use as
+            ``{placeholders}``. A column named like a message field overrides the
+            template for the rows where it has a value.
+        templates: a ``template`` column and message fields (``send_viber``, ``text_sms``...).
+        campaign: the campaign key. The same key and content give the same client ids on
+            every run, so a re-run never sends twice; a new key gives new ids.
+        region: the region of phones written without a country code.
+        now: the time to judge ``time_send`` against (default: now).
+
+    Returns:
+        The plan frame: ``phone`` (digits), every message field, ``client_id_message``,
+        ``sms_encoding``, ``sms_parts`` and ``problem`` ("column: rule", or NA).
+
+    Example:
+        >>> import pandas as pd
+        >>> recipients = pd.DataFrame({"phone": ["8 (980) 123-45-67"], "name": ["Anna"]})
+        >>> templates = pd.DataFrame({"template": ["promo"], "send_sms": ["1"],
+        ...     "sender_sms": ["Shop"], "text_sms": ["{name}, -10% today"]})
+        >>> p = plan(recipients.assign(template="promo"), templates, campaign="spring")
+        >>> p.loc[0, "phone"], p.loc[0, "text_sms"], int(p.loc[0, "sms_parts"])
+        ('79801234567', 'Anna, -10% today', 1)
+    """
+    _check_call(recipients, templates, campaign)
+    now = now or datetime.now(MSK)
+    if now.tzinfo is None:
+        now = now.replace(tzinfo=MSK)
+    n = len(recipients)
+    index = recipients.index
+    labels = index.tolist()  # plain Python labels, for messages that name rows
+    problems = _Problems(n)
+
+    phones, phone_problems = normalize_phones(recipients["phone"], region)
+    phone_problem = phone_problems.to_numpy(dtype=object, na_value=None)
+    problems.add(phone_problems.notna().to_numpy(), lambda i: phone_problem[i])
+    phones = phones.to_numpy(dtype=object, na_value=None)
+
+    values, no_template = _assemble(recipients, templates, problems, campaign)
+    failed = _render(values, recipients, problems)
+    viber, sms = _channel_orders(values, problems)
+    _check_fields(values, viber, sms, problems, failed)
+    _time_send(recipients, templates, values, problems, now)
+
+    keys = content_keys(phones, values)
+    has_phone = ~_blank(phones)
+    duplicate = pd.Series(keys).duplicated().to_numpy() & has_phone
+    if duplicate.any():
+        first = {}
+        for i, key in enumerate(keys):
+            first.setdefault(key, i)
+        problems.add(
+            duplicate,
+            lambda i: (
+                f"phone: duplicate of row {labels[first[keys[i]]]!r} (same phone, same message)"
+            ),
+        )
+    client_ids = _client_ids(recipients, campaign, keys, labels, problems, duplicate)
+    # Without its template a row's fields are meaningless: say that, not what follows.
+    problems.keep_only(no_template, ("template", "phone"))
+
+    encodings = np.full(n, None, dtype=object)
+    parts = np.full(n, None, dtype=object)
+    sms_texts = values["text_sms"]
+    for i in np.flatnonzero(sms & ~_blank(sms_texts)):
+        encodings[i], parts[i] = sms_parts(sms_texts[i])
+
+    frame = {}
+    if templates is not None:
+        frame["template"] = pd.Series(_texts(recipients["template"]), index=index, dtype="str")
+    frame["phone"] = pd.Series(phones, index=index, dtype="str")
+    for field in F.MESSAGE_FIELDS:
+        frame[field] = pd.Series(values[field], index=index, dtype="str")
+    frame["client_id_message"] = pd.Series(client_ids, index=index, dtype="str")
+    frame["sms_encoding"] = pd.Series(encodings, index=index, dtype="str")
+    frame["sms_parts"] = pd.Series(parts, index=index, dtype="Int64")
+    frame["problem"] = problems.series(index)
+    return pd.DataFrame(frame, index=index)
+
+
+def problems(plan_frame: pd.DataFrame) -> pd.DataFrame:
+    """Every row problem of a plan as its own row: ``row``, ``column``, ``rule``.
+
+    Example:
+        >>> import pandas as pd
+        >>> p = plan(pd.DataFrame({"phone": ["x"], "send_sms": ["1"], "sender_sms": ["Shop"],
+        ...     "text_sms": ["Hi"]}), campaign="c")
+        >>> problems(p).to_dict("records")
+        [{'row': 0, 'column': 'phone', 'rule': "'x' is not a phone number"}]
+    """
+    rows = []
+    bad = plan_frame["problem"].dropna()
+    for label, text in bad.items():
+        for item in str(text).split("; "):
+            column, _, rule = item.partition(": ")
+            rows.append({"row": label, "column": column, "rule": rule})
+    return pd.DataFrame(rows, columns=["row", "column", "rule"]).astype(
+        {"column": "str", "rule": "str"}
+    )

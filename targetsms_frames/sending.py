@@ -1,0 +1,195 @@
+"""send(): plan → documents → client (several workers) → the sent frame."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections import deque
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+
+import numpy as np
+import pandas as pd
+from tqdm.auto import tqdm
+
+from .answers import ACCEPTED, INVALID, REJECTED, SENT_COLUMNS, UNKNOWN, rows_for_error
+from .client import Client
+from .documents import DEFAULT_MAX_PHONES, batches, sendable
+from .errors import AuthError, ConfigError, ProviderError, TransportError
+from .journal import Journal
+
+log = logging.getLogger(__name__)
+
+NOT_SENT = "not sent: the send stopped before this row's document was posted"
+EARLIER_NO_ID = "accepted earlier; the provider did not repeat its id_message"
+
+
+def _post(client: Client, payload: dict) -> list[dict]:
+    """Post one document; every phone gets a row whatever happens below."""
+    blocks = payload["message"]
+    try:
+        return client.send_document(blocks)
+    except TransportError as exc:
+        return rows_for_error(blocks, UNKNOWN, str(exc))
+    except AuthError:
+        raise
+    except ProviderError as exc:
+        return rows_for_error(blocks, REJECTED, exc.text or str(exc))
+
+
+def _summary(rows: list[dict]) -> str:
+    counts: dict[str, int] = {}
+    for row in rows:
+        counts[row["outcome"]] = counts.get(row["outcome"], 0) + 1
+    return ", ".join(f"{k} {v}" for k, v in sorted(counts.items()))
+
+
+def send(
+    plan: pd.DataFrame,
+    client: Client,
+    *,
+    journal: str | os.PathLike | Journal | None = None,
+    workers: int = 4,
+    max_phones: int = DEFAULT_MAX_PHONES,
+    progress: bool | None = None,
+) -> pd.DataFrame:
+    """Send a plan; the sent frame has one row per plan row, same index.
+
+    Rows with a problem are not sent (``outcome`` "invalid"). The others are posted
+    in documents of up to ``max_phones`` phones by ``workers`` threads over the
+    client's pooled connections. With a ``journal`` file, every document is
+    recorded before it is posted and its results after; running ``send`` again
+    with the same journal skips the rows accepted before (returning their ids)
+    and sends the rest again with the same client ids, which the provider never
+    sends twice.
+
+    Args:
+        plan: a frame from :func:`targetsms_frames.plan`.
+        client: a :class:`targetsms_frames.Client`.
+        journal: the journal's path (or an open :class:`~targetsms_frames.journal.Journal`).
+        workers: documents in flight at once.
+        max_phones: phones per document.
+        progress: show a progress bar (default: when there is a terminal or notebook).
+
+    Returns:
+        The sent frame: ``client_id_message``, ``phone``, ``name_delivery``,
+        ``id_message``, ``id_viber``, ``id_sms``, ``count_message``, ``outcome``, ``error``.
+
+    Raises:
+        AuthError: the provider refused the login; what was sent before is in the journal.
+
+    Example:
+        >>> import pandas as pd, targetsms_frames as tsf
+        >>> p = tsf.plan(pd.DataFrame({"phone": ["79801234567"], "send_sms": "1",
+        ...     "sender_sms": "Shop", "text_sms": "Hi"}), campaign="c")
+        >>> with tsf.sandbox() as sb:
+        ...     sent = tsf.send(p, sb.client(), progress=False)
+        >>> sent["outcome"].tolist()
+        ['accepted']
+    """
+    if workers < 1:
+        raise ValueError("workers must be at least 1")
+    own_journal = journal is not None and not isinstance(journal, Journal)
+    book = Journal(journal) if own_journal else journal
+    try:
+        return _send(plan, client, book, workers, max_phones, progress)
+    finally:
+        if own_journal:
+            book.close()
+
+
+def _send(plan, client, book: Journal | None, workers, max_phones, progress) -> pd.DataFrame:
+    client_ids = plan["client_id_message"].to_numpy(dtype=object, na_value=None)
+    results: dict[str, dict] = {}
+    if book is not None:
+        book.bind(client.login, client.url)
+        results = book.results()
+    done_before = np.array(
+        [results.get(c, {}).get("outcome") == ACCEPTED for c in client_ids.tolist()], dtype=bool
+    )
+    to_send = sendable(plan) & ~done_before
+    if done_before.any():
+        log.info("journal: %d rows were accepted before and are not sent again", done_before.sum())
+    work = deque(batches(plan, max_phones=max_phones, rows=to_send))
+    bar = tqdm(
+        total=int(to_send.sum()),
+        unit="phone",
+        desc="send",
+        disable=(not progress) if progress is not None else None,
+    )
+    failure: BaseException | None = None
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="targetsms-send") as pool:
+        running: dict[Future, int | None] = {}
+
+        def submit() -> None:
+            payload, _ = work.popleft()
+            rows = [
+                p | {"name_delivery": b.get("name_delivery", "")}
+                for b in payload["message"]
+                for p in b["phones"]
+            ]
+            doc_id = book.record_document(payload, rows) if book is not None else None
+            running[pool.submit(_post, client, payload)] = doc_id
+
+        while (work or running) and failure is None:
+            while work and len(running) < 2 * workers:
+                submit()
+            finished, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in finished:
+                doc_id = running.pop(future)
+                try:
+                    rows = future.result()
+                except (AuthError, ConfigError) as exc:
+                    failure = failure or exc
+                    continue
+                for row in rows:
+                    results[row["client_id_message"]] = _merge(
+                        results.get(row["client_id_message"]), row
+                    )
+                if book is not None:
+                    book.record_results(doc_id, rows, _summary(rows))
+                bar.update(len(rows))
+        if failure is not None:
+            for future in running:
+                future.cancel()
+    bar.close()
+    if failure is not None:
+        raise failure
+    return sent_frame(plan, results)
+
+
+def _merge(earlier: dict | None, row: dict) -> dict:
+    """A new result, keeping ids the provider did not repeat ("accepted earlier")."""
+    if row["outcome"] == ACCEPTED and row["id_message"] is None:
+        if earlier and earlier.get("id_message"):
+            return earlier | {"outcome": ACCEPTED, "error": None}
+        return row | {"error": EARLIER_NO_ID}
+    return row
+
+
+def sent_frame(plan: pd.DataFrame, results: dict[str, dict]) -> pd.DataFrame:
+    """The sent frame of a plan from results by client id (pure)."""
+    index = plan.index
+    n = len(plan)
+    problems = plan["problem"].to_numpy(dtype=object, na_value=None)
+    columns = {c: np.full(n, None, dtype=object) for c in SENT_COLUMNS}
+    columns["client_id_message"] = plan["client_id_message"].to_numpy(dtype=object, na_value=None)
+    columns["phone"] = plan["phone"].to_numpy(dtype=object, na_value=None)
+    columns["name_delivery"] = plan["name_delivery"].to_numpy(dtype=object, na_value=None)
+    fill = ("id_message", "id_viber", "id_sms", "count_message", "outcome", "error")
+    for i, client_id in enumerate(columns["client_id_message"].tolist()):
+        if problems[i] is not None or columns["phone"][i] is None:
+            columns["outcome"][i] = INVALID
+            columns["error"][i] = problems[i]
+            continue
+        row = results.get(client_id)
+        if row is None:
+            columns["outcome"][i] = UNKNOWN
+            columns["error"][i] = NOT_SENT
+            continue
+        for name in fill:
+            columns[name][i] = row.get(name)
+    frame = {
+        name: pd.Series(values, index=index, dtype="Int64" if name == "count_message" else "str")
+        for name, values in columns.items()
+    }
+    return pd.DataFrame(frame, index=index)

@@ -13,11 +13,13 @@ Example:
 
 from . import errors
 from .client import Client, default_retry, should_retry
+from .costs import cost_report, estimate_cost
 from .documents import documents
 from .journal import Journal
 from .planning import plan, problems
 from .sandbox import Faults, sandbox
 from .sending import send
+from .states import fetch_states
 
 __version__ = "0.1.0"
 
@@ -25,9 +27,12 @@ __all__ = [
     "Client",
     "Faults",
     "Journal",
+    "cost_report",
     "default_retry",
     "documents",
     "errors",
+    "estimate_cost",
+    "fetch_states",
     "plan",
     "problems",
     "sandbox",

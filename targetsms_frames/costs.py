@@ -1,0 +1,201 @@
+"""Money before and after: estimate_cost() from a plan, cost_report() from states.
+
+Amounts are added up in whole kopecks (integers), so totals are exact, and only
+then shown as rubles.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+
+import numpy as np
+import pandas as pd
+
+from . import fields as F
+from .errors import InputError
+
+TOTAL = "total"
+
+
+def _kopecks(rubles: pd.Series) -> pd.Series:
+    """Rubles as float → whole kopecks as int64 (missing → 0)."""
+    return (rubles.astype("float64").fillna(0.0) * 100).round().astype("int64")
+
+
+def _rubles(kopecks) -> float:
+    return int(kopecks) / 100
+
+
+def tariffs_in_kopecks(tariffs) -> dict[str, int]:
+    """Prices per Viber message and per SMS part, from a frame or a dict, in kopecks.
+
+    Example:
+        >>> tariffs_in_kopecks(pd.DataFrame({"channel": ["viber", "sms"], "price": [1.2, 2.5]}))
+        {'viber': 120, 'sms': 250}
+    """
+    if isinstance(tariffs, pd.DataFrame):
+        if not {"channel", "price"} <= set(tariffs.columns):
+            raise InputError("tariffs needs a 'channel' and a 'price' column")
+        pairs = dict(
+            zip(
+                tariffs["channel"].astype(str).str.strip().str.lower(),
+                tariffs["price"],
+                strict=True,
+            )
+        )
+    elif isinstance(tariffs, dict):
+        pairs = {str(k).strip().lower(): v for k, v in tariffs.items()}
+    else:
+        raise InputError("tariffs must be a frame of channel and price, or a dict")
+    out = {}
+    for channel in F.CHANNELS:
+        if channel not in pairs:
+            raise InputError(f"tariffs has no price for {channel!r} (give one, 0 if free)")
+        try:
+            price = Decimal(str(pairs[channel]).replace(",", "."))
+        except InvalidOperation:
+            price = Decimal(-1)
+        if not price.is_finite() or price < 0:
+            raise InputError(
+                f"tariffs: the price of {channel} must be a number ≥ 0, not {pairs[channel]!r}"
+            )
+        out[channel] = int((price * 100).to_integral_value())
+    return out
+
+
+def estimate_cost(plan: pd.DataFrame, tariffs) -> pd.DataFrame:
+    """What a plan will cost before anything is sent, per row, with totals in ``.attrs``.
+
+    ``expected_cost`` is the first channel of each row's cascade (what is paid when it
+    delivers at once); ``worst_cost`` is every channel of the cascade used. Rows with
+    problems cost nothing, and ``cost_note`` says why.
+
+    Args:
+        plan: a frame from :func:`targetsms_frames.plan`.
+        tariffs: rubles per Viber message and per SMS part: a frame with ``channel`` and
+            ``price`` columns, or ``{"viber": 1.2, "sms": 2.5}``.
+
+    Returns:
+        ``first_channel``, ``expected_cost``, ``worst_cost`` (rubles), ``cost_note``; and
+        ``.attrs["totals"]`` with ``messages``, ``expected`` and ``worst`` (rubles).
+
+    Example:
+        >>> import targetsms_frames as tsf
+        >>> p = tsf.plan(pd.DataFrame({"phone": ["79801234567"], "send_viber": "1",
+        ...     "send_sms": "2", "sender_viber": "Shop", "text_viber": "Hi",
+        ...     "sender_sms": "Shop", "text_sms": "Hi"}), campaign="c")
+        >>> e = estimate_cost(p, {"viber": 1.2, "sms": 2.5})
+        >>> e.loc[0, "first_channel"], float(e.loc[0, "expected_cost"]), e.attrs["totals"]["worst"]
+        ('viber', 1.2, 3.7)
+    """
+    prices = tariffs_in_kopecks(tariffs)
+    ok = (plan["problem"].isna() & plan["phone"].notna()).to_numpy()
+    viber_at = pd.to_numeric(plan["send_viber"], errors="coerce").fillna(0).to_numpy()
+    sms_at = pd.to_numeric(plan["send_sms"], errors="coerce").fillna(0).to_numpy()
+    parts = plan["sms_parts"].astype("Int64").fillna(0).to_numpy(dtype="int64")
+    viber_cost = np.where(viber_at > 0, prices["viber"], 0)
+    sms_cost = np.where(sms_at > 0, prices["sms"] * parts, 0)
+    viber_first = (viber_at > 0) & ((sms_at == 0) | (viber_at <= sms_at))
+    first = np.where(viber_first, "viber", np.where(sms_at > 0, "sms", None))
+    expected = np.where(viber_first, viber_cost, sms_cost)
+    worst = viber_cost + sms_cost
+    expected = np.where(ok, expected, 0)
+    worst = np.where(ok, worst, 0)
+    notes = np.where(ok, None, "not sent: " + plan["problem"].fillna("no phone").astype(object))
+    out = pd.DataFrame(
+        {
+            "first_channel": pd.Series(np.where(ok, first, None), index=plan.index, dtype="str"),
+            "expected_cost": expected / 100,
+            "worst_cost": worst / 100,
+            "cost_note": pd.Series(notes, index=plan.index, dtype="str"),
+        },
+        index=plan.index,
+    )
+    out.attrs["totals"] = {
+        "messages": int(ok.sum()),
+        "expected": _rubles(expected.sum()),
+        "worst": _rubles(worst.sum()),
+    }
+    return out
+
+
+def cost_report(
+    frame: pd.DataFrame,
+    by: str | list[str] = "name_delivery",
+    *,
+    estimate: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """Messages, deliveries and money by campaign (or any columns), with a total row.
+
+    Args:
+        frame: states joined to a sent frame (``fetch_states(sent, client)``), or a
+            states frame with the ``by`` columns added.
+        by: the column or columns to group by.
+        estimate: :func:`estimate_cost` of the plan, to set the estimate beside the actual.
+
+    Returns:
+        One row per group and a ``total`` row: ``messages``, ``delivered``,
+        ``delivered_viber``, ``delivered_sms``, ``delivery_rate``, ``sms_parts``,
+        ``money_viber``, ``money_sms``, ``money_total`` (rubles, exact to the kopeck),
+        ``cost_per_delivered``, and with an estimate ``estimate`` and ``over_estimate``.
+
+    Example:
+        >>> states = pd.DataFrame({"name_delivery": ["a", "a"], "id_message": ["1", "2"],
+        ...     "state": ["deliver", "not_deliver"], "state_viber": ["deliver", "not_deliver"],
+        ...     "state_sms": [None, None], "num_parts_sms": [0, 0], "price_viber": [1.2, 1.2],
+        ...     "price_sms": [0.0, 0.0]})
+        >>> report = cost_report(states)
+        >>> int(report.loc["total", "delivered"]), float(report.loc["total", "money_total"])
+        (1, 2.4)
+    """
+    keys = [by] if isinstance(by, str) else list(by)
+    missing = [
+        c for c in (*keys, "id_message", "state", "price_sms", "price_viber") if c not in frame
+    ]
+    if missing:
+        raise InputError(
+            f"cost_report needs the column(s) {', '.join(missing)}: pass fetch_states(sent, client)"
+        )
+    sent = frame["id_message"].notna()
+    data = pd.DataFrame(
+        {
+            **{k: frame[k].astype(object).where(frame[k].notna(), "(none)") for k in keys},
+            "messages": sent.astype("int64"),
+            "delivered": (frame["state"].astype(object) == "deliver").astype("int64"),
+            "delivered_viber": (frame["state_viber"].astype(object) == "deliver").astype("int64"),
+            "delivered_sms": (frame["state_sms"].astype(object) == "deliver").astype("int64"),
+            "sms_parts": frame.get("num_parts_sms", pd.Series(0, index=frame.index))
+            .astype("Int64")
+            .fillna(0)
+            .astype("int64"),
+            "kop_viber": _kopecks(frame["price_viber"]),
+            "kop_sms": _kopecks(frame["price_sms"]),
+        },
+        index=frame.index,
+    )
+    if estimate is not None:
+        data["kop_estimate"] = _kopecks(estimate["expected_cost"].reindex(frame.index))
+    grouped = data.groupby(keys, sort=False).sum()
+    total = grouped.sum().to_frame().T
+    total.index = (
+        pd.MultiIndex.from_tuples([(TOTAL,) * len(keys)], names=keys)
+        if len(keys) > 1
+        else pd.Index([TOTAL], name=keys[0])
+    )
+    report = pd.concat([grouped, total])
+    kop_total = report["kop_viber"] + report["kop_sms"]
+    out = report[["messages", "delivered", "delivered_viber", "delivered_sms"]].astype("int64")
+    out["delivery_rate"] = (out["delivered"] / out["messages"].where(out["messages"] > 0)).astype(
+        "float64"
+    )
+    out["sms_parts"] = report["sms_parts"].astype("int64")
+    out["money_viber"] = report["kop_viber"] / 100
+    out["money_sms"] = report["kop_sms"] / 100
+    out["money_total"] = kop_total / 100
+    out["cost_per_delivered"] = (
+        kop_total / out["delivered"].where(out["delivered"] > 0) / 100
+    ).round(2)
+    if estimate is not None:
+        out["estimate"] = report["kop_estimate"] / 100
+        out["over_estimate"] = (kop_total - report["kop_estimate"]) / 100
+    return out

@@ -1,0 +1,172 @@
+"""fetch_states(): delivery states for sent messages, optionally waiting until final."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+import pandas as pd
+from tqdm.auto import tqdm
+
+from . import fields as F
+from .answers import STATE_COLUMNS
+from .client import Client
+from .errors import InputError
+
+STATES_COLUMNS: tuple[str, ...] = (*STATE_COLUMNS, "final", "error")
+STATE_DTYPE = pd.CategoricalDtype(list(F.STATES))
+DEFAULT_CHUNK = 1000
+
+
+def _empty_state(id_message: str | None) -> dict:
+    return {
+        "id_message": id_message,
+        "time_change_state": None,
+        "state": None,
+        "state_sms": None,
+        "state_viber": None,
+        "num_parts_sms": None,
+        "price_sms": None,
+        "price_viber": None,
+        "final": False,
+        "error": None,
+    }
+
+
+def states_frame(rows: list[dict], index: pd.Index | None = None) -> pd.DataFrame:
+    """Typed states frame from state rows (pure).
+
+    Example:
+        >>> f = states_frame([{"id_message": "7", "time_change_state": "2026-01-01 10:00:00",
+        ...     "state": "deliver", "state_sms": None, "state_viber": "deliver",
+        ...     "num_parts_sms": 0, "price_sms": 0.0, "price_viber": 1.2, "final": True,
+        ...     "error": None}])
+        >>> str(f["time_change_state"].dtype), str(f["state"].dtype), f.loc[0, "final"]
+        ('datetime64[us]', 'category', np.True_)
+    """
+    index = pd.RangeIndex(len(rows)) if index is None else index
+    column = {name: [r[name] for r in rows] for name in STATES_COLUMNS}
+    return pd.DataFrame(
+        {
+            "id_message": pd.Series(column["id_message"], index=index, dtype="str"),
+            "time_change_state": pd.to_datetime(
+                pd.Series(column["time_change_state"], index=index, dtype="str"),
+                format=F.TIME_CHANGE_FORMAT,
+                errors="coerce",
+            ).astype("datetime64[us]"),
+            "state": pd.Series(column["state"], index=index, dtype=STATE_DTYPE),
+            "state_sms": pd.Series(column["state_sms"], index=index, dtype=STATE_DTYPE),
+            "state_viber": pd.Series(column["state_viber"], index=index, dtype=STATE_DTYPE),
+            "num_parts_sms": pd.Series(column["num_parts_sms"], index=index, dtype="Int64"),
+            "price_sms": pd.Series(column["price_sms"], index=index, dtype="float64"),
+            "price_viber": pd.Series(column["price_viber"], index=index, dtype="float64"),
+            "final": pd.Series(column["final"], index=index, dtype="bool"),
+            "error": pd.Series(column["error"], index=index, dtype="str"),
+        },
+        index=index,
+    )
+
+
+def _ids_of(sent_or_ids) -> tuple[list[str | None], pd.Index, pd.DataFrame | None]:
+    if isinstance(sent_or_ids, pd.DataFrame):
+        if "id_message" not in sent_or_ids.columns:
+            raise InputError("the frame has no 'id_message' column; pass the frame send() returned")
+        ids = sent_or_ids["id_message"].to_numpy(dtype=object, na_value=None).tolist()
+        return ids, sent_or_ids.index, sent_or_ids
+    if isinstance(sent_or_ids, pd.Series):
+        return sent_or_ids.to_numpy(dtype=object, na_value=None).tolist(), sent_or_ids.index, None
+    if isinstance(sent_or_ids, str) or not isinstance(sent_or_ids, Iterable):
+        raise InputError("pass a sent frame, or a list or Series of id_message values")
+    ids = list(sent_or_ids)
+    return ids, pd.RangeIndex(len(ids)), None
+
+
+def fetch_states(
+    sent_or_ids,
+    client: Client,
+    *,
+    wait: bool = False,
+    timeout: float = 3600.0,
+    interval: float = 5.0,
+    max_interval: float = 300.0,
+    chunk_size: int = DEFAULT_CHUNK,
+    workers: int = 4,
+    progress: bool | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> pd.DataFrame:
+    """Delivery states of sent messages.
+
+    Args:
+        sent_or_ids: the frame :func:`send` returned (its rows come back with the state
+            columns added, same index), or a list or Series of ``id_message`` values.
+        client: the :class:`Client` that sent them.
+        wait: poll the ids that are not final yet, at a growing interval, until all are
+            final or ``timeout`` seconds pass; what is still open then is returned as such.
+        interval, max_interval: the first and the longest pause between polls.
+        chunk_size: ids per state document.
+        workers: state documents in flight at once.
+        progress: show how many are final (default: when there is a terminal or notebook).
+
+    Returns:
+        ``id_message``, ``time_change_state`` (datetime64), ``state``, ``state_sms``,
+        ``state_viber`` (categories), ``num_parts_sms`` (Int64), ``price_sms``,
+        ``price_viber`` (float64), ``final`` (bool), ``error`` (the provider's text when
+        the state is not a documented one). Given a sent frame, its columns come first,
+        the state's error is ``state_error`` and ``final`` is missing for rows without an
+        id, which are otherwise left untouched.
+
+    Example:
+        >>> import pandas as pd, targetsms_frames as tsf
+        >>> p = tsf.plan(pd.DataFrame({"phone": ["79801234567"], "send_sms": "1",
+        ...     "sender_sms": "Shop", "text_sms": "Hi"}), campaign="c")
+        >>> with tsf.sandbox(speed=3600) as sb:
+        ...     sent = tsf.send(p, sb.client(), progress=False)
+        ...     states = tsf.fetch_states(sent, sb.client(), wait=True, interval=0.05,
+        ...                               progress=False)
+        >>> bool(states.loc[0, "final"])
+        True
+    """
+    if chunk_size < 1 or workers < 1:
+        raise InputError("chunk_size and workers must be at least 1")
+    ids, index, sent = _ids_of(sent_or_ids)
+    unique = list(dict.fromkeys(i for i in ids if i is not None and str(i).strip()))
+    unique = [str(i).strip() for i in unique]
+    known: dict[str, dict] = {}
+    deadline = time.monotonic() + timeout
+    pause = interval
+    bar = tqdm(
+        total=len(unique),
+        unit="id",
+        desc="final states" if wait else "states",
+        disable=(not progress) if progress is not None else None,
+    )
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="targetsms-state") as pool:
+        open_ids = unique
+        while True:
+            chunks = [open_ids[k : k + chunk_size] for k in range(0, len(open_ids), chunk_size)]
+            for chunk, rows in zip(chunks, pool.map(client.fetch_state, chunks), strict=True):
+                for asked, row in zip(chunk, rows, strict=False):
+                    known[row["id_message"] or asked] = row
+            open_ids = [i for i in unique if not known.get(i, {}).get("final")]
+            bar.n = len(unique) - len(open_ids)
+            bar.refresh()
+            if not wait or not open_ids or time.monotonic() + pause > deadline:
+                break
+            sleep(pause)
+            pause = min(pause * 1.5, max_interval)
+    bar.close()
+    rows = [
+        known.get(str(i).strip(), _empty_state(i)) if i is not None else _empty_state(None)
+        for i in ids
+    ]
+    states = states_frame(rows, index)
+    if sent is None:
+        return states
+    # Joined to a sent frame: the send's own ``error`` stays; the state's is ``state_error``,
+    # and ``final`` is missing for rows that were never sent.
+    has_id = np.array([i is not None for i in ids], dtype=bool)
+    states["final"] = states["final"].astype("boolean").where(has_id, pd.NA)
+    states = states.drop(columns="id_message").rename(columns={"error": "state_error"})
+    return sent.drop(columns=[c for c in states.columns if c in sent.columns]).join(states)

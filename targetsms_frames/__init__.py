@@ -15,6 +15,7 @@ from . import errors
 from .client import Client, default_retry, should_retry
 from .costs import cost_report, estimate_cost
 from .documents import documents
+from .excel import read_table, to_excel
 from .journal import Journal
 from .planning import plan, problems
 from .sandbox import Faults, sandbox
@@ -35,7 +36,9 @@ __all__ = [
     "fetch_states",
     "plan",
     "problems",
+    "read_table",
     "sandbox",
     "send",
     "should_retry",
+    "to_excel",
 ]

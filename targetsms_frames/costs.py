@@ -175,7 +175,8 @@ def cost_report(
     )
     if estimate is not None:
         data["kop_estimate"] = _kopecks(estimate["expected_cost"].reindex(frame.index))
-    grouped = data.groupby(keys, sort=False).sum()
+    # Rows never sent (invalid, rejected) have no messages and no money: leave them out.
+    grouped = data[sent.to_numpy()].groupby(keys, sort=False).sum()
     total = grouped.sum().to_frame().T
     total.index = (
         pd.MultiIndex.from_tuples([(TOTAL,) * len(keys)], names=keys)

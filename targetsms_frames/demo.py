@@ -2,36 +2,107 @@
 
 from __future__ import annotations
 
+import random
+
+import pandas as pd
+
+from .costs import cost_report, estimate_cost
+from .excel import to_excel
+from .planning import plan, problems
 from .sandbox import sandbox
+from .sending import send
+from .states import fetch_states
+
+DEMO_TARIFFS = {"viber": "1.20", "sms": "2.50"}
+FIRST_NAMES = ["Анна", "Борис", "Вера", "Глеб", "Дарья", "Егор", "Жанна", "Олег", "Ирина", "Кирилл"]
+
+
+def sample_templates() -> pd.DataFrame:
+    """Two templates: a Viber → SMS cascade with a button, and an SMS reminder."""
+    return pd.DataFrame(
+        {
+            "template": ["promo", "reminder"],
+            "name_delivery": ["Осенняя распродажа", "Напоминание о заказе"],
+            "send_viber": ["1", "0"],
+            "send_sms": ["2", "1"],
+            "sender_viber": ["ShopDemo", None],
+            "text_viber": ["{name}, для вас скидка {discount}% до воскресенья!", None],
+            "button_text": ["Выбрать подарок", None],
+            "button_url": ["https://example.org/sale", None],
+            "validity_period_viber": ["60", None],
+            "sender_sms": ["ShopDemo", "ShopDemo"],
+            "text_sms": [
+                "{name}, скидка {discount}% до воскресенья: example.org/sale",
+                "Order {order} is ready for pickup. Thank you!",
+            ],
+        }
+    )
+
+
+def sample_recipients(n: int = 1000, seed: int = 7) -> pd.DataFrame:
+    """Recipients as they come from a spreadsheet: messy phones and a few bad rows."""
+    rng = random.Random(seed)
+    rows = []
+    for i in range(n):
+        digits = f"79{rng.randrange(10**9):09d}"
+        style = i % 10
+        if style == 1:
+            phone = f"8 ({digits[1:4]}) {digits[4:7]}-{digits[7:9]}-{digits[9:]}"
+        elif style == 2:
+            phone = f"+7 {digits[1:4]} {digits[4:7]} {digits[7:9]} {digits[9:]}"
+        else:
+            phone = digits
+        rows.append(
+            {
+                "phone": phone,
+                "name": rng.choice(FIRST_NAMES),
+                "template": "promo" if i % 3 else "reminder",
+                "discount": str(rng.choice([10, 15, 20])),
+                "order": f"A-{100000 + i}",
+            }
+        )
+    # A few rows a careful tool must refuse, each for its own reason.
+    if n >= 6:
+        rows[3]["phone"] = "позвонить вечером"
+        rows[4]["name"] = None
+        rows[4]["template"] = "promo"
+        rows[5]["template"] = "black-friday"
+        rows.append(dict(rows[0]))  # a duplicate of the first row
+    return pd.DataFrame(rows)
 
 
 def run_demo(*, output: str, recipients: int = 1000, seed: int = 7) -> int:
-    """Send a small cascade through the sandbox and print what happened."""
-    blocks = [
-        {
-            "send_viber": "1",
-            "send_sms": "2",
-            "name_delivery": "demo",
-            "sender_viber": "Shop",
-            "text_viber": "Скидка 10% для вас",
-            "sender_sms": "Shop",
-            "text_sms": "Скидка 10% для вас",
-            "phones": [
-                {"phone": str(79800000000 + i), "client_id_message": str(i + 1)}
-                for i in range(recipients)
-            ],
-        }
-    ]
-    with sandbox(seed=seed, speed=3600.0) as sb:
+    """Plan, send, wait for final states and report a sample campaign; write a workbook."""
+    people = sample_recipients(recipients, seed)
+    campaign = plan(people, sample_templates(), campaign=f"demo-{seed}")
+    estimate = estimate_cost(campaign, DEMO_TARIFFS)
+    with sandbox(seed=seed, speed=86_400.0, tariffs=DEMO_TARIFFS, stop_list=["79000000000"]) as sb:
         client = sb.client()
-        rows = client.send_document(blocks)
-        accepted = [r["id_message"] for r in rows if r["outcome"] == "accepted"]
-        sb.advance(hours=3)
-        states = client.fetch_state(accepted)
-        ledger = sb.ledger
-    delivered = sum(s["state"] == "deliver" for s in states)
-    print(
-        f"sandbox self-check: {len(accepted)}/{len(rows)} accepted, {delivered} delivered, "
-        f"charged {ledger.total_charged} RUB"
+        sent = send(campaign, client, progress=None)
+        states = fetch_states(sent, client, wait=True, timeout=120, interval=0.2, progress=None)
+        charged = sb.ledger.total_charged
+    report = cost_report(states, estimate=estimate)
+    to_excel(
+        output,
+        problems=problems(campaign),
+        plan=campaign,
+        sent=sent,
+        states=states,
+        costs=report.reset_index(),
     )
+    total = report.loc["total"]
+    outcomes = sent["outcome"].value_counts().to_dict()
+    print(
+        f"demo campaign: {len(people)} recipients, {outcomes.get('invalid', 0)} refused by the plan"
+    )
+    print(f"sent: {outcomes.get('accepted', 0)} accepted, {outcomes.get('rejected', 0)} rejected")
+    print(
+        f"delivered: {int(total['delivered'])} ({total['delivery_rate']:.1%}); "
+        f"viber {int(total['delivered_viber'])}, sms {int(total['delivered_sms'])}"
+    )
+    print(
+        f"money: {total['money_total']:.2f} RUB (estimate {total['estimate']:.2f}); "
+        f"the sandbox charged {charged} RUB"
+    )
+    print(f"workbook: {output}")
     return 0

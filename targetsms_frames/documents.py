@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from itertools import compress
+
 import numpy as np
 import pandas as pd
 
 from . import fields as F
+from ._speed import gc_paused
 from .errors import InputError
 
 DEFAULT_MAX_PHONES = 1000
@@ -56,29 +59,22 @@ def batches(
         else:
             group.append(j)
 
+    entries = [
+        {"phone": phone, "client_id_message": client_id}
+        for phone, client_id in zip(phones, client_ids, strict=True)
+    ]
     out: list[tuple[dict, np.ndarray]] = []
     blocks: list[dict] = []
     taken: list[int] = []
     for key, members in groups.items():
-        fields = {
-            name: value
-            for name, value in zip(F.MESSAGE_FIELDS, key, strict=True)
-            if value not in (None, "")
-            and not (value == "0" and name in F.CHANNEL_ORDER_FIELD.values())
-        }
-        start = 0
-        while start < len(members):
+        # The non-empty fields, in the provider's order.
+        fields = dict(compress(zip(F.MESSAGE_FIELDS, key, strict=True), key))
+        while members:
             room = max_phones - len(taken)
-            part = members[start : start + room]
-            start += len(part)
-            blocks.append(
-                {
-                    **fields,
-                    "phones": [
-                        {"phone": phones[j], "client_id_message": client_ids[j]} for j in part
-                    ],
-                }
-            )
+            part, members = members[:room], members[room:]
+            block = fields.copy() if members else fields
+            block["phones"] = [entries[j] for j in part]
+            blocks.append(block)
             taken.extend(part)
             if len(taken) == max_phones:
                 out.append(({"message": blocks}, positions[taken]))
@@ -103,4 +99,5 @@ def documents(plan: pd.DataFrame, *, max_phones: int = DEFAULT_MAX_PHONES) -> li
         >>> len(docs), len(docs[0]["message"]), len(docs[0]["message"][0]["phones"])
         (1, 1, 2)
     """
-    return [doc for doc, _ in batches(plan, max_phones=max_phones)]
+    with gc_paused():
+        return [doc for doc, _ in batches(plan, max_phones=max_phones)]

@@ -1,16 +1,19 @@
-"""The send journal: an SQLite file (WAL) of documents and per-phone results.
+"""The send journal: an SQLite file (WAL) of documents and their per-phone results.
 
-Each document is recorded, with its phones marked ``unknown``, before it is
-posted; the answer's results replace those rows after. So a send killed at any
-moment resumes from the journal: accepted ids are kept and not sent again, and
-phones left ``unknown`` are sent again with the same client ids (which the
-provider never sends twice). The journal holds the login and URL it was made
-for, never the password.
+Each document is recorded, with the client ids of its phones, before it is
+posted; its per-phone results are recorded after, in the same row. So a send
+killed at any moment resumes from the journal: accepted ids are kept and not
+sent again, and the phones of a document that has no recorded answer are
+``unknown`` and sent again with the same client ids (which the provider never
+sends twice). The journal holds the login and URL it was made for, never the
+password.
+
+One row per document (results as a JSON list) keeps writing a million results
+to a few thousand small transactions.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import sqlite3
@@ -21,32 +24,7 @@ from .answers import ACCEPTED, UNKNOWN
 from .errors import JournalError
 
 POSTED = "posted; no answer recorded (the process stopped or the answer was lost)"
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS documents (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    digest TEXT NOT NULL,
-    phones INTEGER NOT NULL,
-    posted_at REAL NOT NULL,
-    answered_at REAL,
-    result TEXT
-);
-CREATE TABLE IF NOT EXISTS results (
-    client_id_message TEXT PRIMARY KEY,
-    phone TEXT,
-    name_delivery TEXT,
-    id_message TEXT,
-    id_viber TEXT,
-    id_sms TEXT,
-    count_message INTEGER,
-    outcome TEXT NOT NULL,
-    error TEXT,
-    document INTEGER,
-    updated_at REAL NOT NULL
-);
-"""
-_FIELDS = (
+RESULT_FIELDS = (
     "client_id_message",
     "phone",
     "name_delivery",
@@ -57,24 +35,34 @@ _FIELDS = (
     "outcome",
     "error",
 )
-# A result never downgrades an accepted row, and an "accepted earlier" answer without
-# an id keeps the id the journal already has.
-_UPSERT = f"""
-INSERT INTO results ({", ".join(_FIELDS)}, document, updated_at)
-VALUES ({", ".join("?" * (len(_FIELDS) + 2))})
-ON CONFLICT(client_id_message) DO UPDATE SET
-    phone = excluded.phone,
-    name_delivery = excluded.name_delivery,
-    id_message = COALESCE(excluded.id_message, results.id_message),
-    id_viber = COALESCE(excluded.id_viber, results.id_viber),
-    id_sms = COALESCE(excluded.id_sms, results.id_sms),
-    count_message = COALESCE(excluded.count_message, results.count_message),
-    outcome = excluded.outcome,
-    error = excluded.error,
-    document = excluded.document,
-    updated_at = excluded.updated_at
-WHERE results.outcome != '{ACCEPTED}' OR excluded.outcome = '{ACCEPTED}'
+_KEEP_IF_MISSING = ("id_message", "id_viber", "id_sms", "count_message")
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS documents (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    phones TEXT NOT NULL,      -- JSON [[client_id_message, phone, name_delivery], ...]
+    posted_at REAL NOT NULL,
+    answered_at REAL,
+    summary TEXT,
+    results TEXT               -- JSON [[field values in RESULT_FIELDS order], ...]
+);
 """
+
+
+def merge(earlier: dict | None, row: dict) -> dict:
+    """A later result over an earlier one for the same client id.
+
+    An accepted result is never replaced by a worse one, and an "accepted earlier"
+    answer without an id keeps the ids already known.
+    """
+    if earlier is None:
+        return row
+    if earlier["outcome"] == ACCEPTED and row["outcome"] != ACCEPTED:
+        return earlier
+    if row["outcome"] == ACCEPTED:
+        return row | {k: earlier[k] for k in _KEEP_IF_MISSING if row[k] is None and earlier[k]}
+    return row
 
 
 class Journal:
@@ -127,48 +115,43 @@ class Journal:
             )
 
     def results(self) -> dict[str, dict]:
-        """Every recorded result by client_id_message."""
-        cursor = self._db.execute(f"SELECT {', '.join(_FIELDS)} FROM results")
-        return {row[0]: dict(zip(_FIELDS, row, strict=True)) for row in cursor}
+        """The best known result of every client id, replaying the documents in order."""
+        best: dict[str, dict] = {}
+        cursor = self._db.execute("SELECT phones, results FROM documents ORDER BY id")
+        for phones, results in cursor:
+            if results is None:  # posted, never answered
+                rows = [
+                    dict(
+                        zip(
+                            RESULT_FIELDS,
+                            (c, p, n, None, None, None, None, UNKNOWN, POSTED),
+                            strict=True,
+                        )
+                    )
+                    for c, p, n in json.loads(phones)
+                ]
+            else:
+                rows = [dict(zip(RESULT_FIELDS, r, strict=True)) for r in json.loads(results)]
+            for row in rows:
+                key = row["client_id_message"]
+                best[key] = merge(best.get(key), row)
+        return best
 
-    def record_document(self, payload: dict, rows: Iterable[dict]) -> int:
-        """Record a document about to be posted; its phones become ``unknown`` until answered."""
-        body = json.dumps(payload, ensure_ascii=False, sort_keys=True).encode()
-        now = time.time()
-        rows = list(rows)
+    def record_document(self, rows: Iterable[dict]) -> int:
+        """Record a document about to be posted: the client ids, phones and names of its rows."""
+        phones = [[r["client_id_message"], r["phone"], r["name_delivery"]] for r in rows]
         with self._db:
             cursor = self._db.execute(
-                "INSERT INTO documents (digest, phones, posted_at) VALUES (?, ?, ?)",
-                (hashlib.sha256(body).hexdigest(), len(rows), now),
+                "INSERT INTO documents (phones, posted_at) VALUES (?, ?)",
+                (json.dumps(phones, ensure_ascii=False), time.time()),
             )
-            doc_id = cursor.lastrowid
-            self._db.executemany(
-                _UPSERT,
-                [
-                    (
-                        r["client_id_message"],
-                        r["phone"],
-                        r["name_delivery"],
-                        None,
-                        None,
-                        None,
-                        None,
-                        UNKNOWN,
-                        POSTED,
-                        doc_id,
-                        now,
-                    )
-                    for r in rows
-                ],
-            )
-        return doc_id
+        return cursor.lastrowid
 
     def record_results(self, doc_id: int, rows: Iterable[dict], summary: str = "answered") -> None:
         """Record the per-phone results of a posted document."""
-        now = time.time()
+        results = [[r[f] for f in RESULT_FIELDS] for r in rows]
         with self._db:
-            self._db.executemany(_UPSERT, [(*(r[f] for f in _FIELDS), doc_id, now) for r in rows])
             self._db.execute(
-                "UPDATE documents SET answered_at = ?, result = ? WHERE id = ?",
-                (now, summary, doc_id),
+                "UPDATE documents SET answered_at = ?, summary = ?, results = ? WHERE id = ?",
+                (time.time(), summary, json.dumps(results, ensure_ascii=False), doc_id),
             )

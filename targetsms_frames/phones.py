@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from decimal import Decimal, InvalidOperation
 
+import numpy as np
 import pandas as pd
 import phonenumbers
 
@@ -70,6 +71,9 @@ def normalize_phone(value, region: str = "RU") -> tuple[str | None, str | None]:
         return None, f"phone: {quoted} is not a phone number"
     if len(digits) > F.MAX_PHONE_DIGITS:
         return None, f"phone: {quoted} has more than {F.MAX_PHONE_DIGITS} digits"
+    fast = _FAST.get(region.upper())
+    if fast is not None and re.fullmatch(fast, digits) and (region_first or digits[0] == "7"):
+        return digits, None  # the same answer the vectorized fast path gives
     tries = [(digits, region), ("+" + digits, None)] if region_first else [(candidate, None)]
     for number, hint in tries:
         try:
@@ -90,26 +94,35 @@ def normalize_phones(values: pd.Series, region: str = "RU") -> tuple[pd.Series, 
         (['79801234567'], ["phone: 'x' is not a phone number"])
     """
     as_text = values.astype("str") if not pd.api.types.is_string_dtype(values) else values
+    present = values.notna().to_numpy()
+    digits = np.full(len(values), None, dtype=object)
+    problems = np.full(len(values), None, dtype=object)
+    clean = np.zeros(len(values), dtype=bool)
     fast = _FAST.get(region.upper())
     if fast is not None:
-        clean = as_text.str.fullmatch(fast).fillna(False).astype(bool) & values.notna()
-    else:
-        clean = pd.Series(False, index=values.index)
-    digits = pd.Series(pd.NA, index=values.index, dtype="str")
-    problems = pd.Series(pd.NA, index=values.index, dtype="str")
-    digits[clean] = as_text[clean]
-    if fast is not None and region.upper() == "RU":
-        # Spreadsheet shapes of Russian numbers: separators, a leading 8 or +7, or none.
-        stripped = as_text.str.replace(r"[\s\-.()/]+", "", regex=True).str.replace(
+        clean = as_text.str.fullmatch(fast).fillna(False).to_numpy(dtype=bool) & present
+        digits[clean] = as_text.to_numpy(dtype=object)[clean]
+    if fast is not None and region.upper() == "RU" and (present & ~clean).any():
+        # Spreadsheet shapes of Russian numbers: separators, a leading 8 or +7, or none,
+        # or the ".0" of a float that went through Excel. Only the unclean rows pay.
+        where = np.flatnonzero(present & ~clean)
+        rest = as_text.iloc[where]
+        stripped = rest.str.replace(r"\.0+$", "", regex=True)
+        stripped = stripped.str.replace(r"[\s\-.()/]+", "", regex=True).str.replace(
             r"^(?:\+7|8|7)?(?=[3-9]\d{9}$)", "7", regex=True
         )
-        national = ~clean & stripped.str.fullmatch(fast).fillna(False).astype(bool)
-        national &= values.notna() & ~as_text.str.contains(r"^\s*\+(?!7)", regex=True).fillna(False)
-        digits[national] = stripped[national]
-        clean |= national
-    slow = ~clean
-    if slow.any():
-        results = [normalize_phone(v, region) for v in values[slow].tolist()]
-        digits[slow] = [d for d, _ in results]
-        problems[slow] = [p for _, p in results]
-    return digits, problems
+        national = stripped.str.fullmatch(fast).fillna(False).to_numpy(dtype=bool)
+        national = national & ~rest.str.contains(r"^\s*\+(?!7)", regex=True).fillna(False).to_numpy(
+            dtype=bool
+        )
+        digits[where[national]] = stripped.to_numpy(dtype=object)[national]
+        clean[where[national]] = True
+    slow = np.flatnonzero(~clean)
+    if len(slow):
+        raw = values.to_numpy(dtype=object)
+        for i in slow.tolist():
+            digits[i], problems[i] = normalize_phone(raw[i], region)
+    return (
+        pd.Series(digits, index=values.index, dtype="str"),
+        pd.Series(problems, index=values.index, dtype="str"),
+    )

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from . import fields as F
+from ._speed import gc_paused
 from .errors import InputError
 from .phones import _text, normalize_phones
 from .segments import sms_parts
@@ -175,12 +176,7 @@ def _render(
     for field in F.TEXT_FIELDS:
         texts = values[field]
         rendered = texts.copy()
-        groups: dict[str, list[int]] = defaultdict(list)
-        for i, text in enumerate(texts.tolist()):
-            if text is not None and ("{" in text or "}" in text):
-                groups[text].append(i)
-        for text, rows in groups.items():
-            rows = np.array(rows)
+        for text, rows in _rows_by_text_with_braces(texts):
             try:
                 parts = list(_FORMATTER.parse(text))
             except ValueError as exc:
@@ -192,10 +188,11 @@ def _render(
                     )
                 rendered[rows] = None
                 continue
-            out = np.full(len(rows), "", dtype=object)
+            # The text becomes a positional pattern; literal braces are escaped again.
+            pattern, cells = [], []
             ok = np.ones(len(rows), dtype=bool)
             for literal, name, spec, conversion in parts:
-                out = out + literal
+                pattern.append(literal.replace("{", "{{").replace("}", "}}"))
                 if name is None:
                     continue
                 source = column(name) if name.isidentifier() else None
@@ -209,20 +206,36 @@ def _render(
                 for i in rows[missing & ok]:
                     problems.add_at(i, f"{field}: no value for placeholder {{{name}}}")
                 ok &= ~missing
-                cell = np.where(missing, "", cell)
-                if spec or conversion:
-                    cell = np.array(
-                        [
-                            _FORMATTER.format_field(_FORMATTER.convert_field(c, conversion), spec)
-                            for c in cell.tolist()
-                        ],
-                        dtype=object,
-                    )
-                out = out + cell
+                cells.append(np.where(missing, "", cell).tolist())
+                conversion = f"!{conversion}" if conversion else ""
+                spec = f":{spec}" if spec else ""
+                pattern.append(f"{{{len(cells) - 1}{conversion}{spec}}}")
+            if not ok.any():
+                rendered[rows] = None
+                continue
+            template = "".join(pattern)
+            if cells:
+                out = [template.format(*vals) for vals in zip(*cells, strict=True)]
+            else:
+                out = [template.format()] * len(rows)
+            out = np.array(out, dtype=object)
             rendered[rows] = np.where(ok, out, None)
         values[field] = rendered
         failed[field] = _blank(rendered) & ~_blank(texts)
     return failed
+
+
+def _rows_by_text_with_braces(texts: np.ndarray):
+    """(text, row positions) for each distinct text that has a brace, in C-speed passes."""
+    codes, uniques = pd.factorize(texts, use_na_sentinel=True)
+    braced = np.fromiter(("{" in u or "}" in u for u in uniques), dtype=bool, count=len(uniques))
+    if not braced.any():
+        return
+    rows = np.flatnonzero((codes >= 0) & braced[np.maximum(codes, 0)])
+    rows = rows[np.argsort(codes[rows], kind="stable")]
+    bounds = np.flatnonzero(np.diff(codes[rows])) + 1
+    for group in np.split(rows, bounds):
+        yield uniques[codes[group[0]]], group
 
 
 def _channel_orders(values, problems: _Problems) -> tuple[np.ndarray, np.ndarray]:
@@ -386,19 +399,35 @@ def content_keys(phones: np.ndarray, values: dict[str, np.ndarray]) -> list[str]
     return ["\x1f".join(row) for row in zip(*columns, strict=True)]
 
 
-def derive_client_id(campaign: str, key: str) -> str:
-    """A client_id_message from the campaign key and a row's content: 1 ≤ id < 2**53.
+def _hasher(campaign: str):
+    """A BLAKE2b hasher keyed by the campaign (keys longer than 64 bytes are hashed first)."""
+    key = campaign.encode()
+    if len(key) > 64:
+        key = hashlib.blake2b(key).digest()
+    return hashlib.blake2b(digest_size=8, key=key)
+
+
+def derive_client_ids(campaign: str, keys: list[str]) -> list[str]:
+    """client_id_message values from the campaign key and each row's content: 1 ≤ id < 2**53.
 
     Example:
-        >>> derive_client_id("spring", "79801234567") == derive_client_id("spring", "79801234567")
+        >>> one = derive_client_ids("spring", ["79801234567"])
+        >>> one == derive_client_ids("spring", ["79801234567"])
+        True
+        >>> one != derive_client_ids("autumn", ["79801234567"])
         True
     """
-    digest = hashlib.blake2b(key.encode(), digest_size=8, key=campaign.encode()[:64]).digest()
-    return str(int.from_bytes(digest, "big") % MAX_CLIENT_ID + 1)
+    base = _hasher(campaign)
+    out = []
+    for key in keys:
+        h = base.copy()
+        h.update(key.encode())
+        out.append(str(int.from_bytes(h.digest(), "big") % MAX_CLIENT_ID + 1))
+    return out
 
 
 def _client_ids(recipients, campaign, keys, labels, problems: _Problems, duplicate) -> np.ndarray:
-    derived = np.array([derive_client_id(campaign, k) for k in keys], dtype=object)
+    derived = np.array(derive_client_ids(campaign, keys), dtype=object)
     if "client_id_message" not in recipients.columns:
         ids = derived
     else:
@@ -465,6 +494,11 @@ def plan(
         ('79801234567', 'Anna, -10% today', 1)
     """
     _check_call(recipients, templates, campaign)
+    with gc_paused():
+        return _plan(recipients, templates, campaign, region, now)
+
+
+def _plan(recipients, templates, campaign, region, now) -> pd.DataFrame:
     now = now or datetime.now(MSK)
     if now.tzinfo is None:
         now = now.replace(tzinfo=MSK)

@@ -11,6 +11,8 @@ two halves of a surrogate pair, so such a part holds one unit less.
 
 from __future__ import annotations
 
+import re
+
 GSM7 = "GSM-7"
 UCS2 = "UCS-2"
 
@@ -23,10 +25,11 @@ GSM_EXTENSION = frozenset("\f^{}\\[~]|€")
 SINGLE = {GSM7: 160, UCS2: 70}
 MULTI = {GSM7: 153, UCS2: 67}
 
-# str.translate tables that delete the characters of a set: what is left over
-# tells us, in C speed, whether a text needs extension septets or UCS-2.
-_DROP_BASIC = dict.fromkeys(map(ord, GSM_BASIC))
-_DROP_GSM = dict.fromkeys(map(ord, GSM_BASIC | GSM_EXTENSION))
+# Regexes that find, in C, the first character outside GSM 03.38, the extension
+# characters and the characters beyond the Basic Multilingual Plane (surrogate pairs).
+_NOT_GSM = re.compile("[^" + re.escape("".join(sorted(GSM_BASIC | GSM_EXTENSION))) + "]")
+_EXTENSION = re.compile("[" + re.escape("".join(sorted(GSM_EXTENSION))) + "]")
+_ASTRAL = re.compile("[\U00010000-\U0010ffff]")
 
 
 def encoding(text: str) -> str:
@@ -36,7 +39,7 @@ def encoding(text: str) -> str:
         >>> encoding("Hello"), encoding("Привет")
         ('GSM-7', 'UCS-2')
     """
-    return GSM7 if not text.translate(_DROP_GSM) else UCS2
+    return UCS2 if _NOT_GSM.search(text) else GSM7
 
 
 def _pack(units: list[int], size: int) -> int:
@@ -59,18 +62,15 @@ def sms_parts(text: str) -> tuple[str, int]:
     """
     if not text:
         return GSM7, 0
-    left = text.translate(_DROP_BASIC)
-    if not left:  # basic GSM only: plain arithmetic
-        n = len(text)
-        return GSM7, 1 if n <= 160 else -(-n // 153)
-    if not left.translate(_DROP_GSM):  # GSM with extension characters
+    if not _NOT_GSM.search(text):
+        if not _EXTENSION.search(text):  # basic GSM only: plain arithmetic
+            n = len(text)
+            return GSM7, 1 if n <= 160 else -(-n // 153)
         units = [2 if ch in GSM_EXTENSION else 1 for ch in text]
-        total = sum(units)
-        return GSM7, 1 if total <= 160 else _pack(units, 153)
+        return GSM7, 1 if sum(units) <= 160 else _pack(units, 153)
     # UCS-2, counted in UTF-16 code units.
-    if max(left) <= "\uffff":  # no surrogate pairs
+    if not _ASTRAL.search(text):
         n = len(text)
         return UCS2, 1 if n <= 70 else -(-n // 67)
     units = [2 if ord(ch) > 0xFFFF else 1 for ch in text]
-    total = sum(units)
-    return UCS2, 1 if total <= 70 else _pack(units, 67)
+    return UCS2, 1 if sum(units) <= 70 else _pack(units, 67)

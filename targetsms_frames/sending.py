@@ -15,7 +15,7 @@ from .answers import ACCEPTED, INVALID, REJECTED, SENT_COLUMNS, UNKNOWN, rows_fo
 from .client import Client
 from .documents import DEFAULT_MAX_PHONES, batches, sendable
 from .errors import AuthError, ConfigError, ProviderError, TransportError
-from .journal import Journal
+from .journal import Journal, merge
 
 log = logging.getLogger(__name__)
 
@@ -127,7 +127,7 @@ def _send(plan, client, book: Journal | None, workers, max_phones, progress) -> 
                 for b in payload["message"]
                 for p in b["phones"]
             ]
-            doc_id = book.record_document(payload, rows) if book is not None else None
+            doc_id = book.record_document(rows) if book is not None else None
             running[pool.submit(_post, client, payload)] = doc_id
 
         while (work or running) and failure is None:
@@ -158,12 +158,11 @@ def _send(plan, client, book: Journal | None, workers, max_phones, progress) -> 
 
 
 def _merge(earlier: dict | None, row: dict) -> dict:
-    """A new result, keeping ids the provider did not repeat ("accepted earlier")."""
-    if row["outcome"] == ACCEPTED and row["id_message"] is None:
-        if earlier and earlier.get("id_message"):
-            return earlier | {"outcome": ACCEPTED, "error": None}
-        return row | {"error": EARLIER_NO_ID}
-    return row
+    """A new result over what was known; an "accepted earlier" answer keeps the known ids."""
+    merged = merge(earlier, row)
+    if merged["outcome"] == ACCEPTED and merged["id_message"] is None:
+        return merged | {"error": EARLIER_NO_ID}
+    return merged
 
 
 def sent_frame(plan: pd.DataFrame, results: dict[str, dict]) -> pd.DataFrame:

@@ -1,0 +1,56 @@
+"""A realistic campaign for the benchmarks: recipients as a spreadsheet gives them.
+
+Two templates with personal placeholders (a Cyrillic Viber → SMS cascade and a Latin
+SMS), about 10% of phones in messy spreadsheet shapes, unique phones.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+TEMPLATES = pd.DataFrame(
+    {
+        "template": ["promo", "order"],
+        "name_delivery": ["Распродажа", "Orders"],
+        "send_viber": ["1", "0"],
+        "send_sms": ["2", "1"],
+        "sender_viber": ["ShopBench", None],
+        "text_viber": ["{name}, для вас скидка {discount}% по коду {code} до воскресенья!", None],
+        "button_text": ["Открыть", None],
+        "button_url": ["https://example.org/sale", None],
+        "sender_sms": ["ShopBench", "ShopBench"],
+        "text_sms": [
+            "{name}, скидка {discount}% по коду {code}: example.org/sale",
+            "Dear {name}, your order {code} is ready for pickup. Thank you!",
+        ],
+    }
+)
+NAMES = np.array(
+    ["Анна", "Борис", "Вера", "Глеб", "Дарья", "John", "Maria", "Олег", "Ирина", "Kate"]
+)
+
+
+def recipients(n: int, seed: int = 1) -> pd.DataFrame:
+    """``n`` recipients with unique phones, ~10% of them messy."""
+    rng = np.random.default_rng(seed)
+    numbers = 79_000_000_000 + rng.choice(999_999_999, size=n, replace=False)
+    phones = numbers.astype(str).astype(object)
+    messy = np.flatnonzero(rng.random(n) < 0.10)
+    for k, i in enumerate(messy.tolist()):
+        p = phones[i]
+        if k % 3 == 0:
+            phones[i] = f"8 ({p[1:4]}) {p[4:7]}-{p[7:9]}-{p[9:]}"
+        elif k % 3 == 1:
+            phones[i] = f"+7 {p[1:4]} {p[4:7]} {p[7:9]} {p[9:]}"
+        else:
+            phones[i] = f"{p}.0"  # a float that went through Excel
+    return pd.DataFrame(
+        {
+            "phone": pd.array(phones, dtype="str"),
+            "name": pd.array(rng.choice(NAMES, n), dtype="str"),
+            "template": pd.array(np.where(rng.random(n) < 0.6, "promo", "order"), dtype="str"),
+            "discount": pd.array(rng.choice(["10", "15", "20"], n), dtype="str"),
+            "code": pd.array([f"C{c:06d}" for c in rng.integers(0, 999_999, n)], dtype="str"),
+        }
+    )

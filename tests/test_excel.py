@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import zipfile
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 
 import openpyxl
 import pandas as pd
@@ -13,7 +13,10 @@ import targetsms_frames as tsf
 from targetsms_frames import excel
 from targetsms_frames.errors import InputError
 
-SOON = (datetime.now() + timedelta(hours=3)).replace(second=0, microsecond=0)
+# Three hours ahead in Moscow time, the provider's clock, as a naive spreadsheet datetime.
+SOON = (datetime.now(timezone(timedelta(hours=3))) + timedelta(hours=3)).replace(
+    second=0, microsecond=0, tzinfo=None
+)
 FORMULA_LIKE = [
     '=HYPERLINK("http://evil","click")',
     "+79801234567",

@@ -23,7 +23,11 @@ def sandbox_process(*args: str):
         yield url, login, password
     finally:
         proc.terminate()
-        proc.wait(timeout=10)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
 
 
 def machine() -> str:

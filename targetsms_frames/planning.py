@@ -19,7 +19,7 @@ from . import fields as F
 from ._speed import gc_paused
 from .errors import InputError
 from .phones import _text, normalize_phones
-from .segments import sms_parts
+from .segments import sms_parts_many
 
 MSK = timezone(timedelta(hours=3), "MSK")
 MAX_CLIENT_ID = 2**53 - 1  # exact in a float64 and in JavaScript: safe in every tool
@@ -69,16 +69,26 @@ class _Problems:
 
 
 def _texts(values: pd.Series) -> np.ndarray:
-    """A column as an object array of text or None, whatever its dtype."""
+    """A column as an object array of text or None (never NaN), whatever its dtype."""
     if pd.api.types.is_string_dtype(values) and not pd.api.types.is_object_dtype(values):
-        out = values.to_numpy(dtype=object, na_value=None)
-        return out
-    return np.array([_text(v) for v in values.tolist()], dtype=object)
+        return values.to_numpy(dtype=object, na_value=None)
+    return _per_value(values.to_numpy(dtype=object), _text)
 
 
 def _blank(values: np.ndarray) -> np.ndarray:
-    """Where an object array of text holds None or an empty string."""
-    return pd.isna(values) | (values == "")
+    """Where an object array of text (str or None, never NaN) holds None or ""."""
+    return ~values.astype(bool)
+
+
+def _per_value(values: np.ndarray, rule, dtype=object) -> np.ndarray:
+    """``rule`` applied once per distinct value, spread back to every row.
+
+    Message fields repeat (they come from a few templates), so this turns a
+    million Python calls into a handful.
+    """
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    results = np.array([rule(u) for u in uniques] + [rule(None)], dtype=dtype)
+    return results[codes]  # code -1 (missing) picks the last entry, rule(None)
 
 
 def _check_call(recipients, templates, campaign) -> None:
@@ -242,7 +252,7 @@ def _channel_orders(values, problems: _Problems) -> tuple[np.ndarray, np.ndarray
     used = {}
     for channel, field in F.CHANNEL_ORDER_FIELD.items():
         raw = values[field]
-        text = np.array([(v or "0").strip() for v in raw.tolist()], dtype=object)
+        text = _per_value(raw, lambda v: (v or "0").strip())
         bad = ~np.isin(text, list(F.CHANNEL_ORDER_VALUES))
         problems.add(
             bad,
@@ -261,7 +271,9 @@ def _channel_orders(values, problems: _Problems) -> tuple[np.ndarray, np.ndarray
 
 
 def _lengths(values: np.ndarray) -> np.ndarray:
-    return np.array([len(v) if v else 0 for v in values.tolist()], dtype=np.int64)
+    return np.fromiter(
+        map(len, np.where(_blank(values), "", values).tolist()), np.int64, len(values)
+    )
 
 
 def _check_fields(values, viber, sms, problems: _Problems, failed: dict[str, np.ndarray]) -> None:
@@ -287,13 +299,7 @@ def _check_fields(values, viber, sms, problems: _Problems, failed: dict[str, np.
         "image_url: needs a button (button_text and button_url)",
     )
     validity = values["validity_period_viber"]
-    bad = np.array(
-        [
-            v is not None and v != "" and not F.VALIDITY_RE.match(v.strip())
-            for v in validity.tolist()
-        ],
-        dtype=bool,
-    )
+    bad = _per_value(validity, lambda v: bool(v) and not F.VALIDITY_RE.match(v.strip()), bool)
     problems.add(
         bad,
         lambda i: (
@@ -301,21 +307,12 @@ def _check_fields(values, viber, sms, problems: _Problems, failed: dict[str, np.
         ),
     )
     finale = values["finale_viber_read"]
-    bad = np.array(
-        [v is not None and v.strip() not in ("", "0", "1") for v in finale.tolist()], dtype=bool
-    )
+    bad = _per_value(finale, lambda v: v is not None and v.strip() not in ("", "0", "1"), bool)
     problems.add(bad, lambda i: f"finale_viber_read: {finale[i]!r} must be 0 or 1")
     problems.add(sms & blank["text_sms"], "text_sms: required when send_sms is set")
     sender = values["sender_sms"]
     problems.add(sms & blank["sender_sms"], "sender_sms: required when send_sms is set")
-    bad = (
-        sms
-        & ~blank["sender_sms"]
-        & np.array(
-            [v is not None and not F.SMS_SENDER_RE.match(v.strip()) for v in sender.tolist()],
-            dtype=bool,
-        )
-    )
+    bad = sms & _per_value(sender, lambda v: bool(v) and not F.SMS_SENDER_RE.match(v.strip()), bool)
     problems.add(
         bad,
         lambda i: (
@@ -324,9 +321,7 @@ def _check_fields(values, viber, sms, problems: _Problems, failed: dict[str, np.
         ),
     )
     for field in ("validity_period_viber", "finale_viber_read", "sender_sms", "sender_viber"):
-        values[field] = np.array(
-            [v.strip() if v else v for v in values[field].tolist()], dtype=object
-        )
+        values[field] = _per_value(values[field], lambda v: v.strip() if v else v)
 
 
 def _parse_time(value, raw, now: datetime) -> tuple[str | None, str | None]:
@@ -366,29 +361,15 @@ def _parse_time(value, raw, now: datetime) -> tuple[str | None, str | None]:
 def _time_send(recipients, templates, values, problems: _Problems, now: datetime) -> None:
     # Parse from the original cells: a datetime or an Excel serial must not go through text.
     raw = values["time_send"]
-    originals = np.full(len(raw), None, dtype=object)
+    originals = raw.copy()
     if "time_send" in recipients.columns:
         column = recipients["time_send"].to_numpy(dtype=object)
-        own = np.array(
-            [not (c is None or (not isinstance(c, str) and pd.isna(c)) or c == "") for c in column],
-            dtype=bool,
-        )
+        own = ~pd.isna(column) & (column != "")
         originals[own] = column[own]
-    else:
-        own = np.zeros(len(raw), dtype=bool)
-    originals[~own] = raw[~own]
-    cache: dict = {}
-    out = np.full(len(raw), None, dtype=object)
-    for i, cell in enumerate(originals.tolist()):
-        if cell is None:
-            continue
-        key = (type(cell).__name__, str(cell))
-        if key not in cache:
-            cache[key] = _parse_time(raw[i] if raw[i] is not None else cell, cell, now)
-        text, problem = cache[key]
-        out[i] = text
-        if problem:
-            problems.add_at(i, problem)
+    parsed = _per_value(originals, lambda cell: _parse_time(_text(cell), cell, now))
+    out = np.array([text for text, _ in parsed.tolist()], dtype=object)
+    for i in np.flatnonzero(np.fromiter((p is not None for _, p in parsed.tolist()), bool)):
+        problems.add_at(i, parsed[i][1])
     values["time_send"] = out
 
 
@@ -443,7 +424,7 @@ def _client_ids(recipients, campaign, keys, labels, problems: _Problems, duplica
         own = np.array([v.strip() if v else v for v in own.tolist()], dtype=object)
         ids = np.where(given & ~bad, own, derived)
     # A duplicate row repeats its twin's derived id; it is reported as a duplicate already.
-    repeated = pd.Series(ids).duplicated().to_numpy() & ~duplicate
+    repeated = pd.Series(ids, dtype=object).duplicated().to_numpy() & ~duplicate
     if repeated.any():
         first = {}
         for i, value in enumerate(ids.tolist()):
@@ -520,7 +501,7 @@ def _plan(recipients, templates, campaign, region, now) -> pd.DataFrame:
 
     keys = content_keys(phones, values)
     has_phone = ~_blank(phones)
-    duplicate = pd.Series(keys).duplicated().to_numpy() & has_phone
+    duplicate = pd.Series(keys, dtype=object).duplicated().to_numpy() & has_phone
     if duplicate.any():
         first = {}
         for i, key in enumerate(keys):
@@ -535,15 +516,17 @@ def _plan(recipients, templates, campaign, region, now) -> pd.DataFrame:
     # Without its template a row's fields are meaningless: say that, not what follows.
     problems.keep_only(no_template, ("template", "phone"))
 
-    encodings = np.full(n, None, dtype=object)
-    parts = np.full(n, None, dtype=object)
-    sms_texts = values["text_sms"]
-    for i in np.flatnonzero(sms & ~_blank(sms_texts)):
-        encodings[i], parts[i] = sms_parts(sms_texts[i])
+    sms_texts = np.where(sms & ~_blank(values["text_sms"]), values["text_sms"], None)
+    encodings, parts = sms_parts_many(sms_texts)
 
     frame = {}
     if templates is not None:
-        frame["template"] = pd.Series(_texts(recipients["template"]), index=index, dtype="str")
+        template = recipients["template"]
+        frame["template"] = (
+            template
+            if isinstance(template.dtype, pd.StringDtype)
+            else pd.Series(_texts(template), index=index, dtype="str")
+        )
     frame["phone"] = pd.Series(phones, index=index, dtype="str")
     for field in F.MESSAGE_FIELDS:
         frame[field] = pd.Series(values[field], index=index, dtype="str")

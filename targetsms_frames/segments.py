@@ -74,3 +74,46 @@ def sms_parts(text: str) -> tuple[str, int]:
         return UCS2, 1 if n <= 70 else -(-n // 67)
     units = [2 if ord(ch) > 0xFFFF else 1 for ch in text]
     return UCS2, 1 if sum(units) <= 70 else _pack(units, 67)
+
+
+def _re2_class(chars, negate: bool = False) -> str:
+    """A character class for Arrow's RE2, every character written as a code point."""
+    body = "".join(f"\\x{{{ord(c):x}}}" for c in sorted(chars))
+    return f"[{'^' if negate else ''}{body}]"
+
+
+_RE2_NOT_GSM = _re2_class(GSM_BASIC | GSM_EXTENSION, negate=True)
+_RE2_EXTENSION = _re2_class(GSM_EXTENSION)
+_RE2_ASTRAL = "[\\x{10000}-\\x{10ffff}]"
+
+
+def sms_parts_many(texts) -> tuple[list, list]:
+    """Encodings and part counts of many texts at once (None for a missing text).
+
+    The common cases (no extension character, no surrogate pair) are counted with
+    vectorized Arrow kernels; the rest one by one with :func:`sms_parts`.
+
+    Example:
+        >>> sms_parts_many(["a" * 161, "Привет", None])
+        (['GSM-7', 'UCS-2', None], [2, 1, None])
+    """
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    array = pa.array(texts, type=pa.string(), from_pandas=True)
+    missing = np.asarray(array.is_null().to_numpy(zero_copy_only=False), dtype=bool)
+    length = np.asarray(pc.utf8_length(array).fill_null(0).to_numpy(zero_copy_only=False))
+    ucs = np.asarray(pc.match_substring_regex(array, _RE2_NOT_GSM).fill_null(False), dtype=bool)
+    ext = np.asarray(pc.match_substring_regex(array, _RE2_EXTENSION).fill_null(False), dtype=bool)
+    astral = np.asarray(pc.match_substring_regex(array, _RE2_ASTRAL).fill_null(False), dtype=bool)
+    single = np.where(ucs, SINGLE[UCS2], SINGLE[GSM7])
+    multi = np.where(ucs, MULTI[UCS2], MULTI[GSM7])
+    parts = np.where(length <= single, 1, -(-length // multi))
+    parts = np.where(length == 0, 0, parts).astype(object)
+    encodings = np.where(ucs, UCS2, GSM7).astype(object)
+    for i in np.flatnonzero((ext & ~ucs) | astral):
+        encodings[i], parts[i] = sms_parts(texts[i])
+    encodings[missing] = None
+    parts[missing] = None
+    return encodings.tolist(), parts.tolist()

@@ -47,3 +47,17 @@ def test_encoding():
     assert encoding("Hello {world} €5") == GSM7
     assert encoding("Hello, Мир") == UCS2
     assert encoding("naïve") == UCS2  # ï is not in GSM 03.38
+
+
+def test_the_vectorized_count_agrees_with_the_scalar_one():
+    import random
+
+    from targetsms_frames.segments import sms_parts_many
+
+    rng = random.Random(1)
+    alphabet = "abc {}€[]\\^~|\fÄÖ@£Привет😀"
+    texts = ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 400))) for _ in range(2000)]
+    texts += ["a" * 153 * 3, "€" * 77, "Ы" * 67 * 2, None]
+    encodings, parts = sms_parts_many(texts)
+    expected = [sms_parts(t) if t is not None else (None, None) for t in texts]
+    assert list(zip(encodings, parts, strict=True)) == expected

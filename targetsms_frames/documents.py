@@ -19,10 +19,10 @@ def sendable(plan: pd.DataFrame) -> np.ndarray:
     return (plan["problem"].isna() & plan["phone"].notna()).to_numpy()
 
 
-def batches(
+def build_documents(
     plan: pd.DataFrame, *, max_phones: int = DEFAULT_MAX_PHONES, rows: np.ndarray | None = None
-) -> list[tuple[dict, np.ndarray]]:
-    """Documents with the plan positions of their phones, in order.
+) -> list[dict]:
+    """The documents of some rows of a plan (see :func:`documents`).
 
     Args:
         plan: a frame from :func:`targetsms_frames.plan`.
@@ -63,24 +63,24 @@ def batches(
         {"phone": phone, "client_id_message": client_id}
         for phone, client_id in zip(phones, client_ids, strict=True)
     ]
-    out: list[tuple[dict, np.ndarray]] = []
+    out: list[dict] = []
     blocks: list[dict] = []
-    taken: list[int] = []
+    count = 0  # phones in the document being filled
     for key, members in groups.items():
         # The non-empty fields, in the provider's order.
         fields = dict(compress(zip(F.MESSAGE_FIELDS, key, strict=True), key))
         while members:
-            room = max_phones - len(taken)
+            room = max_phones - count
             part, members = members[:room], members[room:]
             block = fields.copy() if members else fields
             block["phones"] = [entries[j] for j in part]
             blocks.append(block)
-            taken.extend(part)
-            if len(taken) == max_phones:
-                out.append(({"message": blocks}, positions[taken]))
-                blocks, taken = [], []
+            count += len(part)
+            if count == max_phones:
+                out.append({"message": blocks})
+                blocks, count = [], 0
     if blocks:
-        out.append(({"message": blocks}, positions[taken]))
+        out.append({"message": blocks})
     return out
 
 
@@ -100,4 +100,4 @@ def documents(plan: pd.DataFrame, *, max_phones: int = DEFAULT_MAX_PHONES) -> li
         (1, 1, 2)
     """
     with gc_paused():
-        return [doc for doc, _ in batches(plan, max_phones=max_phones)]
+        return build_documents(plan, max_phones=max_phones)

@@ -11,9 +11,10 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
+from ._speed import gc_paused
 from .answers import ACCEPTED, INVALID, REJECTED, SENT_COLUMNS, UNKNOWN, rows_for_error
 from .client import Client
-from .documents import DEFAULT_MAX_PHONES, batches, sendable
+from .documents import DEFAULT_MAX_PHONES, build_documents, sendable
 from .errors import AuthError, ConfigError, ProviderError, TransportError
 from .journal import Journal, merge
 
@@ -109,7 +110,8 @@ def _send(plan, client, book: Journal | None, workers, max_phones, progress) -> 
     to_send = sendable(plan) & ~done_before
     if done_before.any():
         log.info("journal: %d rows were accepted before and are not sent again", done_before.sum())
-    work = deque(batches(plan, max_phones=max_phones, rows=to_send))
+    with gc_paused():
+        work = deque(build_documents(plan, max_phones=max_phones, rows=to_send))
     bar = tqdm(
         total=int(to_send.sum()),
         unit="phone",
@@ -121,7 +123,7 @@ def _send(plan, client, book: Journal | None, workers, max_phones, progress) -> 
         running: dict[Future, int | None] = {}
 
         def submit() -> None:
-            payload, _ = work.popleft()
+            payload = work.popleft()
             rows = [
                 p | {"name_delivery": b.get("name_delivery", "")}
                 for b in payload["message"]

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from itertools import compress
-
 import numpy as np
 import pandas as pd
 
@@ -40,47 +38,69 @@ def build_documents(
         )
     mask = sendable(plan) if rows is None else rows
     positions = np.flatnonzero(mask)
-    # Empty fields, and "0" for a channel not used, are left out of the blocks.
-    columns = []
+    n = len(positions)
+    if n == 0:
+        return []
+    # Per field: its values (empty, and "0" for a channel not used, become None: left out)
+    # and integer codes of those values; rows whose codes all agree share a block.
+    values, group = [], np.zeros(n, dtype=np.int64)
     for field in F.MESSAGE_FIELDS:
-        column = plan[field].to_numpy(dtype=object, na_value=None)[positions]
-        empty = pd.isna(column) | (column == "")
+        # Factorized where it lies (Arrow), then spread from the few distinct values.
+        codes, uniques = pd.factorize(plan[field].iloc[positions], use_na_sentinel=True)
+        distinct = np.asarray(uniques, dtype=object)
+        keep = np.append(distinct.astype(bool), False)  # the extra entry is for code -1
         if field in F.CHANNEL_ORDER_FIELD.values():
-            empty |= column == "0"
-        columns.append(np.where(empty, None, column).tolist())
-    phones = plan["phone"].to_numpy(dtype=object, na_value=None)[positions].tolist()
-    client_ids = plan["client_id_message"].to_numpy(dtype=object, na_value=None)[positions].tolist()
+            keep[:-1] &= distinct != "0"
+        codes = np.where(keep[codes], codes, -1)
+        column = np.append(distinct, None)[codes]  # code -1 picks the None
+        group = pd.factorize(group * (len(uniques) + 1) + (codes + 1))[0]
+        values.append(column)
+    # Groups in order of first appearance (factorize numbers them so), each group's
+    # phones in plan order; documents take the phones in that order, max_phones at a
+    # time, so a block ends where its group or its document ends.
+    order = np.argsort(group, kind="stable")
+    grouped = group[order]
+    document = np.arange(n) // max_phones
+    starts = np.flatnonzero(
+        np.r_[True, (grouped[1:] != grouped[:-1]) | (document[1:] != document[:-1])]
+    )
+    ends = np.r_[starts[1:], n]
+    first = order[starts]  # a row of each block: its fields are the block's
 
-    groups: dict[tuple, list[int]] = {}
-    for j, key in enumerate(zip(*columns, strict=True)):
-        group = groups.get(key)
-        if group is None:
-            groups[key] = [j]
-        else:
-            group.append(j)
-
+    blocks = _field_dicts([column[first] for column in values])
+    phones = plan["phone"].to_numpy(dtype=object, na_value=None)[positions][order].tolist()
+    client_ids = plan["client_id_message"].to_numpy(dtype=object, na_value=None)[positions]
+    client_ids = client_ids[order].tolist()
     entries = [
         {"phone": phone, "client_id_message": client_id}
         for phone, client_id in zip(phones, client_ids, strict=True)
     ]
-    out: list[dict] = []
-    blocks: list[dict] = []
-    count = 0  # phones in the document being filled
-    for key, members in groups.items():
-        # The non-empty fields, in the provider's order.
-        fields = dict(compress(zip(F.MESSAGE_FIELDS, key, strict=True), key))
-        while members:
-            room = max_phones - count
-            part, members = members[:room], members[room:]
-            block = fields.copy() if members else fields
-            block["phones"] = [entries[j] for j in part]
-            blocks.append(block)
-            count += len(part)
-            if count == max_phones:
-                out.append({"message": blocks})
-                blocks, count = [], 0
-    if blocks:
-        out.append({"message": blocks})
+    for block, start, end in zip(blocks, starts.tolist(), ends.tolist(), strict=True):
+        block["phones"] = entries[start:end]
+    block_document = document[starts]
+    cuts = np.flatnonzero(np.r_[True, block_document[1:] != block_document[:-1]]).tolist()
+    return [{"message": blocks[a:b]} for a, b in zip(cuts, [*cuts[1:], len(blocks)], strict=True)]
+
+
+def _field_dicts(columns: list[np.ndarray]) -> list[dict]:
+    """Per row, a dict of its non-empty message fields, in the provider's order.
+
+    Rows are handled in bulk by shape (which fields are non-empty), so each dict is
+    made by one C-level ``dict(zip(...))``.
+    """
+    n = len(columns[0])
+    present = np.array([column.astype(bool) for column in columns])
+    shape = np.zeros(n, dtype=np.int64)
+    for bit, row in enumerate(present):
+        shape |= row.astype(np.int64) << bit
+    out: list = [None] * n
+    for code in np.unique(shape).tolist():
+        rows = np.flatnonzero(shape == code)
+        names = [f for bit, f in enumerate(F.MESSAGE_FIELDS) if code >> bit & 1]
+        picked = [columns[bit][rows].tolist() for bit in range(len(columns)) if code >> bit & 1]
+        made = [dict(zip(names, row, strict=True)) for row in zip(*picked, strict=True)]
+        for i, d in zip(rows.tolist(), made, strict=True):
+            out[i] = d
     return out
 
 

@@ -16,6 +16,7 @@ import pandas as pd
 import phonenumbers
 
 from . import fields as F
+from ._speed import text_series
 
 # Already-clean Russian/Kazakh mobile and landline numbers: the bulk of real campaigns.
 _FAST = {"RU": r"7[3-9]\d{9}", "KZ": r"7[67]\d{9}"}
@@ -93,6 +94,12 @@ def normalize_phones(values: pd.Series, region: str = "RU") -> tuple[pd.Series, 
         >>> digits.dropna().tolist(), problems.dropna().tolist()
         (['79801234567'], ["phone: 'x' is not a phone number"])
     """
+    digits, problems = normalize_phone_arrays(values, region)
+    return text_series(digits, values.index), text_series(problems, values.index)
+
+
+def normalize_phone_arrays(values: pd.Series, region: str = "RU") -> tuple[np.ndarray, np.ndarray]:
+    """Like :func:`normalize_phones`, as object arrays of str or None (for the planner)."""
     as_text = values.astype("str") if not pd.api.types.is_string_dtype(values) else values
     present = values.notna().to_numpy()
     digits = np.full(len(values), None, dtype=object)
@@ -122,7 +129,4 @@ def normalize_phones(values: pd.Series, region: str = "RU") -> tuple[pd.Series, 
         raw = values.to_numpy(dtype=object)
         for i in slow.tolist():
             digits[i], problems[i] = normalize_phone(raw[i], region)
-    return (
-        pd.Series(digits, index=values.index, dtype="str"),
-        pd.Series(problems, index=values.index, dtype="str"),
-    )
+    return digits, problems

@@ -14,11 +14,13 @@ from datetime import datetime, timedelta, timezone
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from . import fields as F
-from ._speed import gc_paused
+from ._speed import gc_paused, text_series
 from .errors import InputError
-from .phones import _text, normalize_phones
+from .phones import _text, normalize_phone_arrays
 from .segments import sms_parts_many
 
 MSK = timezone(timedelta(hours=3), "MSK")
@@ -65,7 +67,7 @@ class _Problems:
         values = np.full(self.n, None, dtype=object)
         for i, texts in self.by_row.items():
             values[i] = "; ".join(texts)
-        return pd.Series(values, index=index, dtype="str")
+        return text_series(values, index)
 
 
 def _texts(values: pd.Series) -> np.ndarray:
@@ -175,12 +177,20 @@ def _render(
 
     Returns, per field, the rows whose text could not be rendered (already reported).
     """
-    columns: dict[str, np.ndarray] = {}
+    columns: dict[str, pa.ChunkedArray | None] = {}
     failed: dict[str, np.ndarray] = {}
 
-    def column(name: str) -> np.ndarray | None:
+    def column(name: str) -> pa.ChunkedArray | None:
+        """A recipients column as Arrow text, for C-speed joins."""
         if name not in columns:
-            columns[name] = _texts(recipients[name]) if name in recipients.columns else None
+            if not name.isidentifier() or name not in recipients.columns:
+                columns[name] = None
+            else:
+                series = recipients[name]
+                if isinstance(series.dtype, pd.StringDtype) and series.dtype.storage == "pyarrow":
+                    columns[name] = series.array.__arrow_array__()
+                else:
+                    columns[name] = pa.chunked_array([pa.array(_texts(series), pa.large_string())])
         return columns[name]
 
     for field in F.TEXT_FIELDS:
@@ -198,37 +208,45 @@ def _render(
                     )
                 rendered[rows] = None
                 continue
-            # The text becomes a positional pattern; literal braces are escaped again.
-            pattern, cells = [], []
+            pieces: list = []  # literals and Arrow columns, joined element-wise
             ok = np.ones(len(rows), dtype=bool)
+            take = pa.array(rows)
             for literal, name, spec, conversion in parts:
-                pattern.append(literal.replace("{", "{{").replace("}", "}}"))
+                pieces.append(literal)
                 if name is None:
                     continue
-                source = column(name) if name.isidentifier() else None
+                source = column(name)
                 if source is None:
                     for i in rows:
                         problems.add_at(i, f"{field}: no column for placeholder {{{name}}}")
                     ok[:] = False
                     break
-                cell = source[rows]
-                missing = _blank(cell)
+                cell = source.take(take).cast(pa.large_string())
+                missing = np.asarray(pc.fill_null(pc.equal(cell, ""), True), dtype=bool)
                 for i in rows[missing & ok]:
                     problems.add_at(i, f"{field}: no value for placeholder {{{name}}}")
                 ok &= ~missing
-                cells.append(np.where(missing, "", cell).tolist())
-                conversion = f"!{conversion}" if conversion else ""
-                spec = f":{spec}" if spec else ""
-                pattern.append(f"{{{len(cells) - 1}{conversion}{spec}}}")
+                if spec or conversion:  # rare: format each value in Python
+                    formatted = [
+                        _FORMATTER.format_field(_FORMATTER.convert_field(v or "", conversion), spec)
+                        for v in cell.to_pylist()
+                    ]
+                    cell = pa.chunked_array([pa.array(formatted, pa.large_string())])
+                pieces.append(cell)
             if not ok.any():
                 rendered[rows] = None
                 continue
-            template = "".join(pattern)
-            if cells:
-                out = [template.format(*vals) for vals in zip(*cells, strict=True)]
+            scalars = [pa.scalar(p, pa.large_string()) if isinstance(p, str) else p for p in pieces]
+            joined = pc.binary_join_element_wise(
+                *scalars,
+                pa.scalar("", pa.large_string()),
+                null_handling="replace",
+                null_replacement="",
+            )
+            if isinstance(joined, pa.Scalar):  # no placeholder at all, only braces
+                out = np.full(len(rows), joined.as_py(), dtype=object)
             else:
-                out = [template.format()] * len(rows)
-            out = np.array(out, dtype=object)
+                out = joined.to_numpy(zero_copy_only=False).astype(object)
             rendered[rows] = np.where(ok, out, None)
         values[field] = rendered
         failed[field] = _blank(rendered) & ~_blank(texts)
@@ -398,13 +416,15 @@ def derive_client_ids(campaign: str, keys: list[str]) -> list[str]:
         >>> one != derive_client_ids("autumn", ["79801234567"])
         True
     """
-    base = _hasher(campaign)
-    out = []
-    for key in keys:
-        h = base.copy()
+    copy = _hasher(campaign).copy
+
+    def digest(key: str) -> bytes:
+        h = copy()
         h.update(key.encode())
-        out.append(str(int.from_bytes(h.digest(), "big") % MAX_CLIENT_ID + 1))
-    return out
+        return h.digest()
+
+    numbers = np.frombuffer(b"".join(map(digest, keys)), dtype=">u8") % MAX_CLIENT_ID + 1
+    return numbers.astype(np.uint64).astype(str).astype(object).tolist()
 
 
 def _client_ids(recipients, campaign, keys, labels, problems: _Problems, duplicate) -> np.ndarray:
@@ -488,10 +508,8 @@ def _plan(recipients, templates, campaign, region, now) -> pd.DataFrame:
     labels = index.tolist()  # plain Python labels, for messages that name rows
     problems = _Problems(n)
 
-    phones, phone_problems = normalize_phones(recipients["phone"], region)
-    phone_problem = phone_problems.to_numpy(dtype=object, na_value=None)
-    problems.add(phone_problems.notna().to_numpy(), lambda i: phone_problem[i])
-    phones = phones.to_numpy(dtype=object, na_value=None)
+    phones, phone_problem = normalize_phone_arrays(recipients["phone"], region)
+    problems.add(phone_problem.astype(bool), lambda i: phone_problem[i])
 
     values, no_template = _assemble(recipients, templates, problems, campaign)
     failed = _render(values, recipients, problems)
@@ -525,13 +543,13 @@ def _plan(recipients, templates, campaign, region, now) -> pd.DataFrame:
         frame["template"] = (
             template
             if isinstance(template.dtype, pd.StringDtype)
-            else pd.Series(_texts(template), index=index, dtype="str")
+            else text_series(_texts(template), index)
         )
-    frame["phone"] = pd.Series(phones, index=index, dtype="str")
+    frame["phone"] = text_series(phones, index)
     for field in F.MESSAGE_FIELDS:
-        frame[field] = pd.Series(values[field], index=index, dtype="str")
-    frame["client_id_message"] = pd.Series(client_ids, index=index, dtype="str")
-    frame["sms_encoding"] = pd.Series(encodings, index=index, dtype="str")
+        frame[field] = text_series(values[field], index)
+    frame["client_id_message"] = text_series(client_ids, index)
+    frame["sms_encoding"] = text_series(encodings, index)
     frame["sms_parts"] = pd.Series(parts, index=index, dtype="Int64")
     frame["problem"] = problems.series(index)
     return pd.DataFrame(frame, index=index)

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
-from ._speed import gc_paused
+from ._speed import gc_paused, text_series
 from .answers import ACCEPTED, INVALID, REJECTED, SENT_COLUMNS, UNKNOWN, rows_for_error
 from .client import Client
 from .documents import DEFAULT_MAX_PHONES, build_documents, sendable
@@ -190,7 +190,9 @@ def sent_frame(plan: pd.DataFrame, results: dict[str, dict]) -> pd.DataFrame:
         for name in fill:
             columns[name][i] = row.get(name)
     frame = {
-        name: pd.Series(values, index=index, dtype="Int64" if name == "count_message" else "str")
+        name: pd.Series(values, index=index, dtype="Int64")
+        if name == "count_message"
+        else text_series(values, index)
         for name, values in columns.items()
     }
     return pd.DataFrame(frame, index=index)

@@ -11,6 +11,7 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from . import fields as F
+from ._speed import text_series
 from .answers import STATE_COLUMNS
 from .client import Client
 from .errors import InputError
@@ -50,7 +51,7 @@ def states_frame(rows: list[dict], index: pd.Index | None = None) -> pd.DataFram
     column = {name: [r[name] for r in rows] for name in STATES_COLUMNS}
     return pd.DataFrame(
         {
-            "id_message": pd.Series(column["id_message"], index=index, dtype="str"),
+            "id_message": text_series(column["id_message"], index),
             "time_change_state": pd.to_datetime(
                 pd.Series(column["time_change_state"], index=index, dtype="str"),
                 format=F.TIME_CHANGE_FORMAT,
@@ -63,7 +64,7 @@ def states_frame(rows: list[dict], index: pd.Index | None = None) -> pd.DataFram
             "price_sms": pd.Series(column["price_sms"], index=index, dtype="float64"),
             "price_viber": pd.Series(column["price_viber"], index=index, dtype="float64"),
             "final": pd.Series(column["final"], index=index, dtype="bool"),
-            "error": pd.Series(column["error"], index=index, dtype="str"),
+            "error": text_series(column["error"], index),
         },
         index=index,
     )

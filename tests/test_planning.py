@@ -356,3 +356,20 @@ def test_plan_contract():
             assert pd.api.types.is_string_dtype(plan[column]), column
     empty = tsf.plan(recipients.iloc[:0], campaign="c")
     assert len(empty) == 0 and list(empty.columns) == list(PLAN_COLUMNS)
+
+
+def test_derived_ids_never_change_between_versions():
+    # A re-run after upgrading must reuse the ids of the first run, or it would send
+    # twice: the derivation (content key, keyed BLAKE2b, modulo 2**53 - 1, plus 1) is
+    # part of the contract, pinned here.
+    recipients = pd.DataFrame(
+        {"phone": ["79801234567"], "send_sms": ["1"], "sender_sms": ["Shop"], "text_sms": ["Hello"]}
+    )
+    plan = tsf.plan(recipients, campaign="spring-2026")
+    key = "\x1f".join(
+        ["79801234567", "0", "1", "spring-2026", "", "", "", "", "", "", "", "", "Shop", "Hello"]
+    )
+    from targetsms_frames.planning import derive_client_ids
+
+    assert plan.loc[0, "client_id_message"] == derive_client_ids("spring-2026", [key])[0]
+    assert derive_client_ids("spring-2026", [key]) == ["4687503495447257"]

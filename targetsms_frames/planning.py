@@ -196,6 +196,7 @@ def _render(
     for field in F.TEXT_FIELDS:
         texts = values[field]
         rendered = texts.copy()
+        failed[field] = np.zeros(len(texts), dtype=bool)
         for text, rows in _rows_by_text_with_braces(texts):
             try:
                 parts = list(_FORMATTER.parse(text))
@@ -207,6 +208,7 @@ def _render(
                         "write {{ and }} for literal braces",
                     )
                 rendered[rows] = None
+                failed[field][rows] = True
                 continue
             pieces: list = []  # literals and Arrow columns, joined element-wise
             ok = np.ones(len(rows), dtype=bool)
@@ -233,6 +235,7 @@ def _render(
                     ]
                     cell = pa.chunked_array([pa.array(formatted, pa.large_string())])
                 pieces.append(cell)
+            failed[field][rows] = ~ok
             if not ok.any():
                 rendered[rows] = None
                 continue
@@ -249,7 +252,6 @@ def _render(
                 out = joined.to_numpy(zero_copy_only=False).astype(object)
             rendered[rows] = np.where(ok, out, None)
         values[field] = rendered
-        failed[field] = _blank(rendered) & ~_blank(texts)
     return failed
 
 
@@ -424,7 +426,8 @@ def derive_client_ids(campaign: str, keys: list[str]) -> list[str]:
         return h.digest()
 
     numbers = np.frombuffer(b"".join(map(digest, keys)), dtype=">u8") % MAX_CLIENT_ID + 1
-    return numbers.astype(np.uint64).astype(str).astype(object).tolist()
+    as_text = pc.cast(pa.array(numbers.astype(np.uint64)), pa.large_string())
+    return as_text.to_numpy(zero_copy_only=False).tolist()
 
 
 def _client_ids(recipients, campaign, keys, labels, problems: _Problems, duplicate) -> np.ndarray:

@@ -43,18 +43,18 @@ def build_documents(
         return []
     # Per field: its values (empty, and "0" for a channel not used, become None: left out)
     # and integer codes of those values; rows whose codes all agree share a block.
-    values, group = [], np.zeros(n, dtype=np.int64)
+    # Per field: integer codes of its values (-1 where empty, or "0" for a channel not
+    # used: left out) and the distinct values; rows whose codes all agree share a block.
+    fields, group = [], np.zeros(n, dtype=np.int64)
     for field in F.MESSAGE_FIELDS:
-        # Factorized where it lies (Arrow), then spread from the few distinct values.
         codes, uniques = pd.factorize(plan[field].iloc[positions], use_na_sentinel=True)
         distinct = np.asarray(uniques, dtype=object)
         keep = np.append(distinct.astype(bool), False)  # the extra entry is for code -1
         if field in F.CHANNEL_ORDER_FIELD.values():
             keep[:-1] &= distinct != "0"
         codes = np.where(keep[codes], codes, -1)
-        column = np.append(distinct, None)[codes]  # code -1 picks the None
         group = pd.factorize(group * (len(uniques) + 1) + (codes + 1))[0]
-        values.append(column)
+        fields.append((codes, np.append(distinct, None)))  # code -1 picks the None
     # Groups in order of first appearance (factorize numbers them so), each group's
     # phones in plan order; documents take the phones in that order, max_phones at a
     # time, so a block ends where its group or its document ends.
@@ -67,40 +67,41 @@ def build_documents(
     ends = np.r_[starts[1:], n]
     first = order[starts]  # a row of each block: its fields are the block's
 
-    blocks = _field_dicts([column[first] for column in values])
     phones = plan["phone"].to_numpy(dtype=object, na_value=None)[positions][order].tolist()
     client_ids = plan["client_id_message"].to_numpy(dtype=object, na_value=None)[positions]
-    client_ids = client_ids[order].tolist()
     entries = [
         {"phone": phone, "client_id_message": client_id}
-        for phone, client_id in zip(phones, client_ids, strict=True)
+        for phone, client_id in zip(phones, client_ids[order].tolist(), strict=True)
     ]
-    for block, start, end in zip(blocks, starts.tolist(), ends.tolist(), strict=True):
-        block["phones"] = entries[start:end]
+    block_phones = [entries[a:b] for a, b in zip(starts.tolist(), ends.tolist(), strict=True)]
+    blocks = _blocks([(codes[first], distinct) for codes, distinct in fields], block_phones)
     block_document = document[starts]
     cuts = np.flatnonzero(np.r_[True, block_document[1:] != block_document[:-1]]).tolist()
     return [{"message": blocks[a:b]} for a, b in zip(cuts, [*cuts[1:], len(blocks)], strict=True)]
 
 
-def _field_dicts(columns: list[np.ndarray]) -> list[dict]:
-    """Per row, a dict of its non-empty message fields, in the provider's order.
+def _blocks(fields: list[tuple[np.ndarray, np.ndarray]], phones: list[list]) -> list[dict]:
+    """Block dicts: the non-empty message fields in the provider's order, then ``phones``.
 
-    Rows are handled in bulk by shape (which fields are non-empty), so each dict is
-    made by one C-level ``dict(zip(...))``.
+    Blocks are made in bulk by shape (which fields are non-empty), each by one C-level
+    ``dict(zip(...))``.
     """
-    n = len(columns[0])
-    present = np.array([column.astype(bool) for column in columns])
+    n = len(phones)
     shape = np.zeros(n, dtype=np.int64)
-    for bit, row in enumerate(present):
-        shape |= row.astype(np.int64) << bit
+    for bit, (codes, _) in enumerate(fields):
+        shape |= (codes >= 0).astype(np.int64) << bit
     out: list = [None] * n
     for code in np.unique(shape).tolist():
         rows = np.flatnonzero(shape == code)
-        names = [f for bit, f in enumerate(F.MESSAGE_FIELDS) if code >> bit & 1]
-        picked = [columns[bit][rows].tolist() for bit in range(len(columns)) if code >> bit & 1]
+        bits = [bit for bit in range(len(fields)) if code >> bit & 1]
+        names = [F.MESSAGE_FIELDS[bit] for bit in bits] + ["phones"]
+        picked = [fields[bit][1][fields[bit][0][rows]].tolist() for bit in bits]
+        picked.append([phones[i] for i in rows.tolist()] if len(rows) < n else phones)
         made = [dict(zip(names, row, strict=True)) for row in zip(*picked, strict=True)]
-        for i, d in zip(rows.tolist(), made, strict=True):
-            out[i] = d
+        if len(rows) == n:
+            return made
+        for i, block in zip(rows.tolist(), made, strict=True):
+            out[i] = block
     return out
 
 

@@ -11,11 +11,11 @@ import csv
 import io
 import os
 import re
-from datetime import date, datetime, time
 
 import numpy as np
 import pandas as pd
 
+from .cells import cell_text
 from .errors import InputError
 
 EXCEL_MAX_ROWS = 1_048_576
@@ -29,33 +29,10 @@ _CHART_SERIES = ("money_viber", "money_sms")
 # -- reading ---------------------------------------------------------------------------------
 
 
-def _cell_text(value) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, bool):
-        return "TRUE" if value else "FALSE"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        if value != value:  # NaN
-            return None
-        return str(int(value)) if value.is_integer() else repr(value)
-    if isinstance(value, datetime):
-        return (
-            value.isoformat(sep=" ", timespec="seconds")
-            if value.time() != time(0)
-            else value.date().isoformat()
-        )
-    if isinstance(value, date | time):
-        return value.isoformat()
-    text = str(value)
-    return text if text.strip() else None
-
-
 def _headers(raw: list) -> list[str]:
     names, seen = [], set()
     for i, value in enumerate(raw, start=1):
-        name = (_cell_text(value) or "").strip() or f"column_{i}"
+        name = (cell_text(value) or "").strip() or f"column_{i}"
         while name in seen:
             name += "_"
         seen.add(name)
@@ -85,7 +62,7 @@ def _read_xlsx(path: str, sheet) -> pd.DataFrame:
         if header is None:
             return pd.DataFrame()
         columns = _headers(list(header))
-        data = [[_cell_text(v) for v in row] for row in rows]
+        data = [[cell_text(v) for v in row] for row in rows]
     finally:
         book.close()
     width = len(columns)

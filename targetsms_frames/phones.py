@@ -17,6 +17,7 @@ import phonenumbers
 
 from . import fields as F
 from ._speed import text_series
+from .cells import cell_text
 
 # Already-clean Russian/Kazakh mobile and landline numbers: the bulk of real campaigns.
 _FAST = {"RU": r"7[3-9]\d{9}", "KZ": r"7[67]\d{9}"}
@@ -24,17 +25,12 @@ _SEPARATORS = re.compile(r"[\s\-.()/]+")
 _FLOAT_TAIL = re.compile(r"^(\d+)\.0+$")
 
 
-def _text(value) -> str | None:
-    """A cell as text, undoing what Excel does to long numbers."""
-    if value is None or (not isinstance(value, str) and pd.isna(value)):
+def _phone_text(value) -> str | None:
+    """A phone cell as text, also undoing what a CSV export does to long numbers."""
+    text = cell_text(value)
+    if text is None:
         return None
-    if isinstance(value, bool):
-        return str(value)
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        return str(int(value)) if value.is_integer() else repr(value)
-    text = str(value).strip()
+    text = text.strip()
     match = _FLOAT_TAIL.match(text)
     if match:
         return match.group(1)
@@ -59,7 +55,7 @@ def normalize_phone(value, region: str = "RU") -> tuple[str | None, str | None]:
         >>> normalize_phone("call me")
         (None, "phone: 'call me' is not a phone number")
     """
-    text = _text(value)
+    text = _phone_text(value)
     if not text:
         return None, "phone: missing"
     quoted = repr(text)

@@ -19,8 +19,9 @@ import pyarrow.compute as pc
 
 from . import fields as F
 from ._speed import gc_paused, text_series
+from .cells import cell_text
 from .errors import InputError
-from .phones import _text, normalize_phone_arrays
+from .phones import normalize_phone_arrays
 from .segments import sms_parts_many
 
 MSK = timezone(timedelta(hours=3), "MSK")
@@ -71,10 +72,14 @@ class _Problems:
 
 
 def _texts(values: pd.Series) -> np.ndarray:
-    """A column as an object array of text or None (never NaN), whatever its dtype."""
-    if pd.api.types.is_string_dtype(values) and not pd.api.types.is_object_dtype(values):
-        return values.to_numpy(dtype=object, na_value=None)
-    return _per_value(values.to_numpy(dtype=object), _text)
+    """A column as an object array of text or None (never NaN, never whitespace only)."""
+    if isinstance(values.dtype, pd.StringDtype) and values.dtype.storage == "pyarrow":
+        arrow = values.array.__arrow_array__()
+        spaces = pc.fill_null(pc.equal(pc.utf8_trim_whitespace(arrow), ""), False)
+        texts = values.to_numpy(dtype=object, na_value=None)
+        blank = np.asarray(spaces, dtype=bool)
+        return np.where(blank, None, texts) if blank.any() else texts
+    return _per_value(values.to_numpy(dtype=object), cell_text)
 
 
 def _blank(values: np.ndarray) -> np.ndarray:
@@ -386,7 +391,7 @@ def _time_send(recipients, templates, values, problems: _Problems, now: datetime
         column = recipients["time_send"].to_numpy(dtype=object)
         own = ~pd.isna(column) & (column != "")
         originals[own] = column[own]
-    parsed = _per_value(originals, lambda cell: _parse_time(_text(cell), cell, now))
+    parsed = _per_value(originals, lambda cell: _parse_time(cell_text(cell), cell, now))
     out = np.array([text for text, _ in parsed.tolist()], dtype=object)
     for i in np.flatnonzero(np.fromiter((p is not None for _, p in parsed.tolist()), bool)):
         problems.add_at(i, parsed[i][1])

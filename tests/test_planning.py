@@ -373,3 +373,19 @@ def test_derived_ids_never_change_between_versions():
 
     assert plan.loc[0, "client_id_message"] == derive_client_ids("spring-2026", [key])[0]
     assert derive_client_ids("spring-2026", [key]) == ["4687503495447257"]
+
+
+def test_cells_keep_their_text_and_blank_text_is_missing():
+    recipients = pd.DataFrame(
+        {
+            "phone": pd.Series(["79801234567", "79801234568", "79801234569"], dtype=object),
+            "send_sms": pd.Series([1, 1.0, "1"], dtype=object),  # as Excel and people type it
+            "sender_sms": "Shop",
+            "text_sms": pd.Series(["1e5", " Code 10.0 ", "   "], dtype=object),
+        }
+    )
+    plan = tsf.plan(recipients, campaign="cells")
+    assert plan["send_sms"].tolist() == ["1", "1", "1"]
+    assert plan["text_sms"].tolist()[:2] == ["1e5", " Code 10.0 "]
+    assert plan["problem"].isna().tolist()[:2] == [True, True]
+    assert plan.loc[2, "problem"] == "text_sms: required when send_sms is set"

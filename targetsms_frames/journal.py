@@ -20,21 +20,11 @@ import sqlite3
 import time
 from collections.abc import Iterable
 
-from .answers import ACCEPTED, UNKNOWN
+from .answers import ACCEPTED, SENT_COLUMNS, UNKNOWN
 from .errors import JournalError
 
 POSTED = "posted; no answer recorded (the process stopped or the answer was lost)"
-RESULT_FIELDS = (
-    "client_id_message",
-    "phone",
-    "name_delivery",
-    "id_message",
-    "id_viber",
-    "id_sms",
-    "count_message",
-    "outcome",
-    "error",
-)
+RESULT_FIELDS = SENT_COLUMNS  # a result row has the columns of the sent frame
 _KEEP_IF_MISSING = ("id_message", "id_viber", "id_sms", "count_message")
 
 _SCHEMA = """

@@ -11,6 +11,7 @@ import pytest
 
 import targetsms_frames as tsf
 from targetsms_frames.demo import sample_recipients, sample_templates
+from targetsms_frames.sandbox import SandboxProcess
 
 CLI = [sys.executable, "-m", "targetsms_frames.cli"]
 
@@ -71,17 +72,13 @@ def test_plan_is_a_dry_run(tmp_path, spreadsheets):
 
 def test_send_and_states_against_a_sandbox_process(tmp_path, spreadsheets):
     recipients, templates = spreadsheets
-    server = subprocess.Popen(
-        [*CLI, "sandbox", "--port", "0", "--speed", "86400"],
-        stdout=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
-    try:
-        url = server.stdout.readline().strip().rsplit(" ", 1)[-1]
-        login = server.stdout.readline().strip().split(": ", 1)[1]
-        password = server.stdout.readline().strip().split(": ", 1)[1]
-        env = {"TARGETSMS_LOGIN": login, "TARGETSMS_PASSWORD": password, "TARGETSMS_URL": url}
+    with SandboxProcess("--speed", "86400") as remote:
+        password = remote.password
+        env = {
+            "TARGETSMS_LOGIN": remote.login,
+            "TARGETSMS_PASSWORD": password,
+            "TARGETSMS_URL": remote.url,
+        }
         sent_path = tmp_path / "sent.xlsx"
         refused = run(
             "send",
@@ -146,9 +143,6 @@ def test_send_and_states_against_a_sandbox_process(tmp_path, spreadsheets):
         assert book.sheetnames == ["states", "costs"]
         for path in (sent_path, tmp_path / "report.xlsx", tmp_path / "sent.journal"):
             assert password.encode() not in path.read_bytes()
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
 
 
 def test_send_to_the_built_in_sandbox(tmp_path, spreadsheets):

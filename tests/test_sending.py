@@ -11,11 +11,11 @@ import time
 
 import pandas as pd
 import pytest
-import requests
 
 import targetsms_frames as tsf
 from targetsms_frames.answers import SENT_COLUMNS
 from targetsms_frames.errors import AuthError, JournalError
+from targetsms_frames.sandbox import SandboxProcess
 
 
 def recipients(n: int, start: int = 0) -> pd.DataFrame:
@@ -191,62 +191,31 @@ CHILD = textwrap.dedent(
 
 
 def test_killed_mid_campaign_resumes_from_the_journal(tmp_path):
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "targetsms_frames.cli",
-            "sandbox",
-            "--port",
-            "0",
-            "--balance",
-            "10000000",
-            "--fault-rate",
-            "0.2",
-            "--faults",
-            "drop_after,http_503,truncated",
-        ],
-        stdout=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
-    try:
-        url = server.stdout.readline().strip().rsplit(" ", 1)[-1]
-        login = server.stdout.readline().strip().split(": ", 1)[1]
-        password = server.stdout.readline().strip().split(": ", 1)[1]
-        ledger_url = url.replace("/sendmessagejson.php", "/_sandbox/ledger")
+    faults = ("--fault-rate", "0.2", "--faults", "drop_after,http_503,truncated")
+    with SandboxProcess("--balance", "10000000", *faults) as remote:
         journal = tmp_path / "campaign.journal"
         script = tmp_path / "child.py"
         script.write_text(CHILD.format(tests=os.path.dirname(__file__)))
         child = subprocess.Popen(
-            [sys.executable, str(script), url, login, password, str(journal)],
+            [sys.executable, str(script), remote.url, remote.login, remote.password, str(journal)],
             stdout=subprocess.PIPE,
             text=True,
         )
         deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            if len(requests.get(ledger_url, timeout=5).json()["accepted"]) >= 4000:
-                break
+        while time.monotonic() < deadline and len(remote.ledger()["accepted"]) < 4000:
             time.sleep(0.02)
         os.kill(child.pid, signal.SIGKILL)
         child.wait(timeout=10)
         assert child.returncode == -signal.SIGKILL, "the send finished before it could be killed"
-        accepted_at_kill = len(requests.get(ledger_url, timeout=5).json()["accepted"])
+        accepted_at_kill = len(remote.ledger()["accepted"])
         assert 4000 <= accepted_at_kill < 20_000
 
         plan = make_plan(20_000)
-        client = tsf.Client(
-            login,
-            password,
-            url=url,
-            timeout=(2, 0.5),
-            retry=tsf.default_retry(attempts=10, sleep=lambda s: None),
+        client = remote.client(
+            timeout=(2, 0.5), retry=tsf.default_retry(attempts=10, sleep=lambda s: None)
         )
         sent = tsf.send(plan, client, journal=journal, workers=2, max_phones=200, progress=False)
-        ledger = requests.get(ledger_url, timeout=5).json()
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
+        ledger = remote.ledger()
     assert sent["outcome"].eq("accepted").all()
     assert sent["id_message"].notna().all() and sent["id_message"].nunique() == 20_000
     assert len(ledger["accepted"]) == 20_000 and set(ledger["accepted"].values()) == {1}

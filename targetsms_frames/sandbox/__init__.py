@@ -13,7 +13,7 @@ Example:
 """
 
 from .provider import Charge, Ledger, Provider
-from .server import FAULTS, FAULTS_AFTER_EFFECT, Faults, Sandbox, sandbox
+from .server import FAULTS, FAULTS_AFTER_EFFECT, Faults, Sandbox, SandboxProcess, sandbox
 
 __all__ = [
     "FAULTS",
@@ -23,5 +23,6 @@ __all__ = [
     "Ledger",
     "Provider",
     "Sandbox",
+    "SandboxProcess",
     "sandbox",
 ]

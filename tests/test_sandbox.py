@@ -553,3 +553,65 @@ def test_sandbox_command_prints_url_and_credentials_and_serves():
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+def _mutations(value, rng):
+    """Random damage to a JSON value: wrong types, missing keys, garbage."""
+    garbage = [
+        None,
+        1,
+        1.5,
+        True,
+        "",
+        "x",
+        [],
+        {},
+        [1],
+        {"a": 1},
+        "0",
+        "-1",
+        "99999999999999999999",
+    ]
+    if isinstance(value, dict):
+        out = {}
+        for key, item in value.items():
+            roll = rng.random()
+            if roll < 0.1:
+                continue  # a missing key
+            out[key] = rng.choice(garbage) if roll < 0.25 else _mutations(item, rng)
+        return out
+    if isinstance(value, list):
+        items = [_mutations(item, rng) for item in value]
+        if rng.random() < 0.2:
+            items.append(rng.choice(garbage))
+        return items
+    return rng.choice(garbage) if rng.random() < 0.3 else value
+
+
+def test_damaged_documents_always_get_a_documented_answer():
+    import random
+
+    rng = random.Random(5)
+    provider = P.Provider(speed=1000)
+    provider.add_account("a", "b", balance="1000000")
+    send = {"login": "a", "password": "b", **example_send_document()}
+    for i in range(3000):
+        document = _mutations(
+            send
+            if i % 2
+            else {"login": "a", "password": "b", "state": [{"id_message": "1000000"}]},
+            rng,
+        )
+        answer = provider.handle(json.dumps(document).encode())
+        assert isinstance(answer, dict) and len(answer) == 1
+        (key,) = answer
+        assert key in ("error", "message", "state")
+        if key == "error":
+            assert isinstance(answer["error"], str) and answer["error"]
+        elif key == "message":
+            for item in answer["message"]:
+                assert (isinstance(item, dict) and set(item) == {"error"}) or all(
+                    isinstance(r, dict) and all_strings(r) for r in item
+                )
+        else:
+            assert all(set(row) == STATE_KEYS and all_strings(row) for row in answer["state"])

@@ -177,11 +177,14 @@ def _assemble(
 
 def _render(
     values: dict[str, np.ndarray], recipients: pd.DataFrame, problems: _Problems
-) -> dict[str, np.ndarray]:
+) -> tuple[dict[str, np.ndarray], dict[str, pa.Array]]:
     """Fill ``{placeholder}`` in every text field from the row's columns (in place).
 
-    Returns, per field, the rows whose text could not be rendered (already reported).
+    Returns, per field, the rows whose text could not be rendered (already reported),
+    and, for the fields rendered wholly in Arrow, the Arrow array of the result (the
+    same texts as ``values``), so they need not be converted back.
     """
+    arrow: dict[str, pa.Array] = {}
     columns: dict[str, pa.ChunkedArray | None] = {}
     failed: dict[str, np.ndarray] = {}
 
@@ -202,6 +205,7 @@ def _render(
         texts = values[field]
         rendered = texts.copy()
         failed[field] = np.zeros(len(texts), dtype=bool)
+        joins: list[tuple[np.ndarray, pa.ChunkedArray]] = []
         for text, rows in _rows_by_text_with_braces(texts):
             try:
                 parts = list(_FORMATTER.parse(text))
@@ -253,11 +257,32 @@ def _render(
             )
             if isinstance(joined, pa.Scalar):  # no placeholder at all, only braces
                 out = np.full(len(rows), joined.as_py(), dtype=object)
+                joins.append((rows, None))
             else:
                 out = joined.to_numpy(zero_copy_only=False).astype(object)
+                joins.append((rows, pc.if_else(pa.array(ok), joined, pa.scalar(None, joined.type))))
             rendered[rows] = np.where(ok, out, None)
         values[field] = rendered
-    return failed
+        whole = _whole(joins, rendered)
+        if whole is not None:
+            arrow[field] = whole
+    return failed, arrow
+
+
+def _whole(joins: list, rendered: np.ndarray) -> pa.Array | None:
+    """The rendered column as one Arrow array, when every text in it came from a join."""
+    if not joins or any(joined is None for _, joined in joins):
+        return None
+    covered = np.zeros(len(rendered), dtype=bool)
+    for rows, _ in joins:
+        covered[rows] = True
+    if rendered[~covered].astype(bool).any():
+        return None  # some rows hold texts that had no placeholders
+    rows = np.concatenate([rows for rows, _ in joins])
+    texts = pa.concat_arrays([c for _, joined in joins for c in joined.chunks])
+    where = np.full(len(rendered), -1, dtype=np.int64)
+    where[rows] = np.arange(len(rows))
+    return texts.take(pa.array(where, mask=where < 0))
 
 
 def _rows_by_text_with_braces(texts: np.ndarray):
@@ -295,18 +320,21 @@ def _channel_orders(values, problems: _Problems) -> tuple[np.ndarray, np.ndarray
     return used["viber"], used["sms"]
 
 
-def _lengths(values: np.ndarray) -> np.ndarray:
+def _lengths(values: np.ndarray, arrow: pa.Array | None = None) -> np.ndarray:
+    """Characters per text (0 for none), from the Arrow copy when there is one."""
+    if arrow is not None:
+        return np.asarray(pc.utf8_length(arrow).fill_null(0), dtype=np.int64)
     return np.fromiter(
         map(len, np.where(_blank(values), "", values).tolist()), np.int64, len(values)
     )
 
 
-def _check_fields(values, viber, sms, problems: _Problems, failed: dict[str, np.ndarray]) -> None:
+def _check_fields(values, viber, sms, problems: _Problems, failed: dict, rendered: dict) -> None:
     # A text whose placeholders failed is reported once, not again as missing.
     blank = {f: _blank(values[f]) & ~failed.get(f, False) for f in F.MESSAGE_FIELDS}
     problems.add(viber & blank["text_viber"], "text_viber: required when send_viber is set")
     problems.add(viber & blank["sender_viber"], "sender_viber: required when send_viber is set")
-    length = _lengths(values["text_viber"])
+    length = _lengths(values["text_viber"], rendered.get("text_viber"))
     problems.add(
         length > F.MAX_TEXT_VIBER,
         lambda i: f"text_viber: {length[i]} characters, at most {F.MAX_TEXT_VIBER} allowed",
@@ -520,9 +548,9 @@ def _plan(recipients, templates, campaign, region, now) -> pd.DataFrame:
     problems.add(phone_problem.astype(bool), lambda i: phone_problem[i])
 
     values, no_template = _assemble(recipients, templates, problems, campaign)
-    failed = _render(values, recipients, problems)
+    failed, rendered = _render(values, recipients, problems)
     viber, sms = _channel_orders(values, problems)
-    _check_fields(values, viber, sms, problems, failed)
+    _check_fields(values, viber, sms, problems, failed, rendered)
     _time_send(recipients, templates, values, problems, now)
 
     keys = content_keys(phones, values)
@@ -542,7 +570,13 @@ def _plan(recipients, templates, campaign, region, now) -> pd.DataFrame:
     # Without its template a row's fields are meaningless: say that, not what follows.
     problems.keep_only(no_template, ("template", "phone"))
 
-    sms_texts = np.where(sms & ~_blank(values["text_sms"]), values["text_sms"], None)
+    sms_texts = values["text_sms"]
+    if "text_sms" in rendered:
+        sms_texts = pc.if_else(
+            pa.array(sms), rendered["text_sms"], pa.scalar(None, pa.large_string())
+        )
+    else:
+        sms_texts = np.where(sms & ~_blank(sms_texts), sms_texts, None)
     encodings, parts = sms_parts_many(sms_texts)
 
     frame = {}
@@ -555,7 +589,7 @@ def _plan(recipients, templates, campaign, region, now) -> pd.DataFrame:
         )
     frame["phone"] = text_series(phones, index)
     for field in F.MESSAGE_FIELDS:
-        frame[field] = text_series(values[field], index)
+        frame[field] = text_series(rendered.get(field, values[field]), index)
     frame["client_id_message"] = text_series(client_ids, index)
     frame["sms_encoding"] = text_series(encodings, index)
     frame["sms_parts"] = pd.Series(parts, index=index, dtype="Int64")

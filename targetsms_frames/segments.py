@@ -90,6 +90,8 @@ _RE2_ASTRAL = "[\\x{10000}-\\x{10ffff}]"
 def sms_parts_many(texts) -> tuple[list, list]:
     """Encodings and part counts of many texts at once (None for a missing text).
 
+    ``texts`` is a sequence of str or None, or an Arrow array of strings.
+
     The common cases (no extension character, no surrogate pair) are counted with
     vectorized Arrow kernels; the rest one by one with :func:`sms_parts`.
 
@@ -101,7 +103,10 @@ def sms_parts_many(texts) -> tuple[list, list]:
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    array = pa.array(texts, type=pa.string(), from_pandas=True)
+    if isinstance(texts, pa.Array | pa.ChunkedArray):
+        array = texts
+    else:
+        array = pa.array(texts, type=pa.string(), from_pandas=True)
     missing = np.asarray(array.is_null().to_numpy(zero_copy_only=False), dtype=bool)
     length = np.asarray(pc.utf8_length(array).fill_null(0).to_numpy(zero_copy_only=False))
     ucs = np.asarray(pc.match_substring_regex(array, _RE2_NOT_GSM).fill_null(False), dtype=bool)
@@ -112,8 +117,8 @@ def sms_parts_many(texts) -> tuple[list, list]:
     parts = np.where(length <= single, 1, -(-length // multi))
     parts = np.where(length == 0, 0, parts).astype(object)
     encodings = np.where(ucs, UCS2, GSM7).astype(object)
-    for i in np.flatnonzero((ext & ~ucs) | astral):
-        encodings[i], parts[i] = sms_parts(texts[i])
+    for i in np.flatnonzero((ext & ~ucs) | astral).tolist():
+        encodings[i], parts[i] = sms_parts(array[i].as_py())
     encodings[missing] = None
     parts[missing] = None
     return encodings.tolist(), parts.tolist()

@@ -66,6 +66,7 @@ BAD_ROWS = [
     ({"text_viber": None}, "text_viber: required when send_viber is set"),
     ({"sender_viber": None}, "sender_viber: required when send_viber is set"),
     ({"text_viber": LONG}, "text_viber: 1001 characters, at most 1000 allowed"),
+    ({"text_viber": "{name}" + "x" * 997}, "text_viber: 1001 characters, at most 1000 allowed"),
     (
         {"button_text": "x" * 20, "button_url": "https://a.ru"},
         "button_text: 20 characters, at most 19 allowed",

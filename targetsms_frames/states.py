@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -14,7 +15,9 @@ from . import fields as F
 from ._speed import text_series
 from .answers import STATE_COLUMNS
 from .client import Client
-from .errors import InputError
+from .errors import InputError, TransportError
+
+log = logging.getLogger(__name__)
 
 STATES_COLUMNS: tuple[str, ...] = (*STATE_COLUMNS, "final", "error")
 STATE_DTYPE = pd.CategoricalDtype(list(F.STATES))
@@ -147,9 +150,16 @@ def fetch_states(
         open_ids = unique
         while True:
             chunks = [open_ids[k : k + chunk_size] for k in range(0, len(open_ids), chunk_size)]
-            for chunk, rows in zip(chunks, pool.map(client.fetch_state, chunks), strict=True):
-                for asked, row in zip(chunk, rows, strict=False):
-                    known[row["id_message"] or asked] = row
+            try:
+                for chunk, rows in zip(chunks, pool.map(client.fetch_state, chunks), strict=True):
+                    for asked, row in zip(chunk, rows, strict=False):
+                        known[row["id_message"] or asked] = row
+            except TransportError as exc:
+                if not wait:
+                    raise
+                # While waiting, a bad spell of the network costs one poll, not the states
+                # gathered so far: the next poll asks again.
+                log.warning("a state poll failed, trying again later: %s", exc)
             open_ids = [i for i in unique if not known.get(i, {}).get("final")]
             bar.n = len(unique) - len(open_ids)
             bar.refresh()

@@ -243,3 +243,18 @@ def test_report_sums_exactly_to_the_kopeck():
 def test_report_needs_states():
     with pytest.raises(InputError, match="cost_report needs the column"):
         tsf.cost_report(pd.DataFrame({"name_delivery": ["a"]}))
+
+
+def test_waiting_survives_a_failed_poll():
+    plan = campaign(50)
+    with tsf.sandbox(speed=86_400, faults=tsf.Faults(retry_after=0)) as sb:
+        client = sb.client(retry=tsf.default_retry(attempts=2, sleep=lambda s: None))
+        sent = tsf.send(plan, client, progress=False)
+        sb.inject("http_500", "http_500")  # the first poll fails after every retry
+        states = tsf.fetch_states(
+            sent, client, wait=True, interval=0.05, timeout=30, progress=False
+        )
+        assert states["final"].all()
+        sb.inject("http_500", "http_500")
+        with pytest.raises(tsf.errors.TransportError):
+            tsf.fetch_states(sent, client, progress=False)  # without waiting, it says so

@@ -18,7 +18,7 @@ from .documents import documents
 from .excel import read_table, to_excel
 from .journal import Journal
 from .planning import plan, problems
-from .sandbox import Faults, sandbox
+from .sandbox import Faults, SandboxProcess, sandbox
 from .sending import send
 from .states import fetch_states
 
@@ -28,6 +28,7 @@ __all__ = [
     "Client",
     "Faults",
     "Journal",
+    "SandboxProcess",
     "cost_report",
     "default_retry",
     "documents",

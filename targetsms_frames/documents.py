@@ -54,7 +54,8 @@ def build_documents(
             keep[:-1] &= distinct != "0"
         codes = np.where(keep[codes], codes, -1)
         group = pd.factorize(group * (len(uniques) + 1) + (codes + 1))[0]
-        fields.append((codes, np.append(distinct, None)))  # code -1 picks the None
+        # int32 codes: a million-row campaign keeps thirteen of them at once.
+        fields.append((codes.astype(np.int32), np.append(distinct, None)))  # -1 picks the None
     # Groups in order of first appearance (factorize numbers them so), each group's
     # phones in plan order; documents take the phones in that order, max_phones at a
     # time, so a block ends where its group or its document ends.
@@ -74,7 +75,9 @@ def build_documents(
         for phone, client_id in zip(phones, client_ids[order].tolist(), strict=True)
     ]
     block_phones = [entries[a:b] for a, b in zip(starts.tolist(), ends.tolist(), strict=True)]
-    blocks = _blocks([(codes[first], distinct) for codes, distinct in fields], block_phones)
+    del entries, phones, client_ids
+    fields = [(codes[first], distinct) for codes, distinct in fields]
+    blocks = _blocks(fields, block_phones)
     block_document = document[starts]
     cuts = np.flatnonzero(np.r_[True, block_document[1:] != block_document[:-1]]).tolist()
     return [{"message": blocks[a:b]} for a, b in zip(cuts, [*cuts[1:], len(blocks)], strict=True)]

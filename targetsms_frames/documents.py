@@ -10,6 +10,8 @@ from ._speed import gc_paused
 from .errors import InputError
 
 DEFAULT_MAX_PHONES = 1000
+_FEW = 1024  # distinct values of a field that make it a shared, not a personal, field
+_FEW_COMBOS = 64
 
 
 def sendable(plan: pd.DataFrame) -> np.ndarray:
@@ -86,25 +88,46 @@ def build_documents(
 def _blocks(fields: list[tuple[np.ndarray, np.ndarray]], phones: list[list]) -> list[dict]:
     """Block dicts: the non-empty message fields in the provider's order, then ``phones``.
 
-    Blocks are made in bulk by shape (which fields are non-empty), each by one C-level
-    ``dict(zip(...))``.
+    Blocks are made in bulk by shape (which fields are non-empty). Within a shape, the
+    fields with few distinct values make a few base dicts; each block is a copy of its
+    base with the per-row fields (personal texts) and its phones filled in.
     """
     n = len(phones)
     shape = np.zeros(n, dtype=np.int64)
     for bit, (codes, _) in enumerate(fields):
         shape |= (codes >= 0).astype(np.int64) << bit
     out: list = [None] * n
-    for code in np.unique(shape).tolist():
-        rows = np.flatnonzero(shape == code)
+    shapes = np.unique(shape).tolist()
+    for code in shapes:
+        rows = np.flatnonzero(shape == code) if len(shapes) > 1 else np.arange(n)
         bits = [bit for bit in range(len(fields)) if code >> bit & 1]
-        names = [F.MESSAGE_FIELDS[bit] for bit in bits] + ["phones"]
-        picked = [fields[bit][1][fields[bit][0][rows]].tolist() for bit in bits]
-        picked.append([phones[i] for i in rows.tolist()] if len(rows) < n else phones)
-        made = [dict(zip(names, row, strict=True)) for row in zip(*picked, strict=True)]
-        if len(rows) == n:
-            return made
-        for i, block in zip(rows.tolist(), made, strict=True):
-            out[i] = block
+        few = [bit for bit in bits if len(fields[bit][1]) <= _FEW]
+        many = [bit for bit in bits if bit not in few]
+        combo = np.zeros(len(rows), dtype=np.int64)
+        for bit in few:
+            codes, distinct = fields[bit]
+            combo = pd.factorize(combo * len(distinct) + codes[rows] + 1)[0]
+        combos = int(combo.max()) + 1
+        if combos > _FEW_COMBOS:  # fields vary too much for bases to pay: one dict each
+            many, combos, combo = bits, 1, np.zeros(len(rows), dtype=np.int64)
+        names = [F.MESSAGE_FIELDS[bit] for bit in many] + ["phones"]
+        for k in range(combos):
+            sub = rows[combo == k] if combos > 1 else rows
+            base = {F.MESSAGE_FIELDS[bit]: fields[bit][1][fields[bit][0][sub[0]]] for bit in bits}
+            base["phones"] = None  # placeholders keep the provider's field order
+            copy = base.copy
+            columns = [fields[bit][1][fields[bit][0][sub]].tolist() for bit in many]
+            columns.append([phones[i] for i in sub.tolist()] if len(sub) < n else phones)
+            made = []
+            append = made.append
+            for row in zip(*columns, strict=True):
+                block = copy()
+                block.update(zip(names, row, strict=True))
+                append(block)
+            if len(sub) == n:
+                return made
+            for i, block in zip(sub.tolist(), made, strict=True):
+                out[i] = block
     return out
 
 

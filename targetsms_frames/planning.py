@@ -426,11 +426,27 @@ def _time_send(recipients, templates, values, problems: _Problems, now: datetime
     values["time_send"] = out
 
 
-def content_keys(phones: np.ndarray, values: dict[str, np.ndarray]) -> list[str]:
-    """Per row, the phone and every message field, as one text: what makes a message itself."""
-    columns = [phones, *(values[f] for f in F.MESSAGE_FIELDS)]
-    columns = [np.where(_blank(c), "", c).tolist() for c in columns]
-    return ["\x1f".join(row) for row in zip(*columns, strict=True)]
+def _arrow_text(values: np.ndarray, few_distinct: bool) -> pa.Array:
+    """An object array of str or None as Arrow text; a repetitive one via its distinct values."""
+    if few_distinct:
+        codes, uniques = pd.factorize(values, use_na_sentinel=True)
+        dictionary = pa.array(np.asarray(uniques, dtype=object), pa.large_string())
+        return dictionary.take(pa.array(codes, mask=codes < 0))
+    return pa.array(values, pa.large_string(), from_pandas=True)
+
+
+def content_keys(columns: dict[str, pa.Array]) -> pa.Array:
+    """Per row, the phone and every message field, as one text: what makes a message itself.
+
+    The phone, then each field in the order of ``MESSAGE_FIELDS``, joined by the unit
+    separator "\\x1f" (a missing field as empty text).
+    """
+    parts = [columns["phone"], *(columns[f] for f in F.MESSAGE_FIELDS)]
+    separator = pa.scalar("\x1f", pa.large_string())
+    joined = pc.binary_join_element_wise(
+        *parts, separator, null_handling="replace", null_replacement=""
+    )
+    return joined.combine_chunks() if isinstance(joined, pa.ChunkedArray) else joined
 
 
 def _hasher(campaign: str):
@@ -441,8 +457,33 @@ def _hasher(campaign: str):
     return hashlib.blake2b(digest_size=8, key=key)
 
 
-def derive_client_ids(campaign: str, keys: list[str]) -> list[str]:
+def _digests(campaign: str, keys) -> np.ndarray:
+    """The keyed 64-bit BLAKE2b digest of each content key, as unsigned integers."""
+    copy = _hasher(campaign).copy
+    keys = keys if isinstance(keys, pa.Array) else pa.array(keys, pa.large_string())
+    # Hash the UTF-8 bytes where Arrow keeps them: no Python string per row.
+    _, offsets, data = keys.buffers()
+    offsets = np.frombuffer(offsets, dtype=np.int64)[keys.offset : keys.offset + len(keys) + 1]
+    data = memoryview(data if data is not None else b"")
+
+    def digest(start: int, end: int) -> bytes:
+        h = copy()
+        h.update(data[start:end])
+        return h.digest()
+
+    digests = b"".join(map(digest, offsets[:-1].tolist(), offsets[1:].tolist()))
+    return np.frombuffer(digests, dtype=">u8").astype(np.uint64)
+
+
+def _ids_of(digests: np.ndarray) -> list[str]:
+    numbers = digests % np.uint64(MAX_CLIENT_ID) + np.uint64(1)
+    return pc.cast(pa.array(numbers), pa.large_string()).to_numpy(zero_copy_only=False).tolist()
+
+
+def derive_client_ids(campaign: str, keys) -> list[str]:
     """client_id_message values from the campaign key and each row's content: 1 ≤ id < 2**53.
+
+    ``keys`` are the rows' content keys (:func:`content_keys`), as texts or an Arrow array.
 
     Example:
         >>> one = derive_client_ids("spring", ["79801234567"])
@@ -451,20 +492,17 @@ def derive_client_ids(campaign: str, keys: list[str]) -> list[str]:
         >>> one != derive_client_ids("autumn", ["79801234567"])
         True
     """
-    copy = _hasher(campaign).copy
-
-    def digest(key: str) -> bytes:
-        h = copy()
-        h.update(key.encode())
-        return h.digest()
-
-    numbers = np.frombuffer(b"".join(map(digest, keys)), dtype=">u8") % MAX_CLIENT_ID + 1
-    as_text = pc.cast(pa.array(numbers.astype(np.uint64)), pa.large_string())
-    return as_text.to_numpy(zero_copy_only=False).tolist()
+    return _ids_of(_digests(campaign, keys))
 
 
-def _client_ids(recipients, campaign, keys, labels, problems: _Problems, duplicate) -> np.ndarray:
-    derived = np.array(derive_client_ids(campaign, keys), dtype=object)
+def _first_of_each(values: np.ndarray) -> np.ndarray:
+    """For each row, the position of the first row with the same value."""
+    codes = pd.factorize(values)[0]
+    return np.unique(codes, return_index=True)[1][codes]
+
+
+def _client_ids(recipients, digests, labels, problems: _Problems, duplicate) -> np.ndarray:
+    derived = np.array(_ids_of(digests), dtype=object)
     if "client_id_message" not in recipients.columns:
         ids = derived
     else:
@@ -553,20 +591,21 @@ def _plan(recipients, templates, campaign, region, now) -> pd.DataFrame:
     _check_fields(values, viber, sms, problems, failed, rendered)
     _time_send(recipients, templates, values, problems, now)
 
-    keys = content_keys(phones, values)
+    columns = {"phone": _arrow_text(phones, few_distinct=False)}
+    for field in F.MESSAGE_FIELDS:
+        columns[field] = rendered.get(field)
+        if columns[field] is None:
+            columns[field] = _arrow_text(values[field], few_distinct=True)
+    # Same content, same 64-bit keyed digest: duplicates are found on the digests.
+    digests = _digests(campaign, content_keys(columns))
     has_phone = ~_blank(phones)
-    duplicate = pd.Series(keys, dtype=object).duplicated().to_numpy() & has_phone
-    if duplicate.any():
-        first = {}
-        for i, key in enumerate(keys):
-            first.setdefault(key, i)
-        problems.add(
-            duplicate,
-            lambda i: (
-                f"phone: duplicate of row {labels[first[keys[i]]]!r} (same phone, same message)"
-            ),
-        )
-    client_ids = _client_ids(recipients, campaign, keys, labels, problems, duplicate)
+    first = _first_of_each(digests)
+    duplicate = (first != np.arange(n)) & has_phone
+    problems.add(
+        duplicate,
+        lambda i: f"phone: duplicate of row {labels[first[i]]!r} (same phone, same message)",
+    )
+    client_ids = _client_ids(recipients, digests, labels, problems, duplicate)
     # Without its template a row's fields are meaningless: say that, not what follows.
     problems.keep_only(no_template, ("template", "phone"))
 
@@ -587,9 +626,8 @@ def _plan(recipients, templates, campaign, region, now) -> pd.DataFrame:
             if isinstance(template.dtype, pd.StringDtype)
             else text_series(_texts(template), index)
         )
-    frame["phone"] = text_series(phones, index)
-    for field in F.MESSAGE_FIELDS:
-        frame[field] = text_series(rendered.get(field, values[field]), index)
+    for name, column in columns.items():
+        frame[name] = text_series(column, index)
     frame["client_id_message"] = text_series(client_ids, index)
     frame["sms_encoding"] = text_series(encodings, index)
     frame["sms_parts"] = pd.Series(parts, index=index, dtype="Int64")

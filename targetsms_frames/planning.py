@@ -38,6 +38,7 @@ PLAN_COLUMNS: tuple[str, ...] = (
 )
 _TIME_FORMATS = ("%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S", "%d.%m.%Y %H:%M", "%d.%m.%Y %H:%M:%S")
 _FORMATTER = string.Formatter()
+_PERSONAL_TEXTS = ("text_viber", "text_sms")  # long and one per row: best left in Arrow
 
 
 class _Problems:
@@ -82,8 +83,10 @@ def _texts(values: pd.Series) -> np.ndarray:
     return _per_value(values.to_numpy(dtype=object), cell_text)
 
 
-def _blank(values: np.ndarray) -> np.ndarray:
-    """Where an object array of text (str or None, never NaN) holds None or ""."""
+def _blank(values: np.ndarray | pa.Array) -> np.ndarray:
+    """Where an object array of text (str or None, never NaN), or Arrow text, is None or ""."""
+    if isinstance(values, pa.Array):
+        return np.asarray(pc.fill_null(pc.equal(values, ""), True), dtype=bool)
     return ~values.astype(bool)
 
 
@@ -256,16 +259,21 @@ def _render(
                 null_replacement="",
             )
             if isinstance(joined, pa.Scalar):  # no placeholder at all, only braces
-                out = np.full(len(rows), joined.as_py(), dtype=object)
+                rendered[rows] = np.where(ok, joined.as_py(), None)
                 joins.append((rows, None))
             else:
-                out = joined.to_numpy(zero_copy_only=False).astype(object)
                 joins.append((rows, pc.if_else(pa.array(ok), joined, pa.scalar(None, joined.type))))
-            rendered[rows] = np.where(ok, out, None)
-        values[field] = rendered
+                rendered[rows] = None  # filled below, unless the field stays in Arrow
         whole = _whole(joins, rendered)
         if whole is not None:
             arrow[field] = whole
+        if whole is not None and field in _PERSONAL_TEXTS:
+            values[field] = whole  # long, one per row: kept in Arrow, never made Python text
+            continue
+        for rows, joined in joins:
+            if joined is not None:
+                rendered[rows] = joined.to_numpy(zero_copy_only=False)
+        values[field] = rendered
     return failed, arrow
 
 
@@ -320,21 +328,21 @@ def _channel_orders(values, problems: _Problems) -> tuple[np.ndarray, np.ndarray
     return used["viber"], used["sms"]
 
 
-def _lengths(values: np.ndarray, arrow: pa.Array | None = None) -> np.ndarray:
-    """Characters per text (0 for none), from the Arrow copy when there is one."""
-    if arrow is not None:
-        return np.asarray(pc.utf8_length(arrow).fill_null(0), dtype=np.int64)
+def _lengths(values: np.ndarray | pa.Array) -> np.ndarray:
+    """Characters per text (0 for none)."""
+    if isinstance(values, pa.Array):
+        return np.asarray(pc.utf8_length(values).fill_null(0), dtype=np.int64)
     return np.fromiter(
         map(len, np.where(_blank(values), "", values).tolist()), np.int64, len(values)
     )
 
 
-def _check_fields(values, viber, sms, problems: _Problems, failed: dict, rendered: dict) -> None:
+def _check_fields(values, viber, sms, problems: _Problems, failed: dict) -> None:
     # A text whose placeholders failed is reported once, not again as missing.
     blank = {f: _blank(values[f]) & ~failed.get(f, False) for f in F.MESSAGE_FIELDS}
     problems.add(viber & blank["text_viber"], "text_viber: required when send_viber is set")
     problems.add(viber & blank["sender_viber"], "sender_viber: required when send_viber is set")
-    length = _lengths(values["text_viber"], rendered.get("text_viber"))
+    length = _lengths(values["text_viber"])
     problems.add(
         length > F.MAX_TEXT_VIBER,
         lambda i: f"text_viber: {length[i]} characters, at most {F.MAX_TEXT_VIBER} allowed",
@@ -588,7 +596,7 @@ def _plan(recipients, templates, campaign, region, now) -> pd.DataFrame:
     values, no_template = _assemble(recipients, templates, problems, campaign)
     failed, rendered = _render(values, recipients, problems)
     viber, sms = _channel_orders(values, problems)
-    _check_fields(values, viber, sms, problems, failed, rendered)
+    _check_fields(values, viber, sms, problems, failed)
     _time_send(recipients, templates, values, problems, now)
 
     columns = {"phone": _arrow_text(phones, few_distinct=False)}

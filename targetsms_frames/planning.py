@@ -311,7 +311,7 @@ def _channel_orders(values, problems: _Problems) -> tuple[np.ndarray, np.ndarray
     for channel, field in F.CHANNEL_ORDER_FIELD.items():
         raw = values[field]
         text = _per_value(raw, lambda v: (v or "0").strip())
-        bad = ~np.isin(text, list(F.CHANNEL_ORDER_VALUES))
+        bad = _per_value(text, lambda v: v not in F.CHANNEL_ORDER_VALUES, bool)
         problems.add(
             bad,
             lambda i, raw=raw, field=field: (
@@ -320,7 +320,7 @@ def _channel_orders(values, problems: _Problems) -> tuple[np.ndarray, np.ndarray
         )
         text = np.where(bad, "0", text)
         values[field] = text
-        used[channel] = text != "0"
+        used[channel] = _per_value(text, lambda v: v != "0", bool)
     problems.add(
         ~used["viber"] & ~used["sms"],
         "send_viber, send_sms: no channel (set send_viber and/or send_sms to 1-9)",
@@ -427,11 +427,12 @@ def _time_send(recipients, templates, values, problems: _Problems, now: datetime
         column = recipients["time_send"].to_numpy(dtype=object)
         own = ~pd.isna(column) & (column != "")
         originals[own] = column[own]
-    parsed = _per_value(originals, lambda cell: _parse_time(cell_text(cell), cell, now))
-    out = np.array([text for text, _ in parsed.tolist()], dtype=object)
-    for i in np.flatnonzero(np.fromiter((p is not None for _, p in parsed.tolist()), bool)):
-        problems.add_at(i, parsed[i][1])
-    values["time_send"] = out
+    codes, uniques = pd.factorize(originals, use_na_sentinel=True)
+    parsed = [_parse_time(cell_text(cell), cell, now) for cell in uniques]
+    texts = np.array([text for text, _ in parsed] + [None], dtype=object)
+    reasons = np.array([problem for _, problem in parsed] + [None], dtype=object)
+    problems.add(reasons.astype(bool)[codes], lambda i: reasons[codes[i]])
+    values["time_send"] = texts[codes]  # code -1 (no time) picks the None
 
 
 def _arrow_text(values: np.ndarray, few_distinct: bool) -> pa.Array:

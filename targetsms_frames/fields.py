@@ -7,6 +7,7 @@ the sandbox (the provider's checks) both read it from here.
 from __future__ import annotations
 
 import re
+from datetime import timedelta, timezone
 
 DEFAULT_URL = "https://sms.targetsms.ru/sendmessagejson.php"
 DEFAULT_SENDER_NAME = "Шлюз"  # the provider's name_delivery when it is empty
@@ -27,7 +28,6 @@ MESSAGE_FIELDS: tuple[str, ...] = (
     "sender_sms",
     "text_sms",
 )
-PHONE_FIELDS: tuple[str, ...] = ("phone", "client_id_message")
 TEXT_FIELDS: tuple[str, ...] = (
     "name_delivery",
     "sender_viber",
@@ -41,7 +41,6 @@ TEXT_FIELDS: tuple[str, ...] = (
 
 CHANNELS: tuple[str, ...] = ("viber", "sms")
 CHANNEL_ORDER_FIELD = {"viber": "send_viber", "sms": "send_sms"}
-CHANNEL_TEXT_FIELD = {"viber": "text_viber", "sms": "text_sms"}
 
 # Limits (provider document, section 2; sender limits from its related docs).
 MAX_TEXT_VIBER = 1000
@@ -56,7 +55,8 @@ FINALE_VIBER_READ_VALUES = frozenset({"0", "1"})
 
 TIME_SEND_FORMAT = "%Y-%m-%d %H:%M"
 TIME_CHANGE_FORMAT = "%Y-%m-%d %H:%M:%S"
-PROVIDER_TIMEZONE = "Europe/Moscow"
+# The provider's clock: Moscow time, UTC+3 all year since 2014.
+MSK = timezone(timedelta(hours=3), "MSK")
 
 PHONE_RE = re.compile(rf"^[1-9][0-9]{{{MIN_PHONE_DIGITS - 1},{MAX_PHONE_DIGITS - 1}}}$")
 CLIENT_ID_RE = re.compile(r"^[0-9]{1,18}$")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import string
 from collections import defaultdict
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 
 import numpy as np
 import pandas as pd
@@ -24,7 +24,6 @@ from .errors import InputError
 from .phones import normalize_phone_arrays
 from .segments import sms_parts_many
 
-MSK = timezone(timedelta(hours=3), "MSK")
 MAX_CLIENT_ID = 2**53 - 1  # exact in a float64 and in JavaScript: safe in every tool
 EXCEL_EPOCH = pd.Timestamp("1899-12-30")
 
@@ -410,9 +409,9 @@ def _parse_time(value, raw, now: datetime) -> tuple[str | None, str | None]:
     if stamp is None or pd.isna(stamp):
         return None, f"time_send: {value!r} is not a time (write YYYY-MM-DD hh:mm, Moscow time)"
     if stamp.tzinfo is not None:
-        stamp = stamp.tz_convert(MSK).tz_localize(None)
+        stamp = stamp.tz_convert(F.MSK).tz_localize(None)
     stamp = stamp.floor("min")
-    if stamp.to_pydatetime().replace(tzinfo=MSK) < now.astimezone(MSK).replace(
+    if stamp.to_pydatetime().replace(tzinfo=F.MSK) < now.astimezone(F.MSK).replace(
         second=0, microsecond=0
     ):
         return None, f"time_send: {stamp:%Y-%m-%d %H:%M} (Moscow time) is in the past"
@@ -583,9 +582,9 @@ def plan(
 
 
 def _plan(recipients, templates, campaign, region, now) -> pd.DataFrame:
-    now = now or datetime.now(MSK)
+    now = now or datetime.now(F.MSK)
     if now.tzinfo is None:
-        now = now.replace(tzinfo=MSK)
+        now = now.replace(tzinfo=F.MSK)
     n = len(recipients)
     index = recipients.index
     labels = index.tolist()  # plain Python labels, for messages that name rows

@@ -413,7 +413,7 @@ def test_finale_viber_read(finale, expected_sms):
 
 def test_time_send_in_the_future_keeps_it_in_send_until_then(sb):
     start = sb.provider.now() + 3600
-    time_send = P.datetime.fromtimestamp(start, P.MSK).strftime(F.TIME_SEND_FORMAT)
+    time_send = P.datetime.fromtimestamp(start, F.MSK).strftime(F.TIME_SEND_FORMAT)
     (id_message,) = sent_ids(
         post(sb, {"message": [sms_block(("79801234567", "1"), time_send=time_send)]})
     )

@@ -13,7 +13,6 @@ import requests
 import targetsms_frames as tsf
 from targetsms_frames import fields as F
 from targetsms_frames.errors import InputError
-from targetsms_frames.sandbox.provider import MSK
 
 TARIFFS = pd.DataFrame({"channel": ["viber", "sms"], "price": [1.15, 2.37]})
 TEMPLATES = pd.DataFrame(
@@ -123,7 +122,7 @@ def test_typed_states_frame_for_ids_and_unknown_ids():
 
 
 def test_the_timeout_returns_what_is_still_open():
-    later = (datetime.now(MSK) + timedelta(hours=3)).strftime("%Y-%m-%d %H:%M")
+    later = (datetime.now(F.MSK) + timedelta(hours=3)).strftime("%Y-%m-%d %H:%M")
     recipients = pd.DataFrame(
         {
             "phone": ["79100000001", "79100000002"],

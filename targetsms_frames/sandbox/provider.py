@@ -21,14 +21,12 @@ import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from decimal import Decimal
 from typing import NamedTuple
 
 from .. import fields as F
 from ..segments import sms_parts
-
-MSK = timezone(timedelta(hours=3), "MSK")  # Moscow has kept UTC+3 since 2014
 
 # Simulated seconds from the start of a channel attempt to its outcome.
 VIBER_DELIVER_S = 3.0
@@ -270,7 +268,7 @@ class Provider:
 
     @staticmethod
     def format_time(t: float) -> str:
-        return datetime.fromtimestamp(t, MSK).strftime(F.TIME_CHANGE_FORMAT)
+        return datetime.fromtimestamp(t, F.MSK).strftime(F.TIME_CHANGE_FORMAT)
 
     # -- documents -----------------------------------------------------------------------
 
@@ -358,7 +356,7 @@ class Provider:
             if not F.TIME_SEND_RE.match(time_send):
                 return ERR_TIME_SEND
             try:
-                start = datetime.strptime(time_send, F.TIME_SEND_FORMAT).replace(tzinfo=MSK)
+                start = datetime.strptime(time_send, F.TIME_SEND_FORMAT).replace(tzinfo=F.MSK)
             except ValueError:
                 return ERR_TIME_SEND
         phones = get("phones")

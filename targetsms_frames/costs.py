@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from . import fields as F
+from .documents import sendable
 from .errors import InputError
 
 TOTAL = "total"
@@ -89,7 +90,7 @@ def estimate_cost(plan: pd.DataFrame, tariffs) -> pd.DataFrame:
         ('viber', 1.2, 3.7)
     """
     prices = tariffs_in_kopecks(tariffs)
-    ok = (plan["problem"].isna() & plan["phone"].notna()).to_numpy()
+    ok = sendable(plan)
     viber_at = pd.to_numeric(plan["send_viber"], errors="coerce").fillna(0).to_numpy()
     sms_at = pd.to_numeric(plan["send_sms"], errors="coerce").fillna(0).to_numpy()
     parts = plan["sms_parts"].astype("Int64").fillna(0).to_numpy(dtype="int64")

@@ -71,10 +71,17 @@ class _Problems:
         return text_series(values, index)
 
 
+def _arrow_of(series: pd.Series) -> pa.ChunkedArray | None:
+    """The Arrow text behind a pandas ``str`` column (no copy), or None for other dtypes."""
+    if isinstance(series.dtype, pd.StringDtype) and series.dtype.storage == "pyarrow":
+        return series.array.__arrow_array__()
+    return None
+
+
 def _texts(values: pd.Series) -> np.ndarray:
     """A column as an object array of text or None (never NaN, never whitespace only)."""
-    if isinstance(values.dtype, pd.StringDtype) and values.dtype.storage == "pyarrow":
-        arrow = values.array.__arrow_array__()
+    arrow = _arrow_of(values)
+    if arrow is not None:
         spaces = pc.fill_null(pc.equal(pc.utf8_trim_whitespace(arrow), ""), False)
         texts = values.to_numpy(dtype=object, na_value=None)
         blank = np.asarray(spaces, dtype=bool)
@@ -197,9 +204,8 @@ def _render(
                 columns[name] = None
             else:
                 series = recipients[name]
-                if isinstance(series.dtype, pd.StringDtype) and series.dtype.storage == "pyarrow":
-                    columns[name] = series.array.__arrow_array__()
-                else:
+                columns[name] = _arrow_of(series)
+                if columns[name] is None:
                     columns[name] = pa.chunked_array([pa.array(_texts(series), pa.large_string())])
         return columns[name]
 

@@ -177,8 +177,9 @@ def sent_frame(plan: pd.DataFrame, results: dict[str, dict]) -> pd.DataFrame:
     columns["phone"] = plan["phone"].to_numpy(dtype=object, na_value=None)
     columns["name_delivery"] = plan["name_delivery"].to_numpy(dtype=object, na_value=None)
     fill = ("id_message", "id_viber", "id_sms", "count_message", "outcome", "error")
+    ok = sendable(plan)
     for i, client_id in enumerate(columns["client_id_message"].tolist()):
-        if problems[i] is not None or columns["phone"][i] is None:
+        if not ok[i]:
             columns["outcome"][i] = INVALID
             columns["error"][i] = problems[i]
             continue

@@ -1,15 +1,24 @@
 """Provider answers → plain rows (dicts), without a socket.
 
-Ids stay strings of digits; an id of ``"0"`` (a channel not used) becomes
-``None``; ``count_message`` becomes an int. Every phone that was posted gets
-exactly one row, whatever the answer looks like.
+Every value in an answer is checked before it is believed: ids are 1–20 ASCII
+digits (an id of ``"0"``, a channel not used, becomes ``None``), counts are
+whole numbers 0–1000, prices finite, 0 ≤ price < 1,000,000 with at most 4
+decimals. A malformed value is ``None`` in its column and the row's ``error``
+says which value and shows it (scrubbed of secrets); a malformed id_message is
+never ``accepted``. Every phone that was posted gets exactly one row, whatever
+the answer looks like, and nothing here raises.
 """
 
 from __future__ import annotations
 
+import math
+import re
 from collections.abc import Sequence
+from datetime import datetime
+from decimal import Decimal
 
 from . import fields as F
+from .redact import NO_SECRETS, Scrubber
 
 ACCEPTED = "accepted"  # has an id_message (or the provider said it was sent earlier)
 REJECTED = "rejected"  # the provider refused this phone, its block or the document
@@ -44,24 +53,106 @@ NO_PHONE_RESULT = "the provider's answer has no result for this phone"
 NO_ID = "the provider's answer for this phone has neither an id_message nor an error"
 
 
+ID_RE = re.compile(r"[0-9]{1,20}")
+COUNT_RE = re.compile(r"[0-9]{1,4}")
+PRICE_RE = re.compile(r"(?:[0-9]{1,6}(?:\.[0-9]{0,4})?|\.[0-9]{1,4})")
+TIME_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}")
+MAX_COUNT = 1000
+MAX_PRICE = Decimal(1_000_000)
+
+
+class Malformed(ValueError):
+    """A value of an answer that breaks its rule (caught here, never raised out)."""
+
+
+def _blank(value) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _text(value) -> str | None:
+    """A JSON scalar as text; None for a list, object or boolean (never a value here)."""
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        return None
+    return value.strip() if isinstance(value, str) else str(value)
+
+
 def as_id(value) -> str | None:
-    """An id as a string of digits, or None for a missing or zero id.
+    """An id as a string of 1–20 ASCII digits, or None for a missing or zero id.
+
+    Raises:
+        Malformed: anything else ("１２３", "12a", 1.5, a list ...).
 
     Example:
         >>> as_id("0012"), as_id("0"), as_id(""), as_id(77)
         ('0012', None, None, '77')
     """
-    if value is None:
+    if _blank(value):
         return None
-    text = str(value).strip()
-    if not text.isdigit() or not text.strip("0"):
+    text = _text(value)
+    if text is None or isinstance(value, float) or not ID_RE.fullmatch(text):
+        raise Malformed("id")
+    return text if text.strip("0") else None
+
+
+def as_count(value) -> int | None:
+    """A count (SMS parts) 0–1000 from ASCII digits, or None when missing.
+
+    Example:
+        >>> as_count("2"), as_count(3), as_count("")
+        (2, 3, None)
+    """
+    if _blank(value):
         return None
+    text = _text(value)
+    if text is None or isinstance(value, float) or not COUNT_RE.fullmatch(text):
+        raise Malformed("count")
+    if int(text) > MAX_COUNT:
+        raise Malformed("count")
+    return int(text)
+
+
+def as_price(value) -> float | None:
+    """A price in rubles: finite, 0 ≤ price < 1,000,000, at most 4 decimals; None when missing.
+
+    Example:
+        >>> as_price("1.20"), as_price("0,5"), as_price(2), as_price("")
+        (1.2, 0.5, 2.0, None)
+    """
+    if _blank(value):
+        return None
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise Malformed("price")
+        value = repr(value)  # the shortest text of the float: its decimals as written
+    text = _text(value)
+    text = text.replace(",", ".") if text is not None else None
+    if text is None or not PRICE_RE.fullmatch(text) or Decimal(text) >= MAX_PRICE:
+        raise Malformed("price")
+    return float(Decimal(text))
+
+
+def as_time(value) -> str | None:
+    """``YYYY-MM-DD hh:mm:ss`` of a real moment, or None when missing."""
+    if _blank(value):
+        return None
+    text = value.strip() if isinstance(value, str) else None
+    if text is None or not TIME_RE.fullmatch(text):
+        raise Malformed("time")
+    try:
+        datetime.strptime(text, F.TIME_CHANGE_FORMAT)
+    except ValueError:
+        raise Malformed("time") from None
     return text
 
 
-def as_int(value) -> int | None:
-    text = str(value).strip() if value is not None else ""
-    return int(text) if text.isdigit() else None
+def _checked(result: dict, key: str, parse, errors: list[str], scrub: Scrubber):
+    """``parse(result[key])``, or None with a note in ``errors`` when it is malformed."""
+    value = result.get(key)
+    try:
+        return parse(value)
+    except Malformed:
+        errors.append(f"the provider's answer has a malformed {key}: {scrub.raw(value)!r}")
+        return None
 
 
 def _row(phone: dict, name: str, outcome: str, error: str | None = None, **ids) -> dict:
@@ -78,29 +169,36 @@ def _row(phone: dict, name: str, outcome: str, error: str | None = None, **ids) 
     }
 
 
-def phone_row(phone: dict, name: str, result) -> dict:
+def _error_text(value, scrub: Scrubber) -> str | None:
+    """A per-phone or block ``error``: None when empty or null, else its scrubbed text."""
+    if _blank(value):
+        return None
+    return scrub.clip(value.strip()) if isinstance(value, str) else scrub.raw(value)
+
+
+def phone_row(phone: dict, name: str, result, scrub: Scrubber = NO_SECRETS) -> dict:
     """The row of one posted phone, from its per-phone result (or None)."""
     if not isinstance(result, dict):
         return _row(phone, name, UNKNOWN, NO_PHONE_RESULT)
-    if "error" in result:
-        text = str(result["error"])
-        if text.strip() == F.ERR_ALREADY_SENT:
+    text = _error_text(result.get("error"), scrub)
+    if text is not None:
+        if text == F.ERR_ALREADY_SENT:
             # The provider kept its promise not to send twice; this id was accepted
             # before and its id_message is known to whoever sent it then.
             return _row(phone, name, ACCEPTED)
         return _row(phone, name, REJECTED, text)
-    id_message = as_id(result.get("id_message"))
+    errors: list[str] = []
+    id_message = _checked(result, "id_message", as_id, errors, scrub)
     if id_message is None:
-        return _row(phone, name, UNKNOWN, NO_ID)
-    return _row(
-        phone,
-        name,
-        ACCEPTED,
-        id_message=id_message,
-        id_viber=as_id(result.get("id_viber")),
-        id_sms=as_id(result.get("id_sms")),
-        count_message=as_int(result.get("count_message")),
-    )
+        # A malformed id may still stand for a message the provider took: unknown, so
+        # that sending again (with the same client id) finds out.
+        return _row(phone, name, UNKNOWN, "; ".join(errors) or NO_ID)
+    ids = {
+        "id_viber": _checked(result, "id_viber", as_id, errors, scrub),
+        "id_sms": _checked(result, "id_sms", as_id, errors, scrub),
+        "count_message": _checked(result, "count_message", as_count, errors, scrub),
+    }
+    return _row(phone, name, ACCEPTED, "; ".join(errors) or None, id_message=id_message, **ids)
 
 
 def rows_for_error(blocks: Sequence[dict], outcome: str, error: str) -> list[dict]:
@@ -112,7 +210,7 @@ def rows_for_error(blocks: Sequence[dict], outcome: str, error: str) -> list[dic
     ]
 
 
-def send_rows(blocks: Sequence[dict], answer: dict) -> list[dict]:
+def send_rows(blocks: Sequence[dict], answer, scrub: Scrubber = NO_SECRETS) -> list[dict]:
     """One row per posted phone, in the order posted, from a send answer.
 
     A block error applies to every phone of its block; a phone the answer does
@@ -135,64 +233,68 @@ def send_rows(blocks: Sequence[dict], answer: dict) -> list[dict]:
     for i, block in enumerate(blocks):
         name = block.get("name_delivery", "")
         item = items[i] if i < len(items) else None
-        if isinstance(item, dict) and "error" in item:
-            rows.extend(rows_for_error([block], REJECTED, str(item["error"])))
+        if isinstance(item, dict) and _error_text(item.get("error"), scrub) is not None:
+            rows.extend(rows_for_error([block], REJECTED, _error_text(item["error"], scrub)))
             continue
         if not isinstance(item, list):
             rows.extend(rows_for_error([block], UNKNOWN, NO_BLOCK_RESULT))
             continue
-        by_client_id = {}
+        by_client_id: dict[str, dict] = {}
         for result in item:
             if isinstance(result, dict):
-                by_client_id.setdefault(str(result.get("client_id_message", "")), result)
+                key = _text(result.get("client_id_message"))
+                if key is not None:
+                    by_client_id.setdefault(key, result)
         for j, phone in enumerate(block["phones"]):
             client_id = phone.get("client_id_message")
             if client_id:
                 result = by_client_id.get(client_id)
             else:
                 result = item[j] if j < len(item) else None
-            rows.append(phone_row(phone, name, result))
+            rows.append(phone_row(phone, name, result, scrub))
     return rows
 
 
-def state_row(item) -> dict:
+def state_row(item, scrub: Scrubber = NO_SECRETS) -> dict:
     """One typed state row from a state answer item.
 
-    ``state`` keeps the provider's text; when it is not one of the documented
-    states it is an error text and is also put in ``error``.
+    ``state`` keeps the provider's text when it is a documented state; any other
+    text is an error message (e.g. an unknown id) and goes to ``error``. A
+    malformed value is None, and ``error`` says which and shows it.
     """
     if not isinstance(item, dict):
         item = {}
-    state = str(item.get("state", "")).strip()
+    errors: list[str] = []
+    raw_state = item.get("state")
+    state = raw_state.strip() if isinstance(raw_state, str) else ""
     known = state in F.STATES
+    if state and not known:
+        errors.append(scrub.clip(state))  # the provider's error text, e.g. an unknown id
+    elif _blank(raw_state):
+        errors.append("the provider's answer has no state")
+    elif not known:
+        errors.append(f"the provider's answer has a malformed state: {scrub.raw(raw_state)!r}")
     return {
-        "id_message": as_id(item.get("id_message")),
-        "time_change_state": str(item.get("time_change_state", "")).strip() or None,
+        "id_message": _checked(item, "id_message", as_id, errors, scrub),
+        "time_change_state": _checked(item, "time_change_state", as_time, errors, scrub),
         "state": state if known else None,
         "state_sms": _known_state(item.get("state_sms")),
         "state_viber": _known_state(item.get("state_viber")),
-        "num_parts_sms": as_int(item.get("num_parts_sms")),
-        "price_sms": _price(item.get("price_sms")),
-        "price_viber": _price(item.get("price_viber")),
-        "final": state in F.FINAL_STATES or (bool(state) and not known),
-        "error": None if known else (state or "the provider's answer has no state"),
+        "num_parts_sms": _checked(item, "num_parts_sms", as_count, errors, scrub),
+        "price_sms": _checked(item, "price_sms", as_price, errors, scrub),
+        "price_viber": _checked(item, "price_viber", as_price, errors, scrub),
+        # An error text is the provider's last word on that id; no state at all is not.
+        "final": state in F.FINAL_STATES or (not known and not _blank(raw_state)),
+        "error": "; ".join(errors) or None,
     }
 
 
-def state_rows(answer: dict) -> list[dict]:
+def state_rows(answer, scrub: Scrubber = NO_SECRETS) -> list[dict]:
     """Typed rows from a state answer, in the answer's order."""
     items = answer.get("state") if isinstance(answer, dict) else None
-    return [state_row(item) for item in items] if isinstance(items, list) else []
+    return [state_row(item, scrub) for item in items] if isinstance(items, list) else []
 
 
 def _known_state(value) -> str | None:
-    text = str(value).strip() if value is not None else ""
+    text = value.strip() if isinstance(value, str) else ""
     return text if text in F.STATES else None
-
-
-def _price(value) -> float | None:
-    text = str(value).strip().replace(",", ".") if value is not None else ""
-    try:
-        return float(text) if text else None
-    except ValueError:
-        return None

@@ -4,17 +4,23 @@ Credentials are added to a document only at the moment it is posted; the body
 is encoded once and every retry posts the same bytes. Whether a failure is
 retried is decided by one predicate, :func:`should_retry`; the policy around it
 is a tenacity ``Retrying`` value that the caller may replace.
+
+Hostile answers are expected: redirects are never followed, and every text the
+client produces passes through a :class:`~targetsms_frames.redact.Scrubber`
+that masks the password and the token (a server may echo the request).
 """
 
 from __future__ import annotations
 
-import ipaddress
+import hashlib
+import hmac
 import json
 import logging
+import math
 import os
 import time
 from collections.abc import Callable, Iterable, Sequence
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -30,31 +36,17 @@ from tenacity import (
 from . import answers
 from . import fields as F
 from .errors import AuthError, ConfigError, InputError, ProviderError, TransportError
+from .redact import Scrubber, Secret, SecretBytes, SecretHeader
+from .urls import checked_host, gate_url_of
 
 log = logging.getLogger(__name__)
 
 HEADERS = {"Content-Type": "application/json; charset=utf-8"}
 MAX_RETRY_AFTER = 60.0
-
-
-class _Secret:
-    """A string that never shows itself in a repr, str or format."""
-
-    __slots__ = ("_value",)
-
-    def __init__(self, value: str) -> None:
-        self._value = value
-
-    def reveal(self) -> str:
-        return self._value
-
-    def __repr__(self) -> str:
-        return "'***'"
-
-    __str__ = __repr__
-
-    def __reduce__(self):
-        raise TypeError("credentials are not pickled")
+# The key of the account digest: fixed, so the same token always names the same account
+# in a journal; it keeps the digest from being a plain hash of the token.
+ACCOUNT_KEY = b"targetsms_frames/account/v1"
+CREDENTIAL_KEYS = frozenset({"login", "password", "security"})
 
 
 def should_retry(exc: BaseException) -> bool:
@@ -62,9 +54,19 @@ def should_retry(exc: BaseException) -> bool:
 
     Connection errors, timeouts, HTTP 429 and 5xx and answers that are not
     complete JSON are retried (they arrive as :class:`TransportError`). A JSON
-    ``{"error": ...}`` is the provider's final word and is not.
+    ``{"error": ...}`` is the provider's final word and is not; nor is a
+    redirect or a bad URL (:class:`ConfigError`).
     """
     return isinstance(exc, TransportError)
+
+
+def _finite_wait(value) -> float | None:
+    """A wait in seconds, capped; None for anything that is not a finite number ≥ 0."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    if not math.isfinite(value) or value < 0:
+        return None
+    return min(float(value), MAX_RETRY_AFTER)
 
 
 class wait_retry_after:
@@ -75,10 +77,8 @@ class wait_retry_after:
 
     def __call__(self, state: RetryCallState) -> float:
         exc = state.outcome.exception() if state.outcome else None
-        asked = getattr(exc, "retry_after", None)
-        if asked is not None:
-            return min(max(asked, 0.0), MAX_RETRY_AFTER)
-        return self.fallback(state)
+        asked = _finite_wait(getattr(exc, "retry_after", None))
+        return asked if asked is not None else self.fallback(state)
 
 
 def default_retry(
@@ -100,37 +100,37 @@ def default_retry(
     )
 
 
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 def _retry_after(response: requests.Response) -> float | None:
+    """Retry-After in seconds; NaN, infinite, negative or an HTTP date → None (back off)."""
     value = response.headers.get("Retry-After", "").strip()
     try:
-        return float(value) if value else None
-    except ValueError:  # an HTTP date: not worth parsing, back off as usual
+        return _finite_wait(float(value)) if value else None
+    except ValueError:
         return None
 
 
-def _scrub(exc: requests.RequestException) -> requests.RequestException:
-    """Detach the request (its body holds the password) from a requests exception."""
-    exc.request = None
-    exc.response = None
-    return exc
+def _target(location: str, base: str) -> str:
+    """scheme://host[:port] of a redirect's target, never its path or query."""
+    try:
+        parts = urlsplit(urljoin(base, location))
+        host = parts.hostname or "?"
+        port = f":{parts.port}" if parts.port else ""
+    except ValueError:
+        return "an unreadable address"
+    return f"{parts.scheme or '?'}://{host}{port}"
 
 
 class Client:
-    """Talks to TargetSMS: posts send and state documents, with safe retries.
+    """Talks to TargetSMS: posts send, state and account documents, with safe retries.
 
     Args:
         login: the account's login.
         password: the account's password; it is never shown, logged or raised.
+        token: instead of a login and password, a token made in the account cabinet
+            (sent as ``Authorization: Bearer <token>``); a secret like the password.
         url: the endpoint (the platform is sold under other brands on other hosts).
+        gate_url: the account gate (balance, senders, ...); by default ``sendsmsjson.php``
+            beside ``url``.
         timeout: seconds to connect and to read an answer, or one number for both.
         retry: a tenacity ``Retrying``; the default is :func:`default_retry`.
         verify: verify TLS certificates (on by default; the provider's PHP sample turns
@@ -144,14 +144,18 @@ class Client:
         >>> client = Client("me", "s3cret", url="http://127.0.0.1:8080/sendmessagejson.php")
         >>> client
         Client(login='me', password='***', url='http://127.0.0.1:8080/sendmessagejson.php')
+        >>> Client(token="t0k3n", url="http://127.0.0.1:8080/x.php").account
+        'token:684cec0c2c671aa9'
     """
 
     def __init__(
         self,
-        login: str,
-        password: str,
+        login: str | None = None,
+        password: str | None = None,
         *,
+        token: str | None = None,
         url: str = F.DEFAULT_URL,
+        gate_url: str | None = None,
         timeout: float | tuple[float, float] = (10.0, 120.0),
         retry: Retrying | None = None,
         verify: bool | str = True,
@@ -160,19 +164,27 @@ class Client:
         pool_size: int = 16,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
-        if not login or not password:
-            raise ConfigError("a TargetSMS login and password are both required")
-        parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ConfigError(f"the URL {url!r} is not an http(s) address of the provider")
-        if parts.scheme == "http" and not allow_http and not _is_loopback(parts.hostname):
+        if token is not None:
+            if login or password:
+                raise ConfigError(
+                    "pass either a token or a login and password, not both: a document "
+                    "speaks for one account"
+                )
+            if not isinstance(token, str) or not token.strip() or not token.isprintable():
+                raise ConfigError("the token must be a non-empty printable text")
+        elif not login or not password:
             raise ConfigError(
-                f"refusing plain http:// to {parts.hostname}: the password would travel in "
-                "clear text. Use https://, or pass allow_http=True if you really mean it."
+                "a TargetSMS login and password are both required (or a token: Client(token=...))"
             )
-        self.login = login
-        self._password = _Secret(password)
+        checked_host(url, allow_http=allow_http)
+        gate = gate_url if gate_url is not None else gate_url_of(url)
+        checked_host(gate, allow_http=allow_http)
+        self.login = login if token is None else None
+        self._password = Secret(password) if token is None else None
+        self._token = Secret(token) if token is not None else None
+        self._scrub = Scrubber([s for s in (password, token) if s])
         self.url = url
+        self._gate_url = gate
         self.timeout = timeout
         self.verify = verify
         self.retry = retry if retry is not None else default_retry(sleep=sleep)
@@ -185,7 +197,9 @@ class Client:
 
     @classmethod
     def from_env(cls, **options) -> Client:
-        """A client from ``TARGETSMS_LOGIN``, ``TARGETSMS_PASSWORD`` and ``TARGETSMS_URL``.
+        """A client from ``TARGETSMS_TOKEN`` or ``TARGETSMS_LOGIN`` and ``TARGETSMS_PASSWORD``.
+
+        ``TARGETSMS_URL`` sets the endpoint.
 
         Example:
             >>> import os
@@ -195,6 +209,15 @@ class Client:
         """
         login = os.environ.get("TARGETSMS_LOGIN", "").strip()
         password = os.environ.get("TARGETSMS_PASSWORD", "")
+        token = os.environ.get("TARGETSMS_TOKEN", "").strip()
+        options.setdefault("url", os.environ.get("TARGETSMS_URL", "").strip() or F.DEFAULT_URL)
+        if token:
+            if password:
+                raise ConfigError(
+                    "both TARGETSMS_TOKEN and TARGETSMS_PASSWORD are set; unset one of them "
+                    "so that it is clear which account sends"
+                )
+            return cls(token=token, **options)
         if not login or not password:
             missing = [
                 name
@@ -203,13 +226,30 @@ class Client:
             ]
             raise ConfigError(
                 f"no TargetSMS credentials: {' and '.join(missing)} not set. Set "
-                "TARGETSMS_LOGIN and TARGETSMS_PASSWORD in the environment, or pass them: "
-                "Client(login, password)."
+                "TARGETSMS_LOGIN and TARGETSMS_PASSWORD (or TARGETSMS_TOKEN) in the "
+                "environment, or pass them: Client(login, password)."
             )
-        options.setdefault("url", os.environ.get("TARGETSMS_URL", "").strip() or F.DEFAULT_URL)
         return cls(login, password, **options)
 
+    @property
+    def account(self) -> str:
+        """The account, for journals and reports; never a secret.
+
+        The login, or for a token ``"token:"`` and a keyed digest of it.
+        """
+        if self._token is None:
+            return self.login
+        digest = hmac.new(ACCOUNT_KEY, self._token.reveal().encode(), hashlib.sha256)
+        return "token:" + digest.hexdigest()[:16]
+
+    @property
+    def gate_url(self) -> str:
+        """The account gate's address (``sendsmsjson.php`` beside :attr:`url`)."""
+        return self._gate_url
+
     def __repr__(self) -> str:
+        if self._token is not None:
+            return f"Client(account={self.account!r}, token='***', url={self.url!r})"
         return f"Client(login={self.login!r}, password='***', url={self.url!r})"
 
     def __reduce__(self):
@@ -224,64 +264,139 @@ class Client:
             AuthError: wrong login or password, or a blocked account.
             ProviderError: any other ``{"error": ...}`` for the whole document.
             TransportError: no usable answer after every retry.
+            ConfigError: the address redirected elsewhere, or failed TLS verification.
         """
-        body = json.dumps(
-            {"login": self.login, "password": self._password.reveal(), **payload},
+        answer = self._post(self.url, self._body(payload, nested=False))
+        if "error" in answer and len(answer) == 1:
+            self._refuse(answer["error"])
+        return answer
+
+    def post_gate(self, payload: dict) -> dict:
+        """Post one document to the account gate and return its answer.
+
+        Adds ``"security": {"login", "password"}`` (or the Bearer header for a token
+        client) and posts with the same retries and safeguards as :meth:`post`.
+
+        Example:
+            >>> client = Client("me", "pw", url="http://127.0.0.1:9/sendmessagejson.php")
+            >>> client.gate_url
+            'http://127.0.0.1:9/sendsmsjson.php'
+
+        Raises:
+            AuthError: the gate refused the credentials ({"error": ...} with an auth text).
+            ProviderError: any other ``{"error": ...}``.
+            TransportError: no usable answer after every retry.
+        """
+        answer = self._post(self.gate_url, self._body(payload, nested=True))
+        if "error" in answer:
+            self._refuse(answer["error"])
+        return answer
+
+    def _refuse(self, error) -> None:
+        text = self._scrub.raw(error, 1000)
+        kind = AuthError if text.strip() in F.AUTH_ERROR_TEXTS else ProviderError
+        raise kind(f"the provider refused the document: {text}", text)
+
+    def _body(self, payload: dict, *, nested: bool) -> SecretBytes:
+        """The posted bytes: the payload encoded first (no secret is near if that fails),
+        then the credentials spliced in front, straight into a masked object."""
+        if not isinstance(payload, dict):
+            raise InputError("a document is a dict")
+        clash = CREDENTIAL_KEYS & payload.keys()
+        if clash:
+            raise InputError(
+                f"a document must not carry {sorted(clash)}: the client adds the credentials"
+            )
+        encoded = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
+        if self._token is not None:
+            return SecretBytes(encoded.encode("utf-8"))
+        credentials = json.dumps(
+            {"login": self.login, "password": self._password.reveal()},
             ensure_ascii=False,
             separators=(",", ":"),
-        ).encode("utf-8")
+        )
+        if nested:
+            credentials = '{"security":' + credentials + "}"
+        rest = "," + encoded[1:] if len(encoded) > 2 else "}"
+        return SecretBytes((credentials[:-1] + rest).encode("utf-8"))
+
+    def _headers(self) -> dict:
+        if self._token is None:
+            return HEADERS
+        return {**HEADERS, "Authorization": SecretHeader("Bearer " + self._token.reveal())}
+
+    def _post(self, url: str, body: SecretBytes) -> dict:
         attempts = 0
         maybe_received = False
+        failure: TransportError | None = None
         try:
             for attempt in self.retry.copy():
                 with attempt:
                     attempts += 1
                     try:
-                        answer = self._post_once(body, attempts)
+                        return self._post_once(url, body, attempts)
                     except TransportError as exc:
                         maybe_received = maybe_received or exc.maybe_received
-                        log.warning("attempt %d to %s failed: %s", attempts, self.url, exc)
+                        log.warning("attempt %d to %s failed: %s", attempts, url, exc)
                         raise
         except TransportError as exc:
-            fate = (
-                "the provider may have received it; sending again with the same client ids is safe"
-                if maybe_received
-                else "the provider did not receive it"
-            )
-            raise TransportError(
-                f"no usable answer from {self.url} after {attempts} attempt(s) "
-                f"(last: {exc}); {fate}",
-                maybe_received=maybe_received,
-                attempts=attempts,
-                status=exc.status,
-            ) from exc
-        if "error" in answer and len(answer) == 1:
-            text = str(answer["error"])
-            kind = AuthError if text.strip() in F.AUTH_ERROR_TEXTS else ProviderError
-            raise kind(f"the provider refused the document: {text}", text)
-        return answer
+            failure = exc
+        fate = (
+            "the provider may have received it; sending again with the same client ids is safe"
+            if maybe_received
+            else "the provider did not receive it"
+        )
+        raise TransportError(
+            self._scrub(
+                f"no usable answer from {url} after {attempts} attempt(s) (last: {failure}); {fate}"
+            ),
+            maybe_received=maybe_received,
+            attempts=attempts,
+            status=failure.status if failure else None,
+        ) from failure
 
-    def _post_once(self, body: bytes, attempt: int) -> dict:
-        log.debug("POST %s (%d bytes, attempt %d)", self.url, len(body), attempt)
+    def _post_once(self, url: str, body: SecretBytes, attempt: int) -> dict:
+        log.debug("POST %s (%d bytes, attempt %d)", url, len(body), attempt)
+        # Exceptions from requests are translated outside their except blocks and never
+        # chained: their tracebacks hold frames whose locals are the raw request.
+        failure: Exception | None = None
         try:
             response = self.session.post(
-                self.url, data=body, headers=HEADERS, timeout=self.timeout, verify=self.verify
+                url,
+                data=body,
+                headers=self._headers(),
+                timeout=self.timeout,
+                verify=self.verify,
+                allow_redirects=False,
             )
-        except requests.ConnectTimeout as exc:
-            raise TransportError("connection timed out", maybe_received=False) from _scrub(exc)
-        except requests.ReadTimeout as exc:
-            raise TransportError("the answer timed out", maybe_received=True) from _scrub(exc)
+        except requests.ConnectTimeout:
+            failure = TransportError("connection timed out", maybe_received=False)
+        except requests.ReadTimeout:
+            failure = TransportError("the answer timed out", maybe_received=True)
         except requests.exceptions.SSLError as exc:
-            raise ConfigError(f"TLS verification of {self.url} failed: {exc}") from _scrub(exc)
+            failure = ConfigError(self._scrub(f"TLS verification of {url} failed: {exc}"))
         except requests.ConnectionError as exc:
             refused = "NewConnectionError" in repr(exc.args)
-            raise TransportError(
+            failure = TransportError(
                 "connection refused" if refused else "the connection broke",
                 maybe_received=not refused,
-            ) from _scrub(exc)
+            )
         except requests.RequestException as exc:
-            raise TransportError(type(exc).__name__, maybe_received=True) from _scrub(exc)
+            failure = TransportError(type(exc).__name__, maybe_received=True)
+        if failure is not None:
+            raise failure
+        return self._read(url, response)
+
+    def _read(self, url: str, response: requests.Response) -> dict:
         status = response.status_code
+        if 300 <= status < 400:
+            target = self._scrub(_target(response.headers.get("Location", ""), url))
+            raise ConfigError(
+                f"{url} answered HTTP {status}, a redirect to {target}; the client never "
+                "follows redirects (the document holds the credentials). Nothing was "
+                "accepted; the provider may have received the document, and sending again "
+                "with the same client ids is safe. Check the URL."
+            )
         if status == 429 or status >= 500:
             raise TransportError(
                 f"HTTP {status}",
@@ -290,16 +405,11 @@ class Client:
                 retry_after=_retry_after(response),
             )
         if status != 200:
-            raise ProviderError(f"HTTP {status} from {self.url}: is the URL right?")
-        try:
-            answer = json.loads(response.content)
-        except ValueError:
-            head = response.content[:40].decode("utf-8", "replace")
-            raise TransportError(
-                f"the answer is not complete JSON (starts {head!r})", maybe_received=True
-            ) from None
-        if not isinstance(answer, dict):
-            raise TransportError("the answer is JSON but not an object", maybe_received=True)
+            raise ProviderError(f"HTTP {status} from {url}: is the URL right?")
+        answer, problem = _decode(response.content)
+        if problem is not None:
+            head = self._scrub.raw(response.content[:4096].decode("utf-8", "replace"), 40)
+            raise TransportError(f"the answer is {problem} (starts {head!r})", maybe_received=True)
         return answer
 
     # -- the two documents ---------------------------------------------------------------
@@ -325,18 +435,31 @@ class Client:
                 raise InputError(f"block {b} has no phones")
             for p, phone in enumerate(phones, start=1):
                 client_id = phone.get("client_id_message") if isinstance(phone, dict) else None
-                if not isinstance(client_id, str) or not client_id.isdigit():
+                if not isinstance(client_id, str) or not F.CLIENT_ID_RE.fullmatch(client_id):
                     raise InputError(
                         f"block {b}, phone {p} has no client_id_message of digits: without "
                         "one a retry could send the message twice. Plan the campaign with "
                         "tsf.plan(), which assigns them."
                     )
         answer = self.post({"message": list(blocks)})
-        return answers.send_rows(blocks, answer)
+        return answers.send_rows(blocks, answer, scrub=self._scrub)
 
     def fetch_state(self, ids: Iterable[str]) -> list[dict]:
         """Post a state document for these ids; typed state rows in the same order."""
         items = [{"id_message": str(i)} for i in ids]
         if not items:
             return []
-        return answers.state_rows(self.post({"state": items}))
+        return answers.state_rows(self.post({"state": items}), scrub=self._scrub)
+
+
+def _decode(content: bytes) -> tuple[dict | None, str | None]:
+    """The answer as a JSON object, or what is wrong with it (never raises)."""
+    try:
+        answer = json.loads(content)
+    except RecursionError:
+        return None, "JSON nested too deeply to read"
+    except ValueError:  # includes UnicodeDecodeError and over-long integers
+        return None, "not complete JSON"
+    if not isinstance(answer, dict):
+        return None, "JSON but not an object"
+    return answer, None

@@ -16,97 +16,32 @@ import hashlib
 import hmac
 import json
 import logging
-import math
 import os
+import re
 import time
 from collections.abc import Callable, Iterable, Sequence
 from urllib.parse import urljoin, urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
-from tenacity import (
-    RetryCallState,
-    Retrying,
-    retry_if_exception,
-    stop_after_attempt,
-    stop_after_delay,
-    wait_exponential_jitter,
-)
+from tenacity import Retrying
 
 from . import answers
 from . import fields as F
 from .errors import AuthError, ConfigError, InputError, ProviderError, TransportError
 from .redact import Scrubber, Secret, SecretBytes, SecretHeader
+from .retrying import MAX_RETRY_AFTER, default_retry, retry_after_of, should_retry
 from .urls import checked_host, gate_url_of
 
 log = logging.getLogger(__name__)
+__all__ = ["MAX_RETRY_AFTER", "Client", "default_retry", "should_retry"]
 
 HEADERS = {"Content-Type": "application/json; charset=utf-8"}
-MAX_RETRY_AFTER = 60.0
 # The key of the account digest: fixed, so the same token always names the same account
 # in a journal; it keeps the digest from being a plain hash of the token.
 ACCOUNT_KEY = b"targetsms_frames/account/v1"
+TOKEN_RE = re.compile(r"[\x21-\x7e]+")  # what an HTTP header carries as it is
 CREDENTIAL_KEYS = frozenset({"login", "password", "security"})
-
-
-def should_retry(exc: BaseException) -> bool:
-    """The one retry decision: only failures that left us without a usable answer.
-
-    Connection errors, timeouts, HTTP 429 and 5xx and answers that are not
-    complete JSON are retried (they arrive as :class:`TransportError`). A JSON
-    ``{"error": ...}`` is the provider's final word and is not; nor is a
-    redirect or a bad URL (:class:`ConfigError`).
-    """
-    return isinstance(exc, TransportError)
-
-
-def _finite_wait(value) -> float | None:
-    """A wait in seconds, capped; None for anything that is not a finite number ≥ 0."""
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    if not math.isfinite(value) or value < 0:
-        return None
-    return min(float(value), MAX_RETRY_AFTER)
-
-
-class wait_retry_after:
-    """Wait what the server asked for (Retry-After), else the fallback backoff."""
-
-    def __init__(self, fallback: Callable[[RetryCallState], float]) -> None:
-        self.fallback = fallback
-
-    def __call__(self, state: RetryCallState) -> float:
-        exc = state.outcome.exception() if state.outcome else None
-        asked = _finite_wait(getattr(exc, "retry_after", None))
-        return asked if asked is not None else self.fallback(state)
-
-
-def default_retry(
-    *, attempts: int = 6, max_delay: float = 120.0, sleep: Callable[[float], None] = time.sleep
-) -> Retrying:
-    """The default retry policy: exponential backoff with jitter, capped in tries and time.
-
-    Example:
-        >>> policy = default_retry(attempts=3, sleep=lambda s: None)
-        >>> policy.stop.stops[0].max_attempt_number
-        3
-    """
-    return Retrying(
-        stop=stop_after_attempt(attempts) | stop_after_delay(max_delay),
-        wait=wait_retry_after(wait_exponential_jitter(multiplier=0.5, max=20.0, jitter=1.0)),
-        retry=retry_if_exception(should_retry),
-        reraise=True,
-        sleep=sleep,
-    )
-
-
-def _retry_after(response: requests.Response) -> float | None:
-    """Retry-After in seconds; NaN, infinite, negative or an HTTP date → None (back off)."""
-    value = response.headers.get("Retry-After", "").strip()
-    try:
-        return _finite_wait(float(value)) if value else None
-    except ValueError:
-        return None
 
 
 def _target(location: str, base: str) -> str:
@@ -170,8 +105,10 @@ class Client:
                     "pass either a token or a login and password, not both: a document "
                     "speaks for one account"
                 )
-            if not isinstance(token, str) or not token.strip() or not token.isprintable():
-                raise ConfigError("the token must be a non-empty printable text")
+            if not isinstance(token, str) or not TOKEN_RE.fullmatch(token):
+                raise ConfigError(
+                    "the token must be printable ASCII without spaces, as the cabinet shows it"
+                )
         elif not login or not password:
             raise ConfigError(
                 "a TargetSMS login and password are both required (or a token: Client(token=...))"
@@ -383,6 +320,12 @@ class Client:
             )
         except requests.RequestException as exc:
             failure = TransportError(type(exc).__name__, maybe_received=True)
+        except (UnicodeError, ValueError, LookupError) as exc:
+            # requests reads a redirect's Location even when it does not follow it; a
+            # hostile one (bytes that are not UTF-8) raises from deep inside.
+            failure = TransportError(
+                f"the answer could not be read ({type(exc).__name__})", maybe_received=True
+            )
         if failure is not None:
             raise failure
         return self._read(url, response)
@@ -402,13 +345,15 @@ class Client:
                 f"HTTP {status}",
                 maybe_received=status not in (429, 503),
                 status=status,
-                retry_after=_retry_after(response),
+                retry_after=retry_after_of(response),
             )
         if status != 200:
             raise ProviderError(f"HTTP {status} from {url}: is the URL right?")
         answer, problem = _decode(response.content)
+        # Scrubbed at once: from here on the answer is in frame locals and in rows.
+        answer = self._scrub.deep(answer)
         if problem is not None:
-            head = self._scrub.raw(response.content[:4096].decode("utf-8", "replace"), 40)
+            head = self._scrub.raw(response.content[:4096].decode("utf-8", "ignore"), 40)
             raise TransportError(f"the answer is {problem} (starts {head!r})", maybe_received=True)
         return answer
 

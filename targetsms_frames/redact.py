@@ -11,6 +11,7 @@ the request back to us.
 from __future__ import annotations
 
 import json
+import re
 import reprlib
 from collections.abc import Iterable
 from urllib.parse import quote
@@ -117,6 +118,7 @@ class Scrubber:
                 forms |= _forms(secret)
         # Longest first, so that a form containing another is replaced whole.
         self._forms = sorted(forms, key=len, reverse=True)
+        self._any = re.compile("|".join(map(re.escape, self._forms))) if forms else None
 
     def __call__(self, text: str) -> str:
         if not self._forms:
@@ -125,6 +127,31 @@ class Scrubber:
             if form in text:
                 text = text.replace(form, MASK)
         return self._edges(text)
+
+    def deep(self, value):
+        """A decoded JSON answer with every text that holds a secret scrubbed.
+
+        Texts of ASCII digits only are left alone: they are ids and counts, and a
+        numeric password that happens to sit inside an id must not break the id.
+        Walks without recursion (an answer may be nested as deep as JSON allows).
+        """
+        if self._any is None:
+            return value
+        root = [value]
+        stack: list[tuple[list | dict, object]] = [(root, 0)]
+        while stack:
+            holder, key = stack.pop()
+            item = holder[key]
+            if isinstance(item, str):
+                if self._any.search(item) and not (item.isascii() and item.isdigit()):
+                    holder[key] = self(item)
+            elif isinstance(item, list):
+                stack.extend((item, k) for k in range(len(item)))
+            elif isinstance(item, dict):
+                if any(self._any.search(k) for k in item):
+                    item = holder[key] = {self(k): v for k, v in item.items()}
+                stack.extend((item, k) for k in item)
+        return root[0]
 
     def _edges(self, text: str) -> str:
         """Mask a secret cut short at either end of the text."""

@@ -272,7 +272,29 @@ class Provider:
 
     # -- documents -----------------------------------------------------------------------
 
-    def handle(self, body: bytes) -> dict:
+    def add_token(self, token: str, login: str) -> None:
+        """Let ``Authorization: Bearer <token>`` speak for the account ``login``."""
+        with self._lock:
+            self._tokens = {**getattr(self, "_tokens", {}), token: login}
+
+    def auth(self, doc: dict, headers=None) -> Account | None:
+        """The account a document speaks for: a Bearer token, else its login and password.
+
+        A Bearer document carries no login or password (the provider's current edition).
+        """
+        bearer = str((headers or {}).get("Authorization") or "")
+        if bearer.startswith("Bearer "):
+            if "login" in doc or "password" in doc:
+                return None
+            login = getattr(self, "_tokens", {}).get(bearer[len("Bearer ") :].strip())
+            return self.accounts.get(login) if login is not None else None
+        login, password = doc.get("login"), doc.get("password")
+        account = self.accounts.get(login) if isinstance(login, str) else None
+        if account is None or not isinstance(password, str) or password != account.password:
+            return None
+        return account
+
+    def handle(self, body: bytes, headers=None) -> dict:
         """Answer one posted document, as the provider would (never raises)."""
         if not body or not body.strip():
             return {"error": F.ERR_NO_POST}
@@ -282,9 +304,8 @@ class Provider:
             return {"error": F.ERR_BAD_JSON}
         if not isinstance(doc, dict):
             return {"error": F.ERR_BAD_JSON}
-        login, password = doc.get("login"), doc.get("password")
-        account = self.accounts.get(login) if isinstance(login, str) else None
-        if account is None or not isinstance(password, str) or password != account.password:
+        account = self.auth(doc, headers)
+        if account is None:
             return {"error": F.ERR_BAD_LOGIN}
         if account.blocked:
             return {"error": F.ERR_BLOCKED}

@@ -138,7 +138,8 @@ class _Handler(BaseHTTPRequestHandler):
         if fault == "html":
             self._reply(200, _HTML_PAGE, "text/html")
             return
-        answer = json.dumps(sandbox.provider.handle(body), ensure_ascii=False).encode()
+        answer = sandbox.provider.handle(body, self.headers)
+        answer = json.dumps(answer, ensure_ascii=False).encode()
         if fault == "drop_after":
             self._drop()
             return

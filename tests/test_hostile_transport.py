@@ -1,0 +1,435 @@
+"""The client under a hostile or broken server: redirects, odd URLs, echoed bodies."""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import traceback
+
+import pandas as pd
+import pytest
+from loopback import Loopback, json_reply
+from test_client import _texts_of
+
+import targetsms_frames as tsf
+from targetsms_frames import fields as F
+from targetsms_frames.errors import (
+    ConfigError,
+    InputError,
+    ProviderError,
+    TargetSMSError,
+    TransportError,
+)
+from targetsms_frames.redact import Scrubber, SecretBytes
+
+PASSWORD = "Pa55-very-secret-9417"
+ODD_PASSWORD = 'q"uo\\te-ß-sécret/%20'
+TOKEN = "tok-Zx81-very-secret-token"
+NO_WAIT = {"sleep": lambda s: None}
+
+
+def sms(*pairs) -> list[dict]:
+    return [
+        {
+            "send_sms": "1",
+            "sender_sms": "Shop",
+            "text_sms": "Hi",
+            "phones": [{"phone": p, "client_id_message": c} for p, c in pairs],
+        }
+    ]
+
+
+def accepted_answer(seen) -> dict:
+    """A valid send answer for whatever was posted (what a lying host would return)."""
+    doc = json.loads(seen.body or b"{}")
+    return {
+        "message": [
+            [
+                {"id_message": str(900 + k), "client_id_message": p["client_id_message"]}
+                for k, p in enumerate(block.get("phones", []))
+            ]
+            for block in doc.get("message", [])
+        ]
+    }
+
+
+# -- redirects -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("status", [301, 302, 303, 307, 308])
+def test_a_redirect_is_never_followed_and_names_its_target(status):
+    with (
+        Loopback(lambda seen: json_reply(accepted_answer(seen))) as elsewhere,
+        Loopback(lambda seen: (status, {"Location": elsewhere.url("/steal")}, b"")) as provider,
+    ):
+        client = tsf.Client("me", PASSWORD, url=provider.url(), **NO_WAIT)
+        with pytest.raises(ConfigError) as caught:
+            client.send_document(sms(("79801234567", "1")))
+        message = str(caught.value)
+        assert f"HTTP {status}" in message and elsewhere.url("") in message
+        assert "/steal" not in message and PASSWORD not in message
+        assert elsewhere.seen == []  # the second host never got the body
+        assert len(provider.seen) == 1  # and a redirect is not retried
+
+
+def test_a_redirect_stops_send_before_anything_is_marked_accepted():
+    with (
+        Loopback(lambda seen: json_reply(accepted_answer(seen))) as elsewhere,
+        Loopback(lambda seen: (307, {"Location": elsewhere.url()}, b"")) as provider,
+    ):
+        plan = tsf.plan(
+            pd.DataFrame(
+                {"phone": ["79801234567"], "send_sms": "1", "sender_sms": "S", "text_sms": "x"}
+            ),
+            campaign="redirect",
+        )
+        with pytest.raises(ConfigError, match=r"redirect to http://127\.0\.0\.1:"):
+            tsf.send(plan, tsf.Client("me", PASSWORD, url=provider.url()), progress=False)
+        assert elsewhere.seen == []
+
+
+def test_a_relative_redirect_names_the_same_host():
+    with Loopback(lambda seen: (302, {"Location": "/other.php?password=x"}, b"")) as provider:
+        client = tsf.Client("me", PASSWORD, url=provider.url())
+        with pytest.raises(ConfigError) as caught:
+            client.fetch_state(["1"])
+        assert provider.url("") in str(caught.value) and "password=x" not in str(caught.value)
+
+
+# -- URLs ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://evil.example:80\\@127.0.0.1/sendmessagejson.php",
+        "http://evil.example\\@localhost/",
+        "http://127.0.0.1\\evil.example/",
+        "http://user:pw@127.0.0.1/sendmessagejson.php",
+        "http://evil.example@127.0.0.1/",
+        "https://127.0.0.1@evil.example/",
+        "http://evil.example#@127.0.0.1/",
+        "http://127.0.0.1 /x.php",
+        "http://127.0.0.1/x.php\n",
+        "http://127.0.0.1/\tx.php",
+        "http://127.0.0.1\x00.evil.example/",
+        "http://127.0.0.1/\x7fx",
+        "http://127.0.0.1/\x85x",
+        "http://127.0.0.1/\u00a0x",
+        "http://127.0.0.1.evil.example/x.php",
+        "http://localhost.evil.example/x.php",
+        "http://127.0.0.1:99999/x.php",
+        "ftp://127.0.0.1/x.php",
+        "//127.0.0.1/x.php",
+        "",
+    ],
+)
+def test_urls_two_parsers_could_read_differently_are_refused(url):
+    with pytest.raises(ConfigError):
+        tsf.Client("me", PASSWORD, url=url, allow_http=False)
+    if "\\" in url or "@" in url or any(c.isspace() or ord(c) < 32 for c in url):
+        with pytest.raises(ConfigError):  # refused outright, whatever allow_http says
+            tsf.Client("me", PASSWORD, url=url, allow_http=True)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:8080/sendmessagejson.php",
+        "http://localhost:8080/x.php",
+        "HTTP://LOCALHOST/x.php",
+        "http://[::1]:8080/x.php",
+        "http://127.1.2.3/x.php",
+        "https://sms.targetsms.ru/sendmessagejson.php",
+    ],
+)
+def test_plain_addresses_are_accepted(url):
+    assert tsf.Client("me", PASSWORD, url=url).url == url
+
+
+def test_the_backslash_url_would_have_posted_to_the_other_host():
+    # Why the rule exists: requests reads this URL's host as evil.example, urlsplit as
+    # 127.0.0.1. The client decides from what requests would use, and refuses it anyway.
+    import requests
+
+    url = "http://evil.example:80\\@127.0.0.1/sendmessagejson.php"
+    assert requests.Request("POST", url).prepare().url.startswith("http://evil.example:80/")
+    with pytest.raises(ConfigError, match="backslash"):
+        tsf.Client("me", PASSWORD, url=url)
+
+
+# -- echoed bodies and the secret scans ----------------------------------------------------
+
+
+def _echo(mode: str):
+    """A server that puts what it was sent (body and Authorization) into its answer."""
+
+    def respond(seen):
+        auth = seen.headers.get("Authorization", "")
+        echoed = "echo: " + seen.body.decode("utf-8", "replace") + " " + auth
+        doc = json.loads(seen.body)
+        phones = [p for b in doc.get("message", []) for p in b["phones"]]
+        latin = echoed.encode("latin-1", "replace").decode("latin-1")
+        if mode == "text":
+            return 200, {"Content-Type": "text/plain"}, echoed.encode()
+        if mode == "head":  # the first bytes only: a cut-short secret
+            return 200, {"Content-Type": "text/plain"}, seen.body[:40]
+        if mode == "document_error":
+            return json_reply({"error": echoed})
+        if mode == "header_5xx":
+            return 503, {"Retry-After": latin[:200], "X-Echo": latin[:200]}, seen.body
+        if mode == "redirect":
+            return 307, {"Location": "http://127.0.0.1:1/?" + latin[:200]}, seen.body
+        if mode == "phone_error":
+            results = [
+                {"client_id_message": p["client_id_message"], "error": echoed} for p in phones
+            ]
+            return json_reply({"message": [results]})
+        if mode == "block_error":
+            return json_reply({"message": [{"error": echoed}]})
+        if mode == "bad_ids":
+            fields = ("id_message", "id_viber", "count_message")
+            rows = [{"client_id_message": p["client_id_message"]} for p in phones]
+            for k, row in enumerate(rows):
+                row.update({"id_message": "1", "id_viber": "2", "count_message": "1"})
+                row[fields[k % 3]] = echoed
+            return json_reply({"message": [rows]})
+        if mode == "state":
+            items = [
+                {"id_message": "5", "state": echoed},
+                {"id_message": "6", "state": "deliver", "time_change_state": echoed},
+                {"id_message": echoed, "state": "send", "price_sms": echoed},
+            ]
+            return json_reply({"state": items})
+        raise AssertionError(mode)
+
+    return respond
+
+
+ECHO_MODES = [
+    "text",
+    "head",
+    "document_error",
+    "header_5xx",
+    "redirect",
+    "phone_error",
+    "block_error",
+    "bad_ids",
+    "state",
+]
+
+
+def _client(secret_kind: str, url: str, **options) -> tuple[tsf.Client, str]:
+    options.setdefault("retry", tsf.default_retry(attempts=2, sleep=lambda s: None))
+    if secret_kind == "token":
+        return tsf.Client(token=TOKEN, url=url, **options), TOKEN
+    password = ODD_PASSWORD if secret_kind == "odd" else PASSWORD
+    return tsf.Client("me", password, url=url, **options), password
+
+
+def _leaks(texts, secret: str) -> list[str]:
+    forms = {secret, json.dumps(secret)[1:-1], json.dumps(secret, ensure_ascii=False)[1:-1]}
+    return [t for t in texts if any(f in t for f in forms) or secret[:8] in t]
+
+
+def _locals_texts(exc: BaseException) -> list[str]:
+    """What an error tracker would capture: every frame's locals, through the chain.
+
+    The frames of this test module are left out: they hold the secret on purpose.
+    """
+    texts: list[str] = []
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        frames = [
+            (frame, line)
+            for frame, line in traceback.walk_tb(exc.__traceback__)
+            if frame.f_code.co_filename != __file__
+        ]
+        summary = traceback.StackSummary.extract(frames, capture_locals=True)
+        texts += summary.format()
+        for frame, _ in frames:
+            for value in frame.f_locals.values():
+                texts.append(repr(value))
+                if isinstance(value, dict | list | tuple | set):
+                    items = value.values() if isinstance(value, dict) else value
+                    texts += [repr(v) for v in items]
+        exc = exc.__cause__ or exc.__context__
+    assert texts  # the scan saw frames
+    return texts
+
+
+@pytest.mark.parametrize("secret_kind", ["password", "odd", "token"])
+@pytest.mark.parametrize("mode", ECHO_MODES)
+def test_an_echoed_request_never_brings_the_secret_back(mode, secret_kind, caplog):
+    caplog.set_level(logging.DEBUG)  # every logger at every level
+    texts: list[str] = []
+    with Loopback(_echo(mode)) as server:
+        client, secret = _client(secret_kind, server.url())
+        assert secret not in repr(client) and secret not in repr(vars(client))
+        try:
+            if mode == "state":
+                rows = client.fetch_state(["5", "6", "7"])
+            else:
+                rows = client.send_document(sms(("79801234567", "11"), ("79801234568", "12")))
+        except TargetSMSError as exc:
+            rows = []
+            texts += _texts_of(exc) + _locals_texts(exc)
+        else:
+            assert mode in ("phone_error", "block_error", "bad_ids", "state")
+            assert all(row["error"] for row in rows)
+            texts += [repr(row) for row in rows]
+            assert not any(r.get("outcome") == "accepted" and not r.get("id_message") for r in rows)
+    texts += [r.getMessage() for r in caplog.records] + [repr(r.args) for r in caplog.records]
+    assert server.seen  # the server did see the secret: the test is not vacuous
+    assert _leaks(texts, secret) == []
+
+
+@pytest.mark.parametrize("secret_kind", ["password", "odd"])
+def test_echoed_errors_stay_out_of_the_sent_frame_and_the_journal(secret_kind, tmp_path):
+    with Loopback(_echo("phone_error")) as server:
+        client, secret = _client(secret_kind, server.url())
+        recipients = pd.DataFrame(
+            {"phone": ["79801234567", "79801234568"], "send_sms": "1", "sender_sms": "Shop"}
+            | {"text_sms": "Hi"}
+        )
+        plan = tsf.plan(recipients, campaign="echo")
+        journal = tmp_path / "echo.journal"
+        sent = tsf.send(plan, client, journal=journal, progress=False)
+    assert (sent["outcome"] == "rejected").all() and sent["error"].str.contains("\\*\\*\\*").all()
+    assert _leaks([sent.to_csv()], secret) == []
+    assert secret.encode() not in journal.read_bytes()
+
+
+def test_every_exception_path_keeps_the_password_out_of_frame_locals():
+    def hang(seen):
+        import time
+
+        time.sleep(0.6)
+        return json_reply({})
+
+    answers = {
+        "redirect": lambda seen: (308, {"Location": "http://127.0.0.1:1/"}, b""),
+        "not_json": lambda seen: (200, {}, b"<pre>" + seen.body),
+        "nested": lambda seen: (200, {}, b"[" * 200_000 + b"]" * 200_000),
+        "http_500": lambda seen: (500, {"Retry-After": "nan"}, seen.body),
+        "auth": lambda seen: json_reply({"error": F.ERR_BAD_LOGIN}),
+        "provider": lambda seen: json_reply({"error": seen.body.decode()}),
+        "not_found": lambda seen: (404, {}, seen.body),
+        "slow": hang,
+    }
+    caught: list[BaseException] = []
+    for respond in answers.values():
+        with Loopback(respond) as server:
+            client, _ = _client("password", server.url(), timeout=(2, 0.3))
+            with pytest.raises(TargetSMSError) as info:
+                client.send_document(sms(("79801234567", "1")))
+            caught.append(info.value)
+    with Loopback(lambda seen: json_reply({})) as server:
+        with pytest.raises(ConfigError, match="TLS") as info:  # https to a plain server
+            _client("password", server.url().replace("http:", "https:"))[0].fetch_state(["1"])
+        caught.append(info.value)
+    with pytest.raises(TransportError, match="refused") as info:  # the server is gone
+        _client("password", server.url())[0].fetch_state(["1"])
+    caught.append(info.value)
+    with pytest.raises(TypeError) as info:  # a payload that is not JSON: no secret nearby
+        _client("password", "http://127.0.0.1:9/x.php")[0].post({"state": object()})
+    caught.append(info.value)
+    kinds = {type(e).__name__ for e in caught}
+    assert {"ConfigError", "TransportError", "AuthError", "ProviderError", "TypeError"} <= kinds
+    for exc in caught:
+        assert _leaks(_locals_texts(exc), PASSWORD) == [], type(exc)
+
+
+def test_the_body_object_masks_itself_where_requests_keeps_it():
+    body = SecretBytes(b'{"password":"' + PASSWORD.encode() + b'"}')
+    import requests
+
+    prepared = requests.Request("POST", "http://127.0.0.1/", data=body).prepare()
+    assert prepared.body == body and PASSWORD not in repr(prepared.body)
+    assert PASSWORD not in f"{body} {body!r} {body!s}"
+
+
+def test_the_scrubber_masks_every_spelling_and_cut_short_secrets():
+    scrub = Scrubber([ODD_PASSWORD])
+    for spelling in (
+        ODD_PASSWORD,
+        json.dumps(ODD_PASSWORD)[1:-1],
+        json.dumps(ODD_PASSWORD, ensure_ascii=False)[1:-1],
+        repr(ODD_PASSWORD)[1:-1],
+    ):
+        assert scrub(f"before {spelling} after") == "before *** after"
+    assert scrub('the body starts q"uo\\te-ß') == "the body starts ***"
+    assert ODD_PASSWORD[:10] not in scrub.clip("x" * 30 + ODD_PASSWORD, 38)
+
+
+def test_a_document_cannot_smuggle_credentials():
+    client = tsf.Client("me", PASSWORD, url="http://127.0.0.1:9/x.php")
+    for key in ("login", "password", "security"):
+        with pytest.raises(InputError, match=key):
+            client.post({key: "other", "state": []})
+
+
+# -- malformed answers over HTTP -----------------------------------------------------------
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "-inf", "-5", "1e400", "1e9", "NaN", "soon"])
+def test_a_strange_retry_after_never_breaks_the_sleep(value):
+    calls = {"n": 0}
+
+    def respond(seen):
+        calls["n"] += 1
+        if calls["n"] == 1:
+            return 503, {"Retry-After": value}, b"busy"
+        return json_reply(accepted_answer(seen))
+
+    slept: list[float] = []
+    with Loopback(respond) as server:
+        client = tsf.Client("me", PASSWORD, url=server.url(), sleep=slept.append)
+        rows = client.send_document(sms(("79801234567", "1")))
+    assert rows[0]["outcome"] == "accepted"
+    assert len(slept) == 1 and math.isfinite(slept[0]) and 0 <= slept[0] <= 60
+
+
+def test_deeply_nested_json_is_a_clear_error_for_that_document():
+    deep = b'{"message": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+    with Loopback(lambda seen: (200, {}, deep)) as server:
+        client = tsf.Client("me", PASSWORD, url=server.url(), **NO_WAIT)
+        client.retry = tsf.default_retry(attempts=2, sleep=lambda s: None)
+        with pytest.raises(TransportError, match="nested too deeply") as caught:
+            client.send_document(sms(("79801234567", "1")))
+    assert caught.value.maybe_received and caught.value.attempts == 2
+
+
+def test_one_bad_result_never_aborts_the_campaign():
+    def respond(seen):
+        doc = json.loads(seen.body)
+        results = []
+        for k, phone in enumerate(doc["message"][0]["phones"]):
+            bad = ["１２３", "12a", "²"][k // 2 % 3]
+            results.append(
+                {
+                    "client_id_message": phone["client_id_message"],
+                    "id_message": bad if k % 2 == 0 else str(1000 + k),
+                    "count_message": "²" if k % 2 else "1",
+                    "error": None if k % 3 else "",
+                }
+            )
+        return json_reply({"message": [results]})
+
+    with Loopback(respond) as server:
+        client = tsf.Client("me", PASSWORD, url=server.url())
+        rows = client.send_document(sms(*[(str(79801234560 + k), str(k + 1)) for k in range(6)]))
+    assert [r["outcome"] for r in rows] == ["unknown", "accepted"] * 3
+    assert [r["id_message"] for r in rows] == [None, "1001", None, "1003", None, "1005"]
+    assert "'１２３'" in rows[0]["error"] and "'12a'" in rows[2]["error"]
+    assert all(r["count_message"] is None and "'²'" in r["error"] for r in rows[1::2])
+
+
+def test_a_gate_document_error_is_typed():
+    with Loopback(lambda seen: json_reply({"error": "Что-то не так"})) as server:
+        client = tsf.Client("me", PASSWORD, url=server.url())
+        with pytest.raises(ProviderError) as caught:
+            client.post_gate({"type": "balance"})
+    assert caught.value.text == "Что-то не так"

@@ -274,7 +274,7 @@ class Client:
                         return self._post_once(url, body, attempts)
                     except TransportError as exc:
                         maybe_received = maybe_received or exc.maybe_received
-                        log.warning("attempt %d to %s failed: %s", attempts, url, exc)
+                        log.warning("attempt %d to %s failed: %s", attempts, self._scrub(url), exc)
                         raise
         except TransportError as exc:
             failure = exc
@@ -293,7 +293,7 @@ class Client:
         ) from failure
 
     def _post_once(self, url: str, body: SecretBytes, attempt: int) -> dict:
-        log.debug("POST %s (%d bytes, attempt %d)", url, len(body), attempt)
+        log.debug("POST %s (%d bytes, attempt %d)", self._scrub(url), len(body), attempt)
         # Exceptions from requests are translated outside their except blocks and never
         # chained: their tracebacks hold frames whose locals are the raw request.
         failure: Exception | None = None
@@ -335,10 +335,12 @@ class Client:
         if 300 <= status < 400:
             target = self._scrub(_target(response.headers.get("Location", ""), url))
             raise ConfigError(
-                f"{url} answered HTTP {status}, a redirect to {target}; the client never "
-                "follows redirects (the document holds the credentials). Nothing was "
-                "accepted; the provider may have received the document, and sending again "
-                "with the same client ids is safe. Check the URL."
+                self._scrub(
+                    f"{url} answered HTTP {status}, a redirect to {target}; the client never "
+                    "follows redirects (the document holds the credentials). Nothing was "
+                    "accepted; the provider may have received the document, and sending "
+                    "again with the same client ids is safe. Check the URL."
+                )
             )
         if status == 429 or status >= 500:
             raise TransportError(
@@ -348,7 +350,7 @@ class Client:
                 retry_after=retry_after_of(response),
             )
         if status != 200:
-            raise ProviderError(f"HTTP {status} from {url}: is the URL right?")
+            raise ProviderError(self._scrub(f"HTTP {status} from {url}: is the URL right?"))
         answer, problem = _decode(response.content)
         # Scrubbed at once: from here on the answer is in frame locals and in rows.
         answer = self._scrub.deep(answer)

@@ -5,7 +5,8 @@ Problems with a single row never raise: they are reported in the frame's
 whole call::
 
     TargetSMSError                  base of everything raised here
-    ├── ConfigError                 settings: missing credentials, plain http to a remote host
+    ├── ConfigError                 settings: missing credentials, plain http to a remote host,
+    │                               a URL two HTTP parsers could read differently, a redirect
     ├── InputError (ValueError)     the call's input as a whole: missing column, no campaign,
     │                               a block whose phones lack client_id_message
     ├── ProviderError               the provider answered {"error": "..."} for the whole document
@@ -14,7 +15,8 @@ whole call::
     │                               says whether the provider may have acted on the document
     └── JournalError                the journal file is unusable or belongs to another plan
 
-No exception's message or ``args`` ever contains the password.
+No exception's message, ``args`` or attributes ever contain the password or the token,
+even when the server echoes the request back (the client scrubs every text it makes).
 """
 
 from __future__ import annotations

@@ -31,7 +31,7 @@ from . import fields as F
 from .errors import AuthError, ConfigError, InputError, ProviderError, TransportError
 from .redact import Scrubber, Secret, SecretBytes, SecretHeader
 from .retrying import MAX_RETRY_AFTER, default_retry, retry_after_of, should_retry
-from .urls import checked_host, gate_url_of
+from .urls import check_proxy, checked_host, gate_url_of
 
 log = logging.getLogger(__name__)
 __all__ = ["MAX_RETRY_AFTER", "Client", "default_retry", "should_retry"]
@@ -42,6 +42,12 @@ HEADERS = {"Content-Type": "application/json; charset=utf-8"}
 ACCOUNT_KEY = b"targetsms_frames/account/v1"
 TOKEN_RE = re.compile(r"[\x21-\x7e]+")  # what an HTTP header carries as it is
 CREDENTIAL_KEYS = frozenset({"login", "password", "security"})
+
+
+def _no_netrc(request: requests.PreparedRequest) -> requests.PreparedRequest:
+    """An explicit auth that adds nothing: without one requests would put a ~/.netrc
+    password for the host in the Authorization header, over a token's Bearer."""
+    return request
 
 
 def _target(location: str, base: str) -> str:
@@ -130,6 +136,8 @@ class Client:
             adapter = HTTPAdapter(pool_connections=2, pool_maxsize=pool_size, max_retries=0)
             session.mount("https://", adapter)
             session.mount("http://", adapter)
+        for address in (url, gate):
+            check_proxy(address, session, allow_http=allow_http)
         self.session = session
 
     @classmethod
@@ -305,6 +313,7 @@ class Client:
                 timeout=self.timeout,
                 verify=self.verify,
                 allow_redirects=False,
+                auth=_no_netrc,
             )
         except requests.ConnectTimeout:
             failure = TransportError("connection timed out", maybe_received=False)

@@ -72,6 +72,32 @@ def checked_host(url: str, *, allow_http: bool = False) -> str:
     return host
 
 
+def check_proxy(url: str, session: requests.Session, *, allow_http: bool = False) -> None:
+    """Refuse plain http that a proxy (session or environment) would carry off the machine.
+
+    requests sends an ``http://`` request to a proxy in clear, so ``http://127.0.0.1``
+    with ``HTTP_PROXY`` set would hand the password to the proxy's host.
+    """
+    if allow_http or urlsplit(url).scheme != "http":
+        return
+    proxies = dict(getattr(session, "proxies", None) or {})
+    if getattr(session, "trust_env", False):
+        proxies = {**requests.utils.get_environ_proxies(url), **proxies}
+    proxy = requests.utils.select_proxy(url, proxies)
+    if not proxy:
+        return
+    try:
+        host = (parse_url(proxy).host or "").strip("[]").lower()
+    except ValueError:
+        host = ""
+    if not _is_loopback(host):
+        raise ConfigError(
+            f"plain http:// would go through the proxy at {host or 'an unreadable address'} "
+            "and the password with it in clear text. Set NO_PROXY for this host, use "
+            "https://, or pass allow_http=True if you really mean it."
+        )
+
+
 def gate_url_of(url: str) -> str:
     """The account gate beside an endpoint: its last path segment replaced.
 

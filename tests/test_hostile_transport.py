@@ -433,3 +433,16 @@ def test_a_gate_document_error_is_typed():
         with pytest.raises(ProviderError) as caught:
             client.post_gate({"type": "balance"})
     assert caught.value.text == "Что-то не так"
+
+
+def test_plain_http_through_a_remote_proxy_is_refused(monkeypatch):
+    url = "http://127.0.0.1:9/sendmessagejson.php"
+    monkeypatch.setenv("HTTP_PROXY", "http://proxy.example:3128")
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    with pytest.raises(ConfigError, match="proxy at proxy.example"):
+        tsf.Client("me", PASSWORD, url=url)
+    tsf.Client("me", PASSWORD, url=url, allow_http=True)  # said so explicitly
+    tsf.Client("me", PASSWORD, url=url.replace("http:", "https:"))  # a CONNECT tunnel
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+    tsf.Client("me", PASSWORD, url=url)

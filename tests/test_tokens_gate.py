@@ -214,3 +214,13 @@ def test_post_gate_is_hardened_like_post():
     client = tsf.Client("me", "pw", url="http://127.0.0.1:9/x.php")
     with pytest.raises(InputError, match="security"):
         client.post_gate({"type": "balance", "security": {"login": "other"}})
+
+
+def test_a_netrc_entry_never_replaces_the_bearer_header(token_sb, tmp_path, monkeypatch):
+    netrc = tmp_path / ".netrc"
+    netrc.write_text("machine 127.0.0.1 login other password netrc-secret\n")
+    netrc.chmod(0o600)
+    monkeypatch.setenv("NETRC", str(netrc))
+    session = RecordingSession()
+    client = tsf.Client(token=TOKEN, url=token_sb.url, session=session)
+    assert client.fetch_state(["1"])[0]["error"] == F.ERR_UNKNOWN_ID  # not an AuthError

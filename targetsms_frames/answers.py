@@ -233,8 +233,9 @@ def send_rows(blocks: Sequence[dict], answer, scrub: Scrubber = NO_SECRETS) -> l
     for i, block in enumerate(blocks):
         name = block.get("name_delivery", "")
         item = items[i] if i < len(items) else None
-        if isinstance(item, dict) and _error_text(item.get("error"), scrub) is not None:
-            rows.extend(rows_for_error([block], REJECTED, _error_text(item["error"], scrub)))
+        block_error = _error_text(item.get("error"), scrub) if isinstance(item, dict) else None
+        if block_error is not None:
+            rows.extend(rows_for_error([block], REJECTED, block_error))
             continue
         if not isinstance(item, list):
             rows.extend(rows_for_error([block], UNKNOWN, NO_BLOCK_RESULT))

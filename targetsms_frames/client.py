@@ -123,8 +123,8 @@ class Client:
         gate = gate_url if gate_url is not None else gate_url_of(url)
         checked_host(gate, allow_http=allow_http)
         self.login = login if token is None else None
-        self._password = Secret(password) if token is None else None
         self._token = Secret(token) if token is not None else None
+        self._password = Secret(password) if token is None and password else None
         self._scrub = Scrubber([s for s in (password, token) if s])
         self.url = url
         self._gate_url = gate
@@ -183,7 +183,7 @@ class Client:
         The login, or for a token ``"token:"`` and a keyed digest of it.
         """
         if self._token is None:
-            return self.login
+            return str(self.login)
         digest = hmac.new(ACCOUNT_KEY, self._token.reveal().encode(), hashlib.sha256)
         return "token:" + digest.hexdigest()[:16]
 
@@ -253,7 +253,7 @@ class Client:
                 f"a document must not carry {sorted(clash)}: the client adds the credentials"
             )
         encoded = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
-        if self._token is not None:
+        if self._password is None:  # a token client: the Bearer header speaks for it
             return SecretBytes(encoded.encode("utf-8"))
         credentials = json.dumps(
             {"login": self.login, "password": self._password.reveal()},

@@ -58,7 +58,7 @@ def checked_host(url: str, *, allow_http: bool = False) -> str:
         raise ConfigError("the URL is not an http(s) address of the provider")
     try:
         prepared = requests.Request("POST", url).prepare()
-        parts = parse_url(prepared.url)
+        parts = parse_url(prepared.url or "")
     except (requests.RequestException, ValueError) as exc:
         raise ConfigError(f"the URL cannot be used: {type(exc).__name__}") from None
     host = (parts.host or "").strip("[]").lower()

@@ -86,6 +86,8 @@ def as_id(value) -> str | None:
         >>> as_id("0012"), as_id("0"), as_id(""), as_id(77)
         ('0012', None, None, '77')
     """
+    if type(value) is str and value.isascii() and value.isdigit() and len(value) <= 20:
+        return value if value.strip("0") else None  # the common case, made quick
     if _blank(value):
         return None
     text = _text(value)
@@ -101,6 +103,8 @@ def as_count(value) -> int | None:
         >>> as_count("2"), as_count(3), as_count("")
         (2, 3, None)
     """
+    if type(value) is str and value.isascii() and value.isdigit() and len(value) <= 3:
+        return int(value)  # the common case, made quick
     if _blank(value):
         return None
     text = _text(value)
@@ -180,13 +184,25 @@ def phone_row(phone: dict, name: str, result, scrub: Scrubber = NO_SECRETS) -> d
     """The row of one posted phone, from its per-phone result (or None)."""
     if not isinstance(result, dict):
         return _row(phone, name, UNKNOWN, NO_PHONE_RESULT)
-    text = _error_text(result.get("error"), scrub)
+    error = result.get("error")
+    text = _error_text(error, scrub) if error is not None and error != "" else None
     if text is not None:
         if text == F.ERR_ALREADY_SENT:
             # The provider kept its promise not to send twice; this id was accepted
             # before and its id_message is known to whoever sent it then.
             return _row(phone, name, ACCEPTED)
         return _row(phone, name, REJECTED, text)
+    try:  # the common case: every value well formed
+        id_message = as_id(result.get("id_message"))
+        if id_message is not None:
+            ids = {
+                "id_viber": as_id(result.get("id_viber")),
+                "id_sms": as_id(result.get("id_sms")),
+                "count_message": as_count(result.get("count_message")),
+            }
+            return _row(phone, name, ACCEPTED, None, id_message=id_message, **ids)
+    except Malformed:
+        pass  # the careful path below says which value and shows it
     errors: list[str] = []
     id_message = _checked(result, "id_message", as_id, errors, scrub)
     if id_message is None:
@@ -243,7 +259,8 @@ def send_rows(blocks: Sequence[dict], answer, scrub: Scrubber = NO_SECRETS) -> l
         by_client_id: dict[str, dict] = {}
         for result in item:
             if isinstance(result, dict):
-                key = _text(result.get("client_id_message"))
+                key = result.get("client_id_message")
+                key = key.strip() if type(key) is str else _text(key)
                 if key is not None:
                     by_client_id.setdefault(key, result)
         for j, phone in enumerate(block["phones"]):

@@ -362,7 +362,7 @@ class Client:
             raise ProviderError(self._scrub(f"HTTP {status} from {url}: is the URL right?"))
         answer, problem = _decode(response.content)
         # Scrubbed at once: from here on the answer is in frame locals and in rows.
-        answer = self._scrub.deep(answer)
+        answer = self._scrub.deep(answer, response.content)
         if problem is not None:
             head = self._scrub.raw(response.content[:4096].decode("utf-8", "ignore"), 40)
             raise TransportError(f"the answer is {problem} (starts {head!r})", maybe_received=True)

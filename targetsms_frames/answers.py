@@ -15,7 +15,7 @@ import math
 import re
 from collections.abc import Sequence
 from datetime import datetime
-from decimal import Decimal
+from functools import lru_cache
 
 from . import fields as F
 from .redact import NO_SECRETS, Scrubber
@@ -58,7 +58,6 @@ COUNT_RE = re.compile(r"[0-9]{1,4}")
 PRICE_RE = re.compile(r"(?:[0-9]{1,6}(?:\.[0-9]{0,4})?|\.[0-9]{1,4})")
 TIME_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}")
 MAX_COUNT = 1000
-MAX_PRICE = Decimal(1_000_000)
 
 
 class Malformed(ValueError):
@@ -122,6 +121,8 @@ def as_price(value) -> float | None:
         >>> as_price("1.20"), as_price("0,5"), as_price(2), as_price("")
         (1.2, 0.5, 2.0, None)
     """
+    if type(value) is str and PRICE_RE.fullmatch(value):
+        return float(value)  # the common case, made quick
     if _blank(value):
         return None
     if isinstance(value, float):
@@ -130,23 +131,32 @@ def as_price(value) -> float | None:
         value = repr(value)  # the shortest text of the float: its decimals as written
     text = _text(value)
     text = text.replace(",", ".") if text is not None else None
-    if text is None or not PRICE_RE.fullmatch(text) or Decimal(text) >= MAX_PRICE:
+    if text is None or not PRICE_RE.fullmatch(text):  # the pattern bounds it below 1e6
         raise Malformed("price")
-    return float(Decimal(text))
+    return float(text)  # correctly rounded, as float(Decimal(text)) would be
 
 
 def as_time(value) -> str | None:
     """``YYYY-MM-DD hh:mm:ss`` of a real moment, or None when missing."""
+    if type(value) is str and _real_time(value):
+        return value  # the common case, made quick
     if _blank(value):
         return None
     text = value.strip() if isinstance(value, str) else None
-    if text is None or not TIME_RE.fullmatch(text):
+    if text is None or not _real_time(text):
         raise Malformed("time")
+    return text
+
+
+@lru_cache(maxsize=4096)  # a state answer repeats the same few seconds many times
+def _real_time(text: str) -> bool:
+    if not TIME_RE.fullmatch(text):
+        return False
     try:
         datetime.strptime(text, F.TIME_CHANGE_FORMAT)
     except ValueError:
-        raise Malformed("time") from None
-    return text
+        return False
+    return True
 
 
 def _checked(result: dict, key: str, parse, errors: list[str], scrub: Scrubber):
@@ -273,6 +283,15 @@ def send_rows(blocks: Sequence[dict], answer, scrub: Scrubber = NO_SECRETS) -> l
     return rows
 
 
+STATE_VALUES = (
+    ("id_message", as_id),
+    ("time_change_state", as_time),
+    ("num_parts_sms", as_count),
+    ("price_sms", as_price),
+    ("price_viber", as_price),
+)
+
+
 def state_row(item, scrub: Scrubber = NO_SECRETS) -> dict:
     """One typed state row from a state answer item.
 
@@ -292,15 +311,26 @@ def state_row(item, scrub: Scrubber = NO_SECRETS) -> dict:
         errors.append("the provider's answer has no state")
     elif not known:
         errors.append(f"the provider's answer has a malformed state: {scrub.raw(raw_state)!r}")
+    get = item.get
+    try:  # the common case: every value well formed
+        values = (
+            as_id(get("id_message")),
+            as_time(get("time_change_state")),
+            as_count(get("num_parts_sms")),
+            as_price(get("price_sms")),
+            as_price(get("price_viber")),
+        )
+    except Malformed:  # the careful path says which value and shows it
+        values = tuple(_checked(item, key, parse, errors, scrub) for key, parse in STATE_VALUES)
     return {
-        "id_message": _checked(item, "id_message", as_id, errors, scrub),
-        "time_change_state": _checked(item, "time_change_state", as_time, errors, scrub),
+        "id_message": values[0],
+        "time_change_state": values[1],
         "state": state if known else None,
-        "state_sms": _known_state(item.get("state_sms")),
-        "state_viber": _known_state(item.get("state_viber")),
-        "num_parts_sms": _checked(item, "num_parts_sms", as_count, errors, scrub),
-        "price_sms": _checked(item, "price_sms", as_price, errors, scrub),
-        "price_viber": _checked(item, "price_viber", as_price, errors, scrub),
+        "state_sms": _known_state(get("state_sms")),
+        "state_viber": _known_state(get("state_viber")),
+        "num_parts_sms": values[2],
+        "price_sms": values[3],
+        "price_viber": values[4],
         # An error text is the provider's last word on that id; no state at all is not.
         "final": state in F.FINAL_STATES or (not known and not _blank(raw_state)),
         "error": "; ".join(errors) or None,

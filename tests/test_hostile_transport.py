@@ -333,24 +333,52 @@ def test_every_exception_path_keeps_the_password_out_of_frame_locals():
     caught: list[BaseException] = []
     for respond in answers.values():
         with Loopback(respond) as server:
-            client, _ = _client("password", server.url(), timeout=(2, 0.3))
-            with pytest.raises(TargetSMSError) as info:
-                client.send_document(sms(("79801234567", "1")))
-            caught.append(info.value)
+            url = server.url()
+            caught.append(_raised(lambda url=url: _send_one(url, timeout=(2, 0.3))))
     with Loopback(lambda seen: json_reply({})) as server:
-        with pytest.raises(ConfigError, match="TLS") as info:  # https to a plain server
-            _client("password", server.url().replace("http:", "https:"))[0].fetch_state(["1"])
-        caught.append(info.value)
-    with pytest.raises(TransportError, match="refused") as info:  # the server is gone
-        _client("password", server.url())[0].fetch_state(["1"])
-    caught.append(info.value)
-    with pytest.raises(TypeError) as info:  # a payload that is not JSON: no secret nearby
-        _client("password", "http://127.0.0.1:9/x.php")[0].post({"state": object()})
-    caught.append(info.value)
-    kinds = {type(e).__name__ for e in caught}
-    assert {"ConfigError", "TransportError", "AuthError", "ProviderError", "TypeError"} <= kinds
+        https = server.url().replace("http:", "https:")  # TLS to a plain server
+        caught.append(_raised(lambda: _send_one(https)))
+    gone = server.url()  # the server is gone: connection refused
+    caught.append(_raised(lambda: _send_one(gone)))
+    caught.append(_raised(lambda: _send_one("http://127.0.0.1:9/x.php", payload=object())))
+    kinds = [type(e).__name__ for e in caught]
+    assert kinds == [
+        "ConfigError",  # redirect
+        "TransportError",  # not JSON
+        "TransportError",  # nested
+        "TransportError",  # HTTP 500
+        "AuthError",
+        "ProviderError",
+        "ProviderError",  # 404
+        "TransportError",  # slow
+        "ConfigError",  # TLS
+        "TransportError",  # refused
+        "TypeError",  # a payload that is not JSON: no secret nearby
+    ]
     for exc in caught:
+        # What an error tracker captures, as the standard library formats it ...
+        shown = traceback.TracebackException(
+            type(exc), exc, exc.__traceback__, capture_locals=True
+        ).format(chain=True)
+        assert _leaks(["".join(shown)], PASSWORD) == [], type(exc)
+        # ... and every frame's locals through the chain, containers opened.
         assert _leaks(_locals_texts(exc), PASSWORD) == [], type(exc)
+
+
+def _send_one(url: str, payload=None, **options) -> None:
+    client = _client("password", url, **options)[0]
+    if payload is not None:
+        client.post({"state": payload})
+    client.send_document(sms(("79801234567", "1")))
+
+
+def _raised(call) -> BaseException:
+    """The exception a call raises, caught here so the traceback starts in this frame."""
+    try:
+        call()
+    except Exception as exc:
+        return exc
+    raise AssertionError("no exception")
 
 
 def test_the_body_object_masks_itself_where_requests_keeps_it():

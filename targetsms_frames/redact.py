@@ -116,17 +116,17 @@ class Scrubber:
         for secret in secrets:
             if secret:
                 forms |= _forms(secret)
-        # Longest first, so that a form containing another is replaced whole.
+        # Longest first, so that a form containing another is replaced whole. Matched
+        # regardless of case: a host name, for one, comes back lowercased.
         self._forms = sorted(forms, key=len, reverse=True)
-        self._any = re.compile("|".join(map(re.escape, self._forms))) if forms else None
+        alternatives = "|".join(map(re.escape, self._forms))
+        self._any = re.compile(alternatives, re.IGNORECASE) if forms else None
+        self._folded = [f.lower() for f in self._forms if len(f.lower()) == len(f)]
 
     def __call__(self, text: str) -> str:
-        if not self._forms:
+        if self._any is None:
             return text
-        for form in self._forms:
-            if form in text:
-                text = text.replace(form, MASK)
-        return self._edges(text)
+        return self._edges(self._any.sub(MASK, text))
 
     def deep(self, value, raw: bytes | None = None):
         """A decoded JSON answer (``raw``: its bytes) with every text holding a secret scrubbed.
@@ -167,13 +167,16 @@ class Scrubber:
 
     def _edges(self, text: str) -> str:
         """Mask a secret cut short at either end of the text."""
-        for form in self._forms:
+        for form in self._folded:
+            low = text.lower()
+            if len(low) != len(text):  # a character that lowercases to two: compare as is
+                low = text
             for k in range(min(len(form), len(text)) - 1, MIN_FRAGMENT - 1, -1):
-                if text.endswith(form[:k]):
-                    text = text[:-k] + MASK
+                if low.endswith(form[:k]):
+                    text, low = text[:-k] + MASK, low[:-k] + MASK
                     break
             for k in range(min(len(form), len(text)) - 1, MIN_FRAGMENT - 1, -1):
-                if text.startswith(form[-k:]):
+                if low.startswith(form[-k:]):
                     text = MASK + text[k:]
                     break
         return text

@@ -485,3 +485,11 @@ def test_plain_http_through_a_remote_proxy_is_refused(monkeypatch):
     tsf.Client("me", PASSWORD, url=url.replace("http:", "https:"))  # a CONNECT tunnel
     monkeypatch.setenv("NO_PROXY", "127.0.0.1")
     tsf.Client("me", PASSWORD, url=url)
+
+
+def test_a_redirect_to_a_host_named_like_the_password_does_not_reveal_it():
+    location = f"http://{PASSWORD}.evil.example/"  # comes back lowercased as a host
+    with Loopback(lambda seen: (307, {"Location": location}, b"")) as server:
+        exc = _raised(lambda: _send_one(server.url()))
+    assert isinstance(exc, ConfigError) and ".evil.example" in str(exc)
+    assert PASSWORD.lower() not in str(exc).lower()

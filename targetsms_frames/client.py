@@ -44,6 +44,11 @@ TOKEN_RE = re.compile(r"[\x21-\x7e]+")  # what an HTTP header carries as it is
 CREDENTIAL_KEYS = frozenset({"login", "password", "security"})
 
 
+def _stated(error) -> bool:
+    """An ``error`` that says something (null, "" and blanks say nothing)."""
+    return error is not None and not (isinstance(error, str) and not error.strip())
+
+
 def _no_netrc(request: requests.PreparedRequest) -> requests.PreparedRequest:
     """An explicit auth that adds nothing: without one requests would put a ~/.netrc
     password for the host in the Authorization header, over a token's Bearer."""
@@ -212,7 +217,7 @@ class Client:
             ConfigError: the address redirected elsewhere, or failed TLS verification.
         """
         answer = self._post(self.url, self._body(payload, nested=False))
-        if "error" in answer and len(answer) == 1:
+        if len(answer) == 1 and _stated(answer.get("error")):
             self._refuse(answer["error"])
         return answer
 
@@ -233,7 +238,7 @@ class Client:
             TransportError: no usable answer after every retry.
         """
         answer = self._post(self.gate_url, self._body(payload, nested=True))
-        if "error" in answer:
+        if _stated(answer.get("error")):
             self._refuse(answer["error"])
         return answer
 

@@ -224,3 +224,10 @@ def test_a_netrc_entry_never_replaces_the_bearer_header(token_sb, tmp_path, monk
     session = RecordingSession()
     client = tsf.Client(token=TOKEN, url=token_sb.url, session=session)
     assert client.fetch_state(["1"])[0]["error"] == F.ERR_UNKNOWN_ID  # not an AuthError
+
+
+@pytest.mark.parametrize("empty", [None, "", "  "])
+def test_an_empty_gate_error_is_no_error(empty):
+    with Loopback(lambda seen: json_reply({"error": empty, "time": "2026-01-01 10:00:00"})) as gate:
+        answer = tsf.Client("me", "pw", url=gate.url()).post_gate({"type": "time"})
+    assert answer["time"] == "2026-01-01 10:00:00"

@@ -11,6 +11,7 @@ the answer looks like, and nothing here raises.
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from collections.abc import Sequence
@@ -62,6 +63,19 @@ MAX_COUNT = 1000
 
 class Malformed(ValueError):
     """A value of an answer that breaks its rule (caught here, never raised out)."""
+
+
+def decode(content: bytes) -> tuple[dict | None, str | None]:
+    """The answer as a JSON object, or what is wrong with it (never raises)."""
+    try:
+        answer = json.loads(content)
+    except RecursionError:
+        return None, "JSON nested too deeply to read"
+    except ValueError:  # includes UnicodeDecodeError and over-long integers
+        return None, "not complete JSON"
+    if not isinstance(answer, dict):
+        return None, "JSON but not an object"
+    return answer, None
 
 
 def _blank(value) -> bool:

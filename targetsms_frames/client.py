@@ -20,7 +20,6 @@ import os
 import re
 import time
 from collections.abc import Callable, Iterable, Sequence
-from urllib.parse import urljoin, urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -31,7 +30,7 @@ from . import fields as F
 from .errors import AuthError, ConfigError, InputError, ProviderError, TransportError
 from .redact import Scrubber, Secret, SecretBytes, SecretHeader
 from .retrying import MAX_RETRY_AFTER, default_retry, retry_after_of, should_retry
-from .urls import check_proxy, checked_host, gate_url_of
+from .urls import check_proxy, checked_host, gate_url_of, redirect_target
 
 log = logging.getLogger(__name__)
 __all__ = ["MAX_RETRY_AFTER", "Client", "default_retry", "should_retry"]
@@ -53,17 +52,6 @@ def _no_netrc(request: requests.PreparedRequest) -> requests.PreparedRequest:
     """An explicit auth that adds nothing: without one requests would put a ~/.netrc
     password for the host in the Authorization header, over a token's Bearer."""
     return request
-
-
-def _target(location: str, base: str) -> str:
-    """scheme://host[:port] of a redirect's target, never its path or query."""
-    try:
-        parts = urlsplit(urljoin(base, location))
-        host = parts.hostname or "?"
-        port = f":{parts.port}" if parts.port else ""
-    except ValueError:
-        return "an unreadable address"
-    return f"{parts.scheme or '?'}://{host}{port}"
 
 
 class Client:
@@ -347,7 +335,7 @@ class Client:
     def _read(self, url: str, response: requests.Response) -> dict:
         status = response.status_code
         if 300 <= status < 400:
-            target = self._scrub(_target(response.headers.get("Location", ""), url))
+            target = self._scrub(redirect_target(response.headers.get("Location", ""), url))
             raise ConfigError(
                 self._scrub(
                     f"{url} answered HTTP {status}, a redirect to {target}; the client never "
@@ -365,7 +353,7 @@ class Client:
             )
         if status != 200:
             raise ProviderError(self._scrub(f"HTTP {status} from {url}: is the URL right?"))
-        answer, problem = _decode(response.content)
+        answer, problem = answers.decode(response.content)
         # Scrubbed at once: from here on the answer is in frame locals and in rows.
         answer = self._scrub.deep(answer, response.content)
         if problem is not None:
@@ -411,16 +399,3 @@ class Client:
         if not items:
             return []
         return answers.state_rows(self.post({"state": items}), scrub=self._scrub)
-
-
-def _decode(content: bytes) -> tuple[dict | None, str | None]:
-    """The answer as a JSON object, or what is wrong with it (never raises)."""
-    try:
-        answer = json.loads(content)
-    except RecursionError:
-        return None, "JSON nested too deeply to read"
-    except ValueError:  # includes UnicodeDecodeError and over-long integers
-        return None, "not complete JSON"
-    if not isinstance(answer, dict):
-        return None, "JSON but not an object"
-    return answer, None

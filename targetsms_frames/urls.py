@@ -10,7 +10,7 @@ whitespace, control characters) is refused outright.
 from __future__ import annotations
 
 import ipaddress
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import requests
 from urllib3.util import parse_url
@@ -108,3 +108,14 @@ def gate_url_of(url: str) -> str:
     parts = urlsplit(url)
     folder = parts.path.rsplit("/", 1)[0]
     return urlunsplit((parts.scheme, parts.netloc, f"{folder}/{GATE_PATH}", "", ""))
+
+
+def redirect_target(location: str, base: str) -> str:
+    """scheme://host[:port] of a redirect's target, never its path or query."""
+    try:
+        parts = urlsplit(urljoin(base, location))
+        host = parts.hostname or "?"
+        port = f":{parts.port}" if parts.port else ""
+    except ValueError:
+        return "an unreadable address"
+    return f"{parts.scheme or '?'}://{host}{port}"

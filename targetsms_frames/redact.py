@@ -14,6 +14,7 @@ import json
 import re
 import reprlib
 from collections.abc import Iterable
+from typing import Any
 from urllib.parse import quote
 
 MASK = "***"
@@ -150,7 +151,7 @@ class Scrubber:
         except (RecursionError, ValueError):
             pass
         root = [value]
-        stack: list[tuple[list | dict, object]] = [(root, 0)]
+        stack: list[tuple[Any, Any]] = [(root, 0)]
         while stack:
             holder, key = stack.pop()
             item = holder[key]

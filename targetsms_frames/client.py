@@ -159,6 +159,7 @@ class Client:
         allow_http: bool = False,
         pool_size: int = 16,
         sleep: Callable[[float], None] = time.sleep,
+        gate_url: str | None = None,
     ) -> None:
         if not login or not password:
             raise ConfigError("a TargetSMS login and password are both required")
@@ -173,6 +174,7 @@ class Client:
         self.login = login
         self._password = _Secret(password)
         self.url = url
+        self._gate_url = gate_url
         self.timeout = timeout
         self.verify = verify
         self.retry = retry if retry is not None else default_retry(sleep=sleep)
@@ -215,7 +217,24 @@ class Client:
     def __reduce__(self):
         raise TypeError("a Client holds credentials and is not pickled; make one per process")
 
+    @property
+    def gate_url(self) -> str:
+        """The account gate (``sendsmsjson.php``): ``gate_url`` if given, else next to ``url``."""
+        if self._gate_url:
+            return self._gate_url
+        base, _, _ = self.url.split("?", 1)[0].rpartition("/")
+        return f"{base}/sendsmsjson.php"
+
     # -- posting -------------------------------------------------------------------------
+
+    def post_gate(self, payload: dict) -> dict:
+        """Post one account-gate document (``type`` and its extras); the answer dict.
+
+        Credentials go in ``security``, as the gate expects; retries, errors and
+        secrecy are those of :meth:`post`.
+        """
+        security = {"login": self.login, "password": self._password.reveal()}
+        return self._exchange({"security": security, **payload}, self.gate_url)
 
     def post(self, payload: dict) -> dict:
         """Post one document (without credentials) and return the provider's JSON answer.
@@ -225,8 +244,12 @@ class Client:
             ProviderError: any other ``{"error": ...}`` for the whole document.
             TransportError: no usable answer after every retry.
         """
+        doc = {"login": self.login, "password": self._password.reveal(), **payload}
+        return self._exchange(doc, self.url)
+
+    def _exchange(self, doc: dict, url: str) -> dict:
         body = json.dumps(
-            {"login": self.login, "password": self._password.reveal(), **payload},
+            doc,
             ensure_ascii=False,
             separators=(",", ":"),
         ).encode("utf-8")
@@ -237,10 +260,10 @@ class Client:
                 with attempt:
                     attempts += 1
                     try:
-                        answer = self._post_once(body, attempts)
+                        answer = self._post_once(body, attempts, url)
                     except TransportError as exc:
                         maybe_received = maybe_received or exc.maybe_received
-                        log.warning("attempt %d to %s failed: %s", attempts, self.url, exc)
+                        log.warning("attempt %d to %s failed: %s", attempts, url, exc)
                         raise
         except TransportError as exc:
             fate = (
@@ -249,8 +272,7 @@ class Client:
                 else "the provider did not receive it"
             )
             raise TransportError(
-                f"no usable answer from {self.url} after {attempts} attempt(s) "
-                f"(last: {exc}); {fate}",
+                f"no usable answer from {url} after {attempts} attempt(s) (last: {exc}); {fate}",
                 maybe_received=maybe_received,
                 attempts=attempts,
                 status=exc.status,
@@ -261,18 +283,18 @@ class Client:
             raise kind(f"the provider refused the document: {text}", text)
         return answer
 
-    def _post_once(self, body: bytes, attempt: int) -> dict:
-        log.debug("POST %s (%d bytes, attempt %d)", self.url, len(body), attempt)
+    def _post_once(self, body: bytes, attempt: int, url: str) -> dict:
+        log.debug("POST %s (%d bytes, attempt %d)", url, len(body), attempt)
         try:
             response = self.session.post(
-                self.url, data=body, headers=HEADERS, timeout=self.timeout, verify=self.verify
+                url, data=body, headers=HEADERS, timeout=self.timeout, verify=self.verify
             )
         except requests.ConnectTimeout as exc:
             raise TransportError("connection timed out", maybe_received=False) from _scrub(exc)
         except requests.ReadTimeout as exc:
             raise TransportError("the answer timed out", maybe_received=True) from _scrub(exc)
         except requests.exceptions.SSLError as exc:
-            raise ConfigError(f"TLS verification of {self.url} failed: {exc}") from _scrub(exc)
+            raise ConfigError(f"TLS verification of {url} failed: {exc}") from _scrub(exc)
         except requests.ConnectionError as exc:
             refused = "NewConnectionError" in repr(exc.args)
             raise TransportError(
@@ -290,7 +312,7 @@ class Client:
                 retry_after=_retry_after(response),
             )
         if status != 200:
-            raise ProviderError(f"HTTP {status} from {self.url}: is the URL right?")
+            raise ProviderError(f"HTTP {status} from {url}: is the URL right?")
         try:
             answer = json.loads(response.content)
         except ValueError:

@@ -198,11 +198,12 @@ def row_costs(
             prices = table.get(ch, {})
             price = prices.get(operator) if operator else None
             if price is None:
-                exact = False
                 price = prices.get(None)
-            if price is None:
-                missing.append(ch)
-                price = Decimal(0)
+                if price is None:  # no tariff at all: reported, not guessed
+                    missing.append(ch)
+                    price = Decimal(0)
+                else:
+                    exact = False
             costs.append(price * (g["parts"] if ch == "sms" else 1))
         first.append(costs[0] if costs else Decimal(0))
         most.append(sum(costs, Decimal(0)))

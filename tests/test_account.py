@@ -9,6 +9,8 @@ from decimal import Decimal
 import pandas as pd
 import pytest
 import requests
+from hypothesis import given
+from hypothesis import strategies as st
 
 import targetsms_frames as tsf
 from targetsms_frames import fields as F
@@ -308,3 +310,25 @@ def test_schedule_local_rules():
         tsf.schedule_local(plan, zones, "23:00", now=now)
     past = tsf.schedule_local(plan, zones, "2026-03-01 10:00", now=now, default_zone=0)
     assert past["problem"].str.contains("is in the past").all()
+
+
+@given(st.decimals(min_value=0, max_value=10**9, places=2, allow_nan=False))
+def test_money_reads_the_providers_amounts_exactly(value):
+    from targetsms_frames.account import money
+    from targetsms_frames.sandbox.provider import rubles, to_kopecks
+
+    assert money(str(value)) == value
+    assert money(rubles(to_kopecks(value))) == value
+    assert money(str(value).replace(".", ",")) == value
+
+
+@given(
+    st.sampled_from(["МТС", "MTS", "Билайн", "BeeLine", "МегаФон", "MegaFon", "Tele2", "Теле2"]),
+    st.sampled_from(["", "ПАО ", "пао "]),
+    st.sampled_from(["", " ", '"']),
+    st.booleans(),
+)
+def test_operator_key_ignores_case_quotes_spaces_and_legal_form(name, legal, pad, upper):
+    written = f"{legal}{pad}{name.upper() if upper else name}{pad}"
+    assert tsf.operator_key(written) == tsf.operator_key(name)
+    assert tsf.operator_key(name) in {"mts", "beeline", "megafon", "tele2"}

@@ -25,7 +25,7 @@ from .account import AccountTime, account_time, balance, senders, stop_list
 from .client import Client
 from .documents import sendable
 from .errors import AuthError, BalanceError, ProviderError
-from .tariffs import PRICED_AT_HIGHEST, row_costs, tariffs
+from .tariffs import PRICED_AT_HIGHEST, cascade_order, row_costs, tariffs, total
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +47,7 @@ def _uses(plan: pd.DataFrame, channel: str) -> np.ndarray:
     column = f"send_{channel}"
     if column not in plan:
         return np.zeros(len(plan), dtype=bool)
-    return (pd.to_numeric(plan[column], errors="coerce").fillna(0) > 0).to_numpy()
+    return (cascade_order(plan[column]) > 0).to_numpy()
 
 
 def gather(plan: pd.DataFrame, client: Client) -> Facts:
@@ -84,17 +84,16 @@ def judge(plan: pd.DataFrame, facts: Facts, lookup: pd.DataFrame | None = None) 
     index = plan.index
     n = len(plan)
     ok = sendable(plan)
-    found: list[list[str]] = [[] for _ in range(n)]
+    found: dict[int, list[str]] = {}  # row position → what is wrong, only where something is
     blocking = np.zeros(n, dtype=bool)
 
     def add(mask: np.ndarray, text, block: bool) -> None:
         for i in np.flatnonzero(mask & ok):
-            found[i].append(text(i) if callable(text) else text)
+            found.setdefault(i, []).append(text(i) if callable(text) else text)
         if block:
             blocking[mask & ok] = True
 
-    phones = plan["phone"].to_numpy(dtype=object, na_value=None)
-    add(np.array([p in facts.stop_list for p in phones], dtype=bool), STOP_LISTED, True)
+    add(plan["phone"].isin(list(facts.stop_list)).to_numpy(dtype=bool), STOP_LISTED, True)
 
     if not facts.senders.attrs.get("any_originator", True):
         states = dict(
@@ -136,19 +135,20 @@ def judge(plan: pd.DataFrame, facts: Facts, lookup: pd.DataFrame | None = None) 
         add(unknown, "operator unknown: priced at the account's highest tariff", False)
 
     counted = ok & ~blocking
-    needed = sum(costs["most_cost"].to_numpy(dtype=object)[counted].tolist(), Decimal(0))
-    first = sum(costs["first_cost"].to_numpy(dtype=object)[counted].tolist(), Decimal(0))
+    needed = total(costs["most_cost"], counted)
+    first = total(costs["first_cost"], counted)
     have = facts.balance.attrs["value"]
     currency = facts.balance.attrs.get("currency", "RUR")
     affordable = needed <= have
     verdict = f"needs {amount(needed, currency)} at most, the account has {amount(have, currency)}"
     if affordable:
         verdict += ": enough"
+    texts = [None] * n
+    for i, rules in found.items():
+        texts[i] = "; ".join(rules)
     out = pd.DataFrame(
         {
-            "preflight": text_series(
-                np.array(["; ".join(f) or None for f in found], dtype=object), index
-            ),
+            "preflight": text_series(np.array(texts, dtype=object), index),
             "blocking": pd.Series(blocking, index=index, dtype=bool),
         },
         index=index,

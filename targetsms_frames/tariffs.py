@@ -7,6 +7,7 @@ provider wrote them); totals are exact Decimal sums.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from decimal import Decimal
 
 import numpy as np
@@ -120,6 +121,20 @@ def price_table(tariffs: pd.DataFrame) -> dict[str, dict[str | None, Decimal]]:
     return table
 
 
+def cascade_order(column: pd.Series) -> pd.Series:
+    """A ``send_*`` column as int64 (0 where not used), converted once per distinct value."""
+    codes, uniques = pd.factorize(column, use_na_sentinel=True)
+    values = pd.to_numeric(pd.Series(uniques, dtype=object), errors="coerce").fillna(0)
+    table = np.append(values.to_numpy(dtype="int64"), 0)  # the last entry: NA
+    return pd.Series(table[codes], index=column.index)
+
+
+def total(costs: pd.Series, rows: np.ndarray) -> Decimal:
+    """The exact sum of a Decimal cost column over some rows (once per distinct cost)."""
+    counts = Counter(costs.to_numpy(dtype=object)[rows].tolist())
+    return sum((cost * n for cost, n in counts.items()), Decimal(0))
+
+
 def _channels(plan: pd.DataFrame) -> list[str]:
     return [c[len("send_") :] for c in plan.columns if c.startswith("send_") and c != "send_at"]
 
@@ -166,10 +181,7 @@ def row_costs(
     else:
         operators = pd.Series(None, index=index, dtype=object)
     channels = _channels(plan)
-    orders = {
-        ch: pd.to_numeric(plan[f"send_{ch}"], errors="coerce").fillna(0).astype("int64")
-        for ch in channels
-    }
+    orders = {ch: cascade_order(plan[f"send_{ch}"]) for ch in channels}
     parts = plan["sms_parts"].astype("Int64").fillna(0).astype("int64")
     keys = pd.DataFrame(
         {

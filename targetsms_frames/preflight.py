@@ -143,7 +143,7 @@ def judge(plan: pd.DataFrame, facts: Facts, lookup: pd.DataFrame | None = None) 
     verdict = f"needs {amount(needed, currency)} at most, the account has {amount(have, currency)}"
     if affordable:
         verdict += ": enough"
-    texts = [None] * n
+    texts: list[str | None] = [None] * n
     for i, rules in found.items():
         texts[i] = "; ".join(rules)
     out = pd.DataFrame(

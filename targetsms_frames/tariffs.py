@@ -194,9 +194,11 @@ def row_costs(
     )
     codes = keys.groupby(list(keys.columns), sort=False).ngroup().to_numpy()
     groups = keys.drop_duplicates().reset_index(drop=True)
-    first, most, by, unpriced = [], [], [], []
-    for g in groups.itertuples(index=False):
-        g = g._asdict()
+    first: list[Decimal] = []
+    most: list[Decimal] = []
+    by: list[str | None] = []
+    unpriced: list[str | None] = []
+    for g in groups.to_dict("records"):
         if not g["ok"]:
             first.append(Decimal(0))
             most.append(Decimal(0))

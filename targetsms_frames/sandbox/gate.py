@@ -80,10 +80,10 @@ def _authenticate(provider: Provider, doc: dict, authorization: str) -> Account 
     if not isinstance(security, dict):
         return F.ERR_BAD_LOGIN
     login, password = security.get("login"), security.get("password")
-    account = provider.accounts.get(login) if isinstance(login, str) else None
-    if account is None or not isinstance(password, str) or password != account.password:
+    known = provider.accounts.get(login) if isinstance(login, str) else None
+    if known is None or not isinstance(password, str) or password != known.password:
         return F.ERR_BAD_LOGIN
-    return account
+    return known
 
 
 def handle(provider: Provider, body: bytes, authorization: str = "") -> dict:

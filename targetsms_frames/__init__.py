@@ -12,34 +12,60 @@ Example:
 """
 
 from . import errors
+from .account import (
+    AccountTime,
+    account_time,
+    balance,
+    cancel_scheduled,
+    lookup,
+    scheduled,
+    senders,
+    stop_list,
+)
 from .client import Client, default_retry, should_retry
 from .costs import cost_report, estimate_cost
 from .documents import documents
 from .excel import read_table, to_excel
 from .journal import Journal
 from .planning import plan, problems
+from .preflight import preflight
 from .sandbox import Faults, SandboxProcess, sandbox
+from .scheduling import schedule_local
 from .sending import send
 from .states import fetch_states
+from .tariffs import operator_key, row_costs, tariffs
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "AccountTime",
     "Client",
     "Faults",
     "Journal",
     "SandboxProcess",
+    "account_time",
+    "balance",
+    "cancel_scheduled",
     "cost_report",
     "default_retry",
     "documents",
     "errors",
     "estimate_cost",
     "fetch_states",
+    "lookup",
+    "operator_key",
     "plan",
+    "preflight",
     "problems",
     "read_table",
+    "row_costs",
     "sandbox",
+    "schedule_local",
+    "scheduled",
     "send",
+    "senders",
     "should_retry",
+    "stop_list",
+    "tariffs",
     "to_excel",
 ]

@@ -13,7 +13,9 @@ whole call::
     │   └── AuthError               wrong login or password, blocked account
     ├── TransportError              no usable answer after every retry; ``maybe_received``
     │                               says whether the provider may have acted on the document
-    └── JournalError                the journal file is unusable or belongs to another plan
+    ├── JournalError                the journal file is unusable or belongs to another plan
+    └── BalanceError                preflight: the campaign needs more than the balance;
+                                    nothing was posted (send(..., allow_partial=True) sends anyway)
 
 No exception's message, ``args`` or attributes ever contain the password or the token,
 even when the server echoes the request back (the client scrubs every text it makes).
@@ -81,3 +83,17 @@ class TransportError(TargetSMSError):
 
 class JournalError(TargetSMSError):
     """The journal cannot be used for this send (corrupt, or made for another plan)."""
+
+
+class BalanceError(TargetSMSError):
+    """The campaign needs more money than the account has; nothing was posted.
+
+    Attributes:
+        needed: what the campaign costs at most (Decimal, every channel of every row).
+        available: the account's balance (Decimal).
+    """
+
+    def __init__(self, message: str, *, needed=None, available=None) -> None:
+        super().__init__(message)
+        self.needed = needed
+        self.available = available

@@ -85,3 +85,21 @@ ERR_NO_MONEY = "Недостаточно средств для отправки 
 ERR_STOP_LIST = "Номер телефона присутствует в стоп-листе."
 ERR_ALREADY_SENT = "Данное сообщение уже было отправлено."
 ERR_UNKNOWN_ID = "Сообщение с таким ID не принималось"
+
+# The account gate (sendsmsjson.php, the provider's jsonGateDoc), beside the cascade endpoint.
+GATE_PATH_SEGMENT = "sendsmsjson.php"
+GATE_TYPES: tuple[str, ...] = (
+    "balance",
+    "originator",
+    "def",
+    "list_stop",
+    "list_scheduled",
+    "scheduled",
+    "time",
+)
+SENDER_STATES: tuple[str, ...] = ("order", "completed", "rejected")  # originator "state"
+SENDER_APPROVED = "completed"
+SCHEDULE_ACTIONS: tuple[str, ...] = ("delete", "not_found")
+# Per-message texts of the gate's send answer (jsonGateDoc, items 15 and 16).
+ERR_NO_SUCH_SENDER = "Такого отправителя Нет."
+ERR_SENDER_NOT_APPROVED = "Отправитель не прошел модерацию."

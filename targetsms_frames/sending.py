@@ -52,6 +52,8 @@ def send(
     workers: int = 4,
     max_phones: int = DEFAULT_MAX_PHONES,
     progress: bool | None = None,
+    preflight: bool = True,
+    allow_partial: bool = False,
 ) -> pd.DataFrame:
     """Send a plan; the sent frame has one row per plan row, same index.
 
@@ -70,6 +72,10 @@ def send(
         workers: documents in flight at once.
         max_phones: phones per document.
         progress: show a progress bar (default: when there is a terminal or notebook).
+        preflight: first ask the account gate (:func:`targetsms_frames.preflight`, one
+            document per kind): stop-listed phones and unapproved SMS senders are not
+            sent (``outcome`` "invalid", the rule in ``error``).
+        allow_partial: send even when the campaign needs more than the balance.
 
     Returns:
         The sent frame: ``client_id_message``, ``phone``, ``name_delivery``,
@@ -77,6 +83,7 @@ def send(
 
     Raises:
         AuthError: the provider refused the login; what was sent before is in the journal.
+        BalanceError: the campaign needs more than the balance; nothing was posted.
 
     Example:
         >>> import pandas as pd, targetsms_frames as tsf
@@ -89,6 +96,10 @@ def send(
     """
     if workers < 1:
         raise ValueError("workers must be at least 1")
+    if preflight:  # the account's own checks (preflight.py), once, before any document
+        from .preflight import apply_preflight
+
+        plan = apply_preflight(plan, client, allow_partial=allow_partial)
     own_journal = journal is not None and not isinstance(journal, Journal)
     book = Journal(journal) if own_journal else journal
     try:

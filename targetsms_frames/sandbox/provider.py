@@ -21,7 +21,7 @@ import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import NamedTuple
 
@@ -113,6 +113,10 @@ class Block:
     sms_parts: int
     # Cascades by fate: every phone of a block with the same fate shares one.
     cascades: dict = field(default_factory=dict, compare=False)
+    # What the account gate's list_scheduled shows (sandbox/gate.py).
+    sender_sms: str = ""
+    text_sms: str = ""
+    time_send: str = ""
 
 
 class Step(NamedTuple):
@@ -135,6 +139,7 @@ class Message:
     steps: tuple[Step, ...]
     id_viber: int
     id_sms: int
+    cancelled: bool = False  # deleted from the schedule through the account gate
 
 
 @dataclass(frozen=True)
@@ -197,6 +202,11 @@ class Account:
     submitted: dict[str, int] = field(default_factory=dict)
     phones: dict[str, int] = field(default_factory=dict)
     charges: list[tuple[float, int, str, str, int]] = field(default_factory=list)
+    # The account gate (sandbox/gate.py): hours from Moscow that time_send is read in,
+    # and the SMS senders ({name: order/completed/rejected}) when any_originator is off.
+    zone: int = 0
+    any_originator: bool = True
+    originators: dict[str, str] = field(default_factory=dict)
 
 
 class Provider:
@@ -390,6 +400,14 @@ class Provider:
         if isinstance(checked, str):
             return {"error": checked}
         channels, validity, finale_read, start = checked
+        if "sms" in channels and not account.any_originator:
+            from .gate import sender_refusal
+
+            refusal = sender_refusal(account, raw.get("sender_sms", "").strip())
+            if refusal:
+                return {"error": refusal}
+        if start is not None and account.zone:  # time_send is in the account's zone
+            start = start - timedelta(hours=account.zone)
         parts = sms_parts(raw.get("text_sms", ""))[1] if "sms" in channels else 0
         block = Block(
             name_delivery=raw.get("name_delivery", "").strip() or F.DEFAULT_SENDER_NAME,
@@ -398,6 +416,9 @@ class Provider:
             validity_s=validity * 60.0,
             finale_read=finale_read,
             sms_parts=parts,
+            sender_sms=raw.get("sender_sms", "").strip(),
+            text_sms=raw.get("text_sms", ""),
+            time_send=raw.get("time_send", "").strip(),
         )
         count_message = "1" if channels[0] == "viber" else str(parts)
         first_cost = self._step_cost(channels[0], block)
@@ -489,6 +510,8 @@ class Provider:
         pending = self._pending
         while pending and pending[0][0] <= now:
             at, _, account, message, step = heapq.heappop(pending)
+            if message.cancelled:
+                continue
             self._charge(account, message, step, at)
 
     def _fate(self, phone: str) -> tuple[str, str, bool]:

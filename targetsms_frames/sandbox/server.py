@@ -18,9 +18,11 @@ from collections.abc import Iterable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from .. import fields as F
+from . import gate
 from .provider import Ledger, Provider
 
 PATH = "/sendmessagejson.php"
+GATE_PATH = "/" + F.GATE_PATH_SEGMENT
 LEDGER_PATH = "/_sandbox/ledger"
 
 FAULTS: tuple[str, ...] = (
@@ -116,12 +118,20 @@ class _Handler(BaseHTTPRequestHandler):
         self._reply_json({"error": F.ERR_NO_POST})
 
     def do_POST(self) -> None:
-        if self.path.split("?")[0] != PATH:
+        path = self.path.split("?")[0]
+        if path not in (PATH, GATE_PATH):
             self._reply(404, b"not found", "text/plain")
             return
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
         sandbox = self.server.sandbox
+        if path == GATE_PATH:
+            # Counted apart and never faulted, so the faults a test scripts for its send
+            # documents are not used up by the preflight that send() runs first.
+            sandbox.gate_requests += 1
+            answer = gate.handle(sandbox.provider, body, self.headers.get("Authorization", ""))
+            self._reply_json(answer)
+            return
         sandbox.requests += 1
         fault = sandbox.faults.next()
         if fault == "drop_before":
@@ -190,7 +200,8 @@ class Sandbox:
         login, password: the test account.
         provider: the provider's state (accounts, clock, tariffs).
         faults: the fault injector; ``sb.inject("drop_after")`` queues one.
-        requests: documents posted so far.
+        requests: documents posted so far to the cascade endpoint.
+        gate_requests: documents posted so far to the account gate.
     """
 
     def __init__(
@@ -208,15 +219,26 @@ class Sandbox:
         stop_list: Iterable[str] = (),
         duplicate_answer: str = "id",
         host: str = "127.0.0.1",
+        senders: dict[str, str] | None = None,
+        any_originator: bool = True,
+        zone: int = 0,
     ) -> None:
         self.provider = Provider(
             tariffs=tariffs, rates=rates, seed=seed, speed=speed, duplicate_answer=duplicate_answer
         )
         self.login = login
         self.password = password or "sandbox-" + secrets.token_hex(6)
-        self.provider.add_account(self.login, self.password, balance=balance, stop_list=stop_list)
+        account = self.provider.add_account(
+            self.login, self.password, balance=balance, stop_list=stop_list
+        )
+        # The account gate: SMS senders {name: order/completed/rejected}, whether any
+        # sender is allowed (the default, so existing flows work), the clock's zone.
+        account.originators = dict(senders or {})
+        account.any_originator = any_originator
+        account.zone = zone
         self.faults = faults or Faults()
         self.requests = 0
+        self.gate_requests = 0
         self._host, self._port = host, port
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
@@ -231,6 +253,16 @@ class Sandbox:
             raise RuntimeError("the sandbox is not running; use `with sandbox() as sb:`")
         host, port = self._server.server_address[:2]
         return f"http://{host}:{port}{PATH}"
+
+    @property
+    def gate_url(self) -> str:
+        """The account gate (``sendsmsjson.php``) beside :attr:`url`."""
+        return self.url.replace(PATH, GATE_PATH)
+
+    @property
+    def account(self):
+        """The test account's settings (``any_originator``, ``originators``, ``zone``)."""
+        return self.provider.accounts[self.login]
 
     @property
     def ledger(self) -> Ledger:

@@ -1,0 +1,235 @@
+"""preflight(): what the provider would refuse, and whether the money is there.
+
+One gate document per kind (balance, senders, stop list, and the clock when a
+row has a ``time_send``), never one per phone; the judgement itself is pure
+(:func:`judge`), so a caller holding the facts can run it again for free.
+
+Only three findings stop a send: a phone on the stop list, an SMS sender the
+account may not use, and a campaign that needs more than the balance. The rest
+(``time_send`` in the past, an operator or a channel the tariffs do not price)
+are warnings.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from decimal import Decimal
+
+import numpy as np
+import pandas as pd
+
+from . import fields as F
+from ._speed import text_series
+from .account import AccountTime, account_time, balance, senders, stop_list
+from .client import Client
+from .documents import sendable
+from .errors import AuthError, BalanceError, ProviderError
+from .tariffs import PRICED_AT_HIGHEST, cascade_order, row_costs, tariffs, total
+
+log = logging.getLogger(__name__)
+
+STOP_LISTED = "phone is on the account's stop list"
+CURRENCY_SIGNS = {"RUR": "₽", "RUB": "₽"}
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What the account gate said, once, for a preflight."""
+
+    balance: pd.DataFrame
+    senders: pd.DataFrame
+    stop_list: frozenset[str]
+    clock: AccountTime | None
+
+
+def _uses(plan: pd.DataFrame, channel: str) -> np.ndarray:
+    column = f"send_{channel}"
+    if column not in plan:
+        return np.zeros(len(plan), dtype=bool)
+    return (cascade_order(plan[column]) > 0).to_numpy()
+
+
+def gather(plan: pd.DataFrame, client: Client) -> Facts:
+    """Ask the gate what a preflight of this plan needs (three or four documents)."""
+    ok = sendable(plan)
+    timed = ok & plan["time_send"].fillna("").astype(str).str.strip().ne("").to_numpy()
+    return Facts(
+        balance=balance(client),
+        senders=senders(client) if (ok & _uses(plan, "sms")).any() else _no_senders(),
+        stop_list=frozenset(stop_list(client)["phone"].dropna().tolist()),
+        clock=account_time(client) if timed.any() else None,
+    )
+
+
+def _no_senders() -> pd.DataFrame:
+    frame = pd.DataFrame({"originator": pd.Series(dtype="str"), "state": pd.Series(dtype="str")})
+    frame.attrs["any_originator"] = True
+    return frame
+
+
+def amount(value: Decimal, currency: str = "RUR") -> str:
+    """Money as people read it: ``21,068.00 ₽``.
+
+    Example:
+        >>> amount(Decimal("21068"))
+        '21,068.00 ₽'
+    """
+    sign = CURRENCY_SIGNS.get(currency, currency)
+    return f"{value.quantize(Decimal('0.01')):,} {sign}".strip()
+
+
+def judge(plan: pd.DataFrame, facts: Facts, lookup: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The preflight frame of a plan from the gate's facts (pure); see :func:`preflight`."""
+    index = plan.index
+    n = len(plan)
+    ok = sendable(plan)
+    found: dict[int, list[str]] = {}  # row position → what is wrong, only where something is
+    blocking = np.zeros(n, dtype=bool)
+
+    def add(mask: np.ndarray, text, block: bool) -> None:
+        for i in np.flatnonzero(mask & ok):
+            found.setdefault(i, []).append(text(i) if callable(text) else text)
+        if block:
+            blocking[mask & ok] = True
+
+    add(plan["phone"].isin(list(facts.stop_list)).to_numpy(dtype=bool), STOP_LISTED, True)
+
+    if not facts.senders.attrs.get("any_originator", True):
+        states = dict(
+            zip(facts.senders["originator"].tolist(), facts.senders["state"].tolist(), strict=True)
+        )
+        names = plan["sender_sms"].fillna("").astype(str).str.strip().to_numpy(dtype=object)
+        refused = {
+            s: states.get(s, "not in the account's sender list")
+            for s in set(names.tolist())
+            if states.get(s) != F.SENDER_APPROVED
+        }
+        bad = _uses(plan, "sms") & np.array([s in refused for s in names], dtype=bool)
+        add(bad, lambda i: f"sender_sms {names[i]} is not approved ({refused[names[i]]})", True)
+
+    if facts.clock is not None:
+        local_now = facts.clock.time.strftime(F.TIME_SEND_FORMAT)
+        sends = plan["time_send"].fillna("").astype(str).str.strip().to_numpy(dtype=object)
+        past = np.array([bool(t) and t < local_now for t in sends], dtype=bool)
+        add(
+            past,
+            lambda i: (
+                f"time_send {sends[i]} is in the past by the account's clock "
+                f"({local_now}): the provider sends it at once"
+            ),
+            False,
+        )
+
+    prices = tariffs(facts.balance)
+    costs = row_costs(plan, prices, lookup)
+    unpriced = costs["unpriced"].to_numpy(dtype=object, na_value=None)
+    add(
+        np.array([u is not None for u in unpriced], dtype=bool),
+        lambda i: f"no tariff on the account for {unpriced[i]}: its cost is not counted",
+        False,
+    )
+    at_highest = (costs["priced_by"].astype(object) == PRICED_AT_HIGHEST).to_numpy()
+    if lookup is not None:
+        unknown = costs["operator"].isna().to_numpy() & at_highest
+        add(unknown, "operator unknown: priced at the account's highest tariff", False)
+
+    counted = ok & ~blocking
+    needed = total(costs["most_cost"], counted)
+    first = total(costs["first_cost"], counted)
+    have = facts.balance.attrs["value"]
+    currency = facts.balance.attrs.get("currency", "RUR")
+    affordable = needed <= have
+    verdict = f"needs {amount(needed, currency)} at most, the account has {amount(have, currency)}"
+    if affordable:
+        verdict += ": enough"
+    texts: list[str | None] = [None] * n
+    for i, rules in found.items():
+        texts[i] = "; ".join(rules)
+    out = pd.DataFrame(
+        {
+            "preflight": text_series(np.array(texts, dtype=object), index),
+            "blocking": pd.Series(blocking, index=index, dtype=bool),
+        },
+        index=index,
+    )
+    out.attrs.update(
+        verdict=verdict,
+        affordable=affordable,
+        needed=needed,
+        first_channel=first,
+        balance=have,
+        currency=currency,
+        blocked_rows=int(blocking.sum()),
+        priced_at_highest=int((at_highest & counted).sum()),
+    )
+    return out
+
+
+def preflight(
+    plan: pd.DataFrame, client: Client, *, lookup: pd.DataFrame | None = None
+) -> pd.DataFrame:
+    """What the provider would refuse in a plan, row by row, and the money against the balance.
+
+    Args:
+        plan: a frame from :func:`targetsms_frames.plan`.
+        client: a :class:`targetsms_frames.Client`.
+        lookup: :func:`targetsms_frames.lookup` of the phones, to price rows by operator
+            and warn about unknown operators; without it every row is priced at the
+            account's highest tariff of its channel.
+
+    Returns:
+        Same index as the plan: ``preflight`` (NA when nothing is wrong, else the rules
+        broken, joined by "; ") and ``blocking`` (True when the row will not be sent).
+        ``.attrs``: ``verdict`` (e.g. "needs 21,068.00 ₽ at most, the account has
+        15,000.00 ₽"), ``affordable``, ``needed`` and ``first_channel`` (Decimal: every
+        channel charged / only the first), ``balance``, ``currency``, ``blocked_rows``,
+        ``priced_at_highest``.
+
+    Example:
+        >>> import pandas as pd, targetsms_frames as tsf
+        >>> p = tsf.plan(pd.DataFrame({"phone": ["79801234567", "79801234568"],
+        ...     "send_sms": "1", "sender_sms": "Shop", "text_sms": "Hi"}), campaign="c")
+        >>> with tsf.sandbox(balance="15000", stop_list=["79801234568"]) as sb:
+        ...     check = tsf.preflight(p, sb.client())
+        >>> check["preflight"].tolist()[1]
+        "phone is on the account's stop list"
+        >>> check.attrs["verdict"]
+        'needs 2.50 ₽ at most, the account has 15,000.00 ₽: enough'
+    """
+    return judge(plan, gather(plan, client), lookup)
+
+
+def apply_preflight(plan: pd.DataFrame, client: Client, *, allow_partial: bool) -> pd.DataFrame:
+    """The plan that ``send`` posts: blocking rows carry their reason in ``problem``.
+
+    Raises:
+        BalanceError: the campaign needs more than the balance (unless ``allow_partial``).
+    """
+    try:
+        check = preflight(plan, client)
+    except AuthError:
+        raise
+    except ProviderError as exc:
+        raise ProviderError(
+            f"preflight: the account gate {client.gate_url} refused: {exc}; pass "
+            "preflight=False to send without it",
+            exc.text,
+        ) from exc
+    verdict = check.attrs["verdict"]
+    if not check.attrs["affordable"]:
+        if not allow_partial:
+            raise BalanceError(
+                f"not sent: the campaign {verdict}. Top up the account, send fewer rows, "
+                "or pass allow_partial=True to send until the money runs out",
+                needed=check.attrs["needed"],
+                available=check.attrs["balance"],
+            )
+        log.warning("preflight: the campaign %s; sending anyway (allow_partial)", verdict)
+    else:
+        log.info("preflight: the campaign %s", verdict)
+    if not check["blocking"].any():
+        return plan
+    out = plan.copy()
+    out["problem"] = out["problem"].mask(check["blocking"], check["preflight"])
+    return out

@@ -1,0 +1,237 @@
+"""The account's own prices: tariffs from a balance, and what each plan row costs at them.
+
+Pure functions on frames. Prices are :class:`decimal.Decimal` (exact, as the
+provider wrote them); totals are exact Decimal sums.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from decimal import Decimal
+
+import numpy as np
+import pandas as pd
+
+from ._speed import text_series
+from .documents import sendable
+
+PRICED_BY_OPERATOR = "operator"
+PRICED_AT_HIGHEST = "highest"
+
+# One name per operator, whatever the provider calls it: the balance says "Билайн"
+# where def says "BeeLine". Keys are the cleaned names (see operator_key).
+OPERATOR_NAMES: dict[str, str] = {
+    "мтс": "mts",
+    "mts": "mts",
+    "мегафон": "megafon",
+    "megafon": "megafon",
+    "mega": "megafon",
+    "билайн": "beeline",
+    "beeline": "beeline",
+    "вымпелком": "beeline",
+    "vimpelcom": "beeline",
+    "tele2": "tele2",
+    "теле2": "tele2",
+    "t2": "tele2",
+    "т2": "tele2",
+    "yota": "yota",
+    "йота": "yota",
+}
+_LEGAL = re.compile(r"^(пао|оао|зао|ао|ooo|ооо)\s+")
+_NOT_WORD = re.compile(r"[^0-9a-zа-яё]+")
+
+
+def operator_key(name) -> str | None:
+    """One key per operator, from any of its names ("BeeLine", "Билайн", "ПАО МТС").
+
+    Example:
+        >>> operator_key("BeeLine"), operator_key("Билайн"), operator_key('ПАО "МТС"')
+        ('beeline', 'beeline', 'mts')
+    """
+    if name is None or (not isinstance(name, str) and pd.isna(name)):
+        return None
+    text = _LEGAL.sub("", str(name).strip().lower().replace('"', "").replace("«", ""))
+    text = _NOT_WORD.sub("", text)
+    if not text:
+        return None
+    return OPERATOR_NAMES.get(text, text)
+
+
+def tariffs(source, *, type_text: str | None = None) -> pd.DataFrame:
+    """The account's tariffs, from a client or from :func:`balance`'s frame.
+
+    Args:
+        source: a :class:`targetsms_frames.Client` (the balance is asked for) or a
+            frame from :func:`targetsms_frames.balance`.
+        type_text: keep only directions of this kind of text (e.g. "Рекламные");
+            by default all, so an operator is priced at its dearest kind.
+
+    Returns:
+        ``channel`` (the balance's ``type_sms``), ``operator`` (see
+        :func:`operator_key`), ``area``, ``type_text``, ``price`` (Decimal). Rows are
+        ordered by price within a channel, dearest last, so a function that keeps
+        one price per channel (``estimate_cost`` today) keeps the highest.
+
+    Example:
+        >>> import targetsms_frames as tsf
+        >>> with tsf.sandbox(tariffs={"viber": "1.20", "sms": "2.50"}) as sb:
+        ...     t = tsf.tariffs(sb.client())
+        >>> t.groupby("channel")["price"].max().to_dict()
+        {'sms': Decimal('2.50'), 'viber': Decimal('1.20')}
+    """
+    if not isinstance(source, pd.DataFrame):
+        from .account import balance
+
+        source = balance(source)
+    frame = source
+    if type_text is not None:
+        frame = frame[frame["type_text"].astype(object) == type_text]
+    out = pd.DataFrame(
+        {
+            "channel": frame["type_sms"].astype("str").str.lower(),
+            "operator": text_series(
+                np.array([operator_key(a) for a in frame["area"].tolist()], dtype=object),
+                frame.index,
+            ),
+            "area": frame["area"].astype("str"),
+            "type_text": frame["type_text"].astype("str"),
+            "price": frame["price"].astype(object),
+        },
+        index=frame.index,
+    )
+    order = sorted(range(len(out)), key=lambda i: (out["channel"].iat[i], out["price"].iat[i]))
+    return out.iloc[order].reset_index(drop=True)
+
+
+def price_table(tariffs: pd.DataFrame) -> dict[str, dict[str | None, Decimal]]:
+    """channel → {operator: its dearest price, None: the channel's dearest price}."""
+    table: dict[str, dict[str | None, Decimal]] = {}
+    for channel, operator, price in zip(
+        tariffs["channel"].tolist(),
+        tariffs["operator"].tolist(),
+        tariffs["price"].tolist(),
+        strict=True,
+    ):
+        prices = table.setdefault(str(channel), {})
+        price = Decimal(str(price))
+        for key in (None if pd.isna(operator) else operator, None):
+            if key not in prices or price > prices[key]:
+                prices[key] = price
+    return table
+
+
+def cascade_order(column: pd.Series) -> pd.Series:
+    """A ``send_*`` column as int64 (0 where not used), converted once per distinct value."""
+    codes, uniques = pd.factorize(column, use_na_sentinel=True)
+    values = pd.to_numeric(pd.Series(uniques, dtype=object), errors="coerce").fillna(0)
+    table = np.append(values.to_numpy(dtype="int64"), 0)  # the last entry: NA
+    return pd.Series(table[codes], index=column.index)
+
+
+def total(costs: pd.Series, rows: np.ndarray) -> Decimal:
+    """The exact sum of a Decimal cost column over some rows (once per distinct cost)."""
+    counts = Counter(costs.to_numpy(dtype=object)[rows].tolist())
+    return sum((cost * n for cost, n in counts.items()), Decimal(0))
+
+
+def _channels(plan: pd.DataFrame) -> list[str]:
+    return [c[len("send_") :] for c in plan.columns if c.startswith("send_") and c != "send_at"]
+
+
+def row_costs(
+    plan: pd.DataFrame, tariffs: pd.DataFrame, lookup: pd.DataFrame | None = None
+) -> pd.DataFrame:
+    """What each plan row costs at the account's own tariffs (pure).
+
+    A row is priced by its operator when ``lookup`` (from
+    :func:`targetsms_frames.lookup`) names one that the tariffs know, otherwise at
+    the highest tariff of the channel. SMS are priced per part.
+
+    Returns:
+        Same index as the plan: ``operator``, ``first_cost`` (the first channel of
+        the cascade) and ``most_cost`` (every channel used), both Decimal and 0 for
+        rows that are not sent; ``priced_by`` ("operator" or "highest", NA when not
+        sent); ``unpriced`` (the channels used that have no tariff, or NA).
+
+    Example:
+        >>> import pandas as pd, targetsms_frames as tsf
+        >>> p = tsf.plan(pd.DataFrame({"phone": ["79131234567"], "send_sms": "1",
+        ...     "sender_sms": "Shop", "text_sms": "Hi"}), campaign="c")
+        >>> t = pd.DataFrame({"channel": ["sms", "sms"], "operator": ["mts", "beeline"],
+        ...     "price": [Decimal("2.10"), Decimal("2.90")]})
+        >>> row_costs(p, t).loc[0, ["most_cost", "priced_by"]].tolist()
+        [Decimal('2.90'), 'highest']
+        >>> look = pd.DataFrame({"phone": ["79131234567"], "operator": ["MTS"]})
+        >>> row_costs(p, t, look).loc[0, ["most_cost", "priced_by"]].tolist()
+        [Decimal('2.10'), 'operator']
+    """
+    table = price_table(tariffs)
+    index = plan.index
+    ok = sendable(plan)
+    if lookup is not None:
+        by_phone = dict(
+            zip(
+                lookup["phone"].tolist(),
+                map(operator_key, lookup["operator"].tolist()),
+                strict=True,
+            )
+        )
+        operators = plan["phone"].astype(object).map(by_phone)
+    else:
+        operators = pd.Series(None, index=index, dtype=object)
+    channels = _channels(plan)
+    orders = {ch: cascade_order(plan[f"send_{ch}"]) for ch in channels}
+    parts = plan["sms_parts"].astype("Int64").fillna(0).astype("int64")
+    keys = pd.DataFrame(
+        {
+            "operator": operators.where(operators.notna(), ""),
+            "parts": parts,
+            "ok": ok,
+            **{f"o_{ch}": orders[ch] for ch in channels},
+        },
+        index=index,
+    )
+    codes = keys.groupby(list(keys.columns), sort=False).ngroup().to_numpy()
+    groups = keys.drop_duplicates().reset_index(drop=True)
+    first: list[Decimal] = []
+    most: list[Decimal] = []
+    by: list[str | None] = []
+    unpriced: list[str | None] = []
+    for g in groups.to_dict("records"):
+        if not g["ok"]:
+            first.append(Decimal(0))
+            most.append(Decimal(0))
+            by.append(None)
+            unpriced.append(None)
+            continue
+        used = sorted((g[f"o_{ch}"], ch) for ch in channels if g[f"o_{ch}"] > 0)
+        operator = g["operator"] or None
+        costs, missing, exact = [], [], True
+        for _, ch in used:
+            prices = table.get(ch, {})
+            price = prices.get(operator) if operator else None
+            if price is None:
+                price = prices.get(None)
+                if price is None:  # no tariff at all: reported, not guessed
+                    missing.append(ch)
+                    price = Decimal(0)
+                else:
+                    exact = False
+            costs.append(price * (g["parts"] if ch == "sms" else 1))
+        first.append(costs[0] if costs else Decimal(0))
+        most.append(sum(costs, Decimal(0)))
+        by.append(PRICED_BY_OPERATOR if exact else PRICED_AT_HIGHEST)
+        unpriced.append(", ".join(missing) or None)
+    # groupby(...).ngroup numbers groups in order of first appearance, as drop_duplicates.
+    pick = np.array(codes)
+    return pd.DataFrame(
+        {
+            "operator": text_series(operators.to_numpy(dtype=object), index),
+            "first_cost": pd.Series(np.array(first, dtype=object)[pick], index=index),
+            "most_cost": pd.Series(np.array(most, dtype=object)[pick], index=index),
+            "priced_by": text_series(np.array(by, dtype=object)[pick], index),
+            "unpriced": text_series(np.array(unpriced, dtype=object)[pick], index),
+        },
+        index=index,
+    )

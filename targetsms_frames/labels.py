@@ -98,6 +98,26 @@ TOTAL_TEXT = ("Итого", "Total")
 NOT_USED = "—"
 
 
+def _map(series: pd.Series, function, *, text_only: bool = True) -> pd.Series:
+    """``function`` on each text (or each present value), as an object column: any text fits.
+
+    An object column, not Arrow text: a lone surrogate must reach the writer, which makes
+    it safe, instead of failing here.
+    """
+    values = [
+        function(v) if isinstance(v, str) or (not text_only and not _missing(v)) else v
+        for v in series.astype(object)
+    ]
+    return pd.Series(values, index=series.index, dtype=object)
+
+
+def _missing(value) -> bool:
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):  # an array-like value is not missing
+        return False
+
+
 def _pick(pair: tuple[str, str], lang: str) -> str:
     return pair[LANGS.index(lang)]
 
@@ -200,18 +220,17 @@ def label_frame(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
         series = out.iloc[:, position]
         found = _channel_of(name)
         if found and found[0] == "send":
-            series = series.map(lambda v, ch=found[1]: cascade_text(v, ch, lang))
+            channel = found[1]
+            series = _map(series, lambda v, c=channel: cascade_text(v, c, lang), text_only=False)
         elif name == "state" or (found and found[0] == "state") or name == "outcome":
             table = outcomes if name == "outcome" else states
-            series = series.astype(object).map(
-                lambda v, t=table: t.get(v, v) if isinstance(v, str) else v
-            )
+            series = _map(series, lambda v, t=table: t.get(v, v))
         elif name == "first_channel":
-            series = series.map(lambda v: channel_name(v) if isinstance(v, str) else v)
+            series = _map(series, channel_name)
         elif name == "column":  # the problems() frame names API columns
-            series = series.map(lambda v: _column_list(v, lang) if isinstance(v, str) else v)
+            series = _map(series, lambda v: _column_list(v, lang))
         elif name in ("problem", "rule", "cost_note", "error") and lang == "ru":
-            series = series.map(lambda v: translate_problem(v, lang) if isinstance(v, str) else v)
+            series = _map(series, lambda v: translate_problem(v, lang))
         out.isetitem(position, series)
         header = column_label(name, lang)
         if pd.api.types.is_datetime64_any_dtype(frame.iloc[:, position]):
@@ -260,15 +279,12 @@ def unlabel(frame: pd.DataFrame) -> pd.DataFrame:
         api = names.get(base, header)
         series = out.iloc[:, position]
         if api.startswith("send_"):
-            series = series.map(
-                lambda v: (
-                    ("0" if v == NOT_USED else (m.group(1) if (m := cascade.match(v)) else v))
-                    if isinstance(v, str)
-                    else v
-                )
+            series = _map(
+                series,
+                lambda v: "0" if v == NOT_USED else (m.group(1) if (m := cascade.match(v)) else v),
             )
         elif api in ("state", "outcome") or api.startswith("state_"):
-            series = series.map(lambda v: codes.get(v, v) if isinstance(v, str) else v)
+            series = _map(series, lambda v: codes.get(v, v))
         out.isetitem(position, series)
         columns.append(api)
     out.columns = columns

@@ -26,7 +26,7 @@ _RULES: tuple[tuple[str, str], ...] = (
     ),
     (
         r"unbalanced braces in the text \((?P<e>.*)\), write \{\{ and \}\} for literal braces",
-        "непарные фигурные скобки в тексте ({e}); скобку как символ пишите {{{{ или }}}}",
+        "непарные фигурные скобки в тексте ({e}), скобку как символ пишите {{{{ или }}}}",
     ),
     (r"no column for placeholder (?P<p>\{.*\})", "нет столбца для подстановки {p}"),
     (r"no value for placeholder (?P<p>\{.*\})", "пустое значение для подстановки {p}"),

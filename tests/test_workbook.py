@@ -16,6 +16,7 @@ import targetsms_frames as tsf
 from targetsms_frames import excel
 from targetsms_frames.demo import DEMO_TARIFFS, sample_recipients, sample_templates
 from targetsms_frames.errors import InputError
+from targetsms_frames.labels import unlabel
 
 
 @pytest.fixture(scope="module")
@@ -244,11 +245,11 @@ def test_summary_needs_something_to_sum_and_labels_a_known_language(tmp_path, sh
 def test_a_labelled_sheet_reads_back_to_api_names(tmp_path, sheets):
     path = tmp_path / "sent.xlsx"
     tsf.to_excel(path, labels="ru", summary=True, sent=sheets["sent"], plan=sheets["plan"])
-    sent = tsf.labels.unlabel(tsf.read_table(path, sheet="sent"))
+    sent = unlabel(tsf.read_table(path, sheet="sent"))
     assert list(sent.columns) == list(sheets["sent"].columns)
     assert sent["id_message"].tolist() == sheets["sent"]["id_message"].astype(object).tolist()
     assert sent["outcome"].tolist() == sheets["sent"]["outcome"].tolist()
-    plan = tsf.labels.unlabel(tsf.read_table(path, sheet="plan"))
+    plan = unlabel(tsf.read_table(path, sheet="plan"))
     assert plan["send_sms"].tolist() == sheets["plan"]["send_sms"].tolist()
 
 

@@ -24,6 +24,7 @@ HEADER_FONT = Font(name=FONT, size=11, bold=True)
 HEADER_FILL = PatternFill("solid", fgColor="DCE6F1")
 HEADER_BORDER = Border(bottom=Side(style="thin", color="5B7DB1"))
 HEADER_ALIGN = Alignment(vertical="center", wrap_text=True)
+HEADER_ALIGN_RIGHT = Alignment(horizontal="right", vertical="center", wrap_text=True)
 TOTAL_FONT = Font(name=FONT, size=11, bold=True)
 TOTAL_BORDER = Border(top=Side(style="medium", color="404040"))
 TITLE_FONT = Font(name=FONT, size=16, bold=True, color="1F3864")
@@ -86,10 +87,13 @@ def write_table(book, title: str, headers: list[str], columns: list[Column], *, 
                 font=HEADER_FONT,
                 fill=HEADER_FILL,
                 border=HEADER_BORDER,
-                align=HEADER_ALIGN,
+                # A header sits on the side its numbers are aligned to.
+                align=HEADER_ALIGN
+                if c.text or c.number_format == DATETIME_FORMAT
+                else HEADER_ALIGN_RIGHT,
                 text=True,
             )
-            for h in headers
+            for h, c in zip(headers, columns, strict=True)
         ]
     )
     aligns = _alignments(columns)
@@ -203,11 +207,11 @@ def _summary_rows(s: Summary, lang: str) -> tuple[list[list], dict]:
     if s.as_of is not None:
         rows.append([(f"{text('as_of', lang)} {_zone_text(s.as_of, lang)}", "note")])
     rows.append([])
-    rows.append([(text("messages", lang), "head"), (text("count", lang), "head")])
+    rows.append([(text("messages", lang), "head"), (text("count", lang), "head_number")])
     rows += [[(text(key, lang), None), (value, "count")] for key, value in s.counts]
     if s.rates:
         rows.append([])
-        rows.append([(text("rates", lang), "head"), (text("share", lang), "head")])
+        rows.append([(text("rates", lang), "head"), (text("share", lang), "head_number")])
         for key, value in s.rates:
             if key.startswith("reached:"):
                 label = text("reached", lang, ch=channel_name(key.split(":", 1)[1]))
@@ -223,7 +227,7 @@ def _summary_rows(s: Summary, lang: str) -> tuple[list[list], dict]:
         rows.append([])
         rows.append([(text("money", lang), "section")])
         heads = ("channel", "charged", "amount", "share")
-        rows.append([(text(k, lang), "head") for k in heads])
+        rows.append([(text(k, lang), "head" if k == "channel" else "head_number") for k in heads])
         total = sum(s.kopecks.values())
         for channel in s.channels:
             kop = s.kopecks[channel]
@@ -257,8 +261,8 @@ def _summary_rows(s: Summary, lang: str) -> tuple[list[list], dict]:
         anchors["table"] = len(rows) + 1  # the header row of the chart's data
         rows.append(
             [(text("campaign", lang), "head")]
-            + [(channel_name(c), "head") for c in s.channels]
-            + [(text("total", lang), "head")]
+            + [(channel_name(c), "head_number") for c in s.channels]
+            + [(text("total", lang), "head_number")]
         )
         for name, money in s.by_campaign.iterrows():
             shown = text("others", lang) if name == OTHERS else (str(name) or text("all", lang))
@@ -275,7 +279,18 @@ _STYLES = {
     "title": {"font": TITLE_FONT},
     "note": {"font": NOTE_FONT},
     "section": {"font": Font(name=FONT, size=12, bold=True, color="1F3864")},
-    "head": {"font": HEADER_FONT, "fill": HEADER_FILL, "border": HEADER_BORDER},
+    "head": {
+        "font": HEADER_FONT,
+        "fill": HEADER_FILL,
+        "border": HEADER_BORDER,
+        "align": HEADER_ALIGN,
+    },
+    "head_number": {
+        "font": HEADER_FONT,
+        "fill": HEADER_FILL,
+        "border": HEADER_BORDER,
+        "align": HEADER_ALIGN_RIGHT,
+    },
     "count": {"fmt": COUNT_FORMAT},
     "rate": {"fmt": RATE_FORMAT},
     "money": {"fmt": MONEY_FORMAT},

@@ -12,6 +12,7 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.chart import BarChart, Reference, Series
 from openpyxl.drawing.spreadsheet_drawing import AnchorMarker, TwoCellAnchor
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.styles.cell_style import StyleArray
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.properties import PageSetupProperties
 
@@ -99,6 +100,9 @@ def write_table(book, title: str, headers: list[str], columns: list[Column], *, 
     aligns = _alignments(columns)
     formats = [c.number_format for c in columns]
     texts = [c.text for c in columns]
+    # One style per column, made once and copied into each cell: setting a style on every
+    # cell would hash it every time, the slowest part of writing a big sheet.
+    styles = [_cell(ws, None, fmt=f, align=a)._style for f, a in zip(formats, aligns, strict=True)]
     wrapping = [(i, c.width) for i, c in enumerate(columns) if c.wrap]
     for r, row in enumerate(zip(*(c.values for c in columns), strict=True)):
         if total and r == rows - 1:
@@ -117,11 +121,19 @@ def write_table(book, title: str, headers: list[str], columns: list[Column], *, 
                 ws.row_dimensions[r + 2].height = min(LINE_HEIGHT * lines, 409)
         ws.append(
             [
-                None if v is None else _cell(ws, v, fmt=f, align=a, text=t)
-                for v, f, a, t in zip(row, formats, aligns, texts, strict=True)
+                None if v is None else _styled(ws, v, style, t)
+                for v, style, t in zip(row, styles, texts, strict=True)
             ]
         )
     return ws
+
+
+def _styled(ws, value, style: StyleArray, text: bool) -> WriteOnlyCell:
+    cell = WriteOnlyCell(ws, value=value)
+    if text:
+        cell.data_type = "s"  # text stays text, even "=HYPERLINK(...)"
+    cell._style = StyleArray(style)
+    return cell
 
 
 def _alignments(columns: list[Column]) -> list[Alignment | None]:

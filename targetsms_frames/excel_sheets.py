@@ -128,11 +128,12 @@ def write_table(book, title: str, headers: list[str], columns: list[Column], *, 
     return ws
 
 
-def _styled(ws, value, style: StyleArray, text: bool) -> WriteOnlyCell:
+def _styled(ws, value, style: StyleArray | None, text: bool) -> WriteOnlyCell:
     cell = WriteOnlyCell(ws, value=value)
     if text:
         cell.data_type = "s"  # text stays text, even "=HYPERLINK(...)"
-    cell._style = StyleArray(style)
+    if style is not None:  # None: the default style
+        cell._style = StyleArray(style)
     return cell
 
 

@@ -141,7 +141,7 @@ def column_cells(series: pd.Series, name: str, header: str | None = None) -> Col
     longest = max(
         (_shown_length(v, fmt) for v in _sample(values) if v is not None and v != ""), default=0
     )
-    head = max(map(len, str(header).split("\n"))) * 1.1  # bold is wider
+    head = max(map(len, str(header).split("\n"))) * 1.25  # bold is wider
     wrap = text and (
         (longest > WRAP_WIDTH and bool(_WRAPPED.match(name))) or longest > 2 * WRAP_WIDTH
     )

@@ -88,13 +88,10 @@ def write_table(book, title: str, headers: list[str], columns: list[Column], *, 
                 font=HEADER_FONT,
                 fill=HEADER_FILL,
                 border=HEADER_BORDER,
-                # A header sits on the side its numbers are aligned to.
-                align=HEADER_ALIGN
-                if c.text or c.number_format == DATETIME_FORMAT
-                else HEADER_ALIGN_RIGHT,
+                align=_header_alignment(columns, i),
                 text=True,
             )
-            for h, c in zip(headers, columns, strict=True)
+            for i, h in enumerate(headers)
         ]
     )
     aligns = _alignments(columns)
@@ -135,6 +132,18 @@ def _styled(ws, value, style: StyleArray | None, text: bool) -> WriteOnlyCell:
     if style is not None:  # None: the default style
         cell._style = StyleArray(style)
     return cell
+
+
+def _header_alignment(columns: list[Column], i: int) -> Alignment:
+    """A header sits on the side its values are aligned to, indented like its text."""
+    column = columns[i]
+    values = (v for v in column.values if v is not None)
+    if column.text or column.number_format == DATETIME_FORMAT:
+        indent = 1 if column.text and i and not columns[i - 1].text else 0
+        return Alignment(vertical="center", wrap_text=True, indent=indent)
+    if isinstance(next(values, None), bool):
+        return Alignment(horizontal="center", vertical="center", wrap_text=True)
+    return HEADER_ALIGN_RIGHT
 
 
 def _alignments(columns: list[Column]) -> list[Alignment | None]:

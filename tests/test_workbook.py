@@ -268,3 +268,24 @@ def test_money_formats_stay_exact(books):
     ws = books[None]["states"]
     i = header(ws).index("price_sms") + 1
     assert ws.cell(row=2, column=i).number_format == excel.MONEY_FORMAT
+
+
+def test_summary_from_what_each_command_writes(tmp_path, sheets):
+    # `send` writes a sent frame only: counts, no money, no chart.
+    tsf.to_excel(
+        tmp_path / "s.xlsx", summary=True, sent=sheets["sent"], problems=sheets["problems"]
+    )
+    ws = openpyxl.load_workbook(tmp_path / "s.xlsx")["summary"]
+    rows = {r[0]: r[1] for r in ws.iter_rows(values_only=True) if r and r[0]}
+    assert rows["Not sent: plan problems"] == (sheets["sent"]["outcome"] == "invalid").sum() > 0
+    assert "Money by channel" not in rows and ws._charts == []
+    # Many campaigns: the eleven costliest by name, the rest added up as "Others", exactly.
+    n = len(sheets["states"])
+    states = sheets["states"].assign(name_delivery=[f"c{i % 20}" for i in range(n)])
+    tsf.to_excel(tmp_path / "m.xlsx", summary=True, states=states)
+    ws = openpyxl.load_workbook(tmp_path / "m.xlsx")["summary"]
+    table = list(ws.iter_rows(values_only=True))
+    start = [r[0] for r in table].index("Campaign")
+    campaigns = table[start + 1 :]
+    assert len(campaigns) == 12 and campaigns[-1][0] == "Others"
+    assert sum(r[3] for r in campaigns) == pytest.approx(sheets["costs"].iloc[-1]["money_total"])

@@ -71,8 +71,13 @@ def sample_recipients(n: int = 1000, seed: int = 7) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def run_demo(*, output: str, recipients: int = 1000, seed: int = 7) -> int:
-    """Plan, send, wait for final states and report a sample campaign; write a workbook."""
+def run_demo(
+    *, output: str, recipients: int = 1000, seed: int = 7, labels: str | None = None
+) -> int:
+    """Plan, send, wait for final states and report a sample campaign; write a workbook.
+
+    The workbook opens on its summary; ``labels`` ("ru", "en" or None) as in ``to_excel``.
+    """
     people = sample_recipients(recipients, seed)
     campaign = plan(people, sample_templates(), campaign=f"demo-{seed}")
     estimate = estimate_cost(campaign, DEMO_TARIFFS)
@@ -84,6 +89,8 @@ def run_demo(*, output: str, recipients: int = 1000, seed: int = 7) -> int:
     report = cost_report(states, estimate=estimate)
     to_excel(
         output,
+        labels=labels,
+        summary=True,
         problems=problems(campaign),
         plan=campaign,
         sent=sent,

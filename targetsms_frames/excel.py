@@ -12,18 +12,13 @@ import io
 import os
 import re
 
-import numpy as np
 import pandas as pd
 
 from .cells import cell_text
 from .errors import InputError
+from .excel_cells import DATETIME_FORMAT, MONEY_FORMAT, RATE_FORMAT  # noqa: F401  (public)
 
 EXCEL_MAX_ROWS = 1_048_576
-MONEY_FORMAT = '#,##0.00 "₽"'
-DATETIME_FORMAT = "yyyy-mm-dd hh:mm:ss"
-RATE_FORMAT = "0.0%"
-_MONEY = re.compile(r"^(price_|money_)|(_cost|cost_per_delivered|estimate|over_estimate)$")
-_CHART_SERIES = ("money_viber", "money_sms")
 
 
 # -- reading ---------------------------------------------------------------------------------
@@ -127,51 +122,54 @@ def read_table(path: str | os.PathLike, sheet: int | str = 0) -> pd.DataFrame:
 
 # -- writing ---------------------------------------------------------------------------------
 
-
-def _prepare(frame: pd.DataFrame) -> pd.DataFrame:
-    if not isinstance(frame.index, pd.RangeIndex) or frame.index.name is not None:
-        frame = frame.reset_index(names=frame.index.name or "row")
-    return frame
+SUMMARY_SHEET = "summary"
+_SHEET_TITLE_BAD = re.compile(r"[\[\]:*?/\\]")
 
 
-def _width(name: str, values: list) -> int:
-    longest = max(
-        [len(str(name))] + [len(str(v)) for v in values[:1000] if v is not None], default=8
-    )
-    return min(max(longest + 2, 8), 60)
+def _sheet_titles(names: list[str]) -> list[str]:
+    """Sheet titles Excel accepts: no []:*?/\\, at most 31 characters, unique, not empty."""
+    from .excel_cells import safe_text
+
+    titles: list[str] = []
+    for name in names:
+        base = _SHEET_TITLE_BAD.sub("_", safe_text(str(name))).strip("'")[:31] or "sheet"
+        title, n = base, 1
+        while title.lower() in (t.lower() for t in titles):
+            n += 1
+            title = f"{base[: 31 - len(str(n)) - 1]}_{n}"
+        titles.append(title)
+    return titles
 
 
-def _column_values(series: pd.Series) -> tuple[list, str | None]:
-    """Cell values and their number format, by the column's meaning."""
-    name = str(series.name)
-    if isinstance(series.dtype, pd.DatetimeTZDtype):
-        series = series.dt.tz_localize(None)
-    if pd.api.types.is_datetime64_any_dtype(series):
-        values = [None if pd.isna(v) else v.to_pydatetime() for v in series]
-        return values, DATETIME_FORMAT
-    if pd.api.types.is_bool_dtype(series) and not isinstance(series.dtype, pd.CategoricalDtype):
-        return series.astype(object).where(series.notna(), None).tolist(), None
-    if pd.api.types.is_numeric_dtype(series):
-        values = [
-            None if pd.isna(v) else (v.item() if isinstance(v, np.generic) else v) for v in series
-        ]
-        if _MONEY.search(name):
-            return values, MONEY_FORMAT
-        if name.endswith("_rate"):
-            return values, RATE_FORMAT
-        return values, None
-    values = series.astype(object).where(series.notna(), None).tolist()
-    return [None if v is None else str(v) for v in values], "@"
-
-
-def to_excel(path: str | os.PathLike, **sheets: pd.DataFrame) -> str:
+def to_excel(
+    path: str | os.PathLike,
+    *,
+    labels: str | None = None,
+    summary: bool = False,
+    **sheets: pd.DataFrame,
+) -> str:
     """Write frames as sheets of one workbook, in order; returns the path.
 
-    Each sheet gets a bold frozen header, an autofilter and fitting column widths;
-    money columns (``price_*``, ``money_*``, ``*_cost``...) a rubles format;
-    datetimes are Excel datetimes; ids, phones and every other text are text,
-    never formulas. A sheet with ``money_viber``/``money_sms`` columns (a
-    :func:`cost_report`) gets a native bar chart of money by group.
+    Each sheet gets a styled frozen header (named font, fill, bottom border), an
+    autofilter, widths from the formatted values (long texts wrap) and a print setup
+    (landscape, one page wide, header row on every page). Money columns (``price_*``,
+    ``money_*``, ``*_cost``...) read in rubles, datetimes are Excel datetimes; ids,
+    phones and every other text stay text, never formulas, and any text can be written
+    (control characters are shown as ␀…␟, text past a cell's 32,767 characters is cut
+    with a note). A last row named "total" is bold with a top border, outside the
+    autofilter. A row index (a MultiIndex too) is written as leading columns.
+
+    Args:
+        path: the .xlsx file to write.
+        labels: "ru" or "en" for human headers ("Телефон", "Цена SMS, ₽", datetimes
+            with their zone, "время статуса, МСК") and readable codes ("SMS (2-й)",
+            "доставлено"); None (default) keeps the API's names. The frames are not
+            changed: :func:`targetsms_frames.labels.unlabel` reads such a sheet back.
+        summary: put a ``summary`` sheet first, the one the workbook opens on: totals,
+            delivery and engagement rates, money by channel and a chart of money by
+            campaign, built from the sent, states and cost-report frames among the
+            sheets. A cost report's own chart moves there.
+        **sheets: sheet name → frame.
 
     Example:
         >>> import tempfile, os
@@ -180,68 +178,51 @@ def to_excel(path: str | os.PathLike, **sheets: pd.DataFrame) -> str:
         True
     """
     from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.chart import BarChart, Reference
-    from openpyxl.styles import Font
-    from openpyxl.utils import get_column_letter
 
+    from .excel_cells import column_cells, flat_frame
+    from .excel_sheets import add_detail_chart, write_summary, write_table
+    from .labels import check_lang, label_frame
+    from .workbook_summary import find_sources, summarize
+
+    check_lang(labels)
     if not sheets:
         raise InputError("to_excel needs at least one sheet: to_excel(path, sent=frame, ...)")
-    path = os.fspath(path)
-    book = Workbook(write_only=True)
-    bold = Font(bold=True)
     for title, frame in sheets.items():
         if not isinstance(frame, pd.DataFrame):
             raise InputError(f"sheet {title!r} must be a DataFrame, not {type(frame).__name__}")
-        frame = _prepare(frame)
         if len(frame) + 1 > EXCEL_MAX_ROWS:
             raise InputError(
                 f"sheet {title!r} has {len(frame):,} rows; an Excel sheet holds at most "
                 f"{EXCEL_MAX_ROWS - 1:,}: split it or write CSV"
             )
-        ws = book.create_sheet(title=str(title)[:31])
-        columns = [_column_values(frame[c]) for c in frame.columns]
-        for i, (name, (values, _)) in enumerate(zip(frame.columns, columns, strict=True), start=1):
-            ws.column_dimensions[get_column_letter(i)].width = _width(name, values)
-        ws.freeze_panes = "A2"
-        last = get_column_letter(max(len(frame.columns), 1))
-        ws.auto_filter.ref = f"A1:{last}{len(frame) + 1}"
-        header = []
-        for name in frame.columns:
-            cell = WriteOnlyCell(ws, value=str(name))
-            cell.data_type = "s"
-            cell.font = bold
-            header.append(cell)
-        ws.append(header)
-        formats = [fmt for _, fmt in columns]
-        for row in zip(*(values for values, _ in columns), strict=True):
-            cells = []
-            for value, fmt in zip(row, formats, strict=True):
-                if value is None:
-                    cells.append(None)
-                    continue
-                cell = WriteOnlyCell(ws, value=value)
-                if fmt == "@":
-                    cell.data_type = "s"  # text stays text, even "=HYPERLINK(...)"
-                if fmt:
-                    cell.number_format = fmt
-                cells.append(cell)
-            ws.append(cells)
-        chart_columns = [c for c in _CHART_SERIES if c in frame.columns]
-        if chart_columns and len(frame) > 1:
-            chart = BarChart()
-            chart.type = "col"
-            chart.grouping = "stacked"
-            chart.overlap = 100
-            chart.title = "Money by channel"
-            chart.y_axis.title = "RUB"
-            groups = len(frame) - 1 if str(frame.iloc[-1, 0]) == "total" else len(frame)
-            for name in chart_columns:
-                col = list(frame.columns).index(name) + 1
-                chart.add_data(
-                    Reference(ws, min_col=col, min_row=1, max_row=groups + 1), titles_from_data=True
-                )
-            chart.set_categories(Reference(ws, min_col=1, min_row=2, max_row=groups + 1))
-            ws.add_chart(chart, f"{get_column_letter(len(frame.columns) + 2)}2")
+    path = os.fspath(path)
+    lang = labels or "en"
+    book = Workbook(write_only=True)
+    figures = summarize(sheets) if summary else None
+    if summary and figures is None:
+        raise InputError(
+            "summary=True needs a sent, states or cost report frame among the sheets "
+            "(a frame with an 'outcome', a 'state' or a 'money_total' column)"
+        )
+    titles = _sheet_titles([SUMMARY_SHEET] * bool(figures) + list(sheets))
+    if figures is not None:
+        write_summary(book, titles.pop(0), figures, lang)
+    costs = find_sources(sheets)[2]
+    for title, frame in zip(titles, sheets.values(), strict=True):
+        flat = flat_frame(frame)
+        shown = label_frame(flat, labels) if labels else flat
+        columns = [
+            column_cells(shown.iloc[:, i], str(name), str(shown.columns[i]))
+            for i, name in enumerate(flat.columns)
+        ]
+        total = bool(len(flat.columns)) and len(flat) > 0 and flat.iloc[-1, 0] == "total"
+        ws = write_table(book, title, list(map(str, shown.columns)), columns, total=total)
+        if frame is costs and figures is None:
+            channels = [
+                str(c)[6:]
+                for c in flat.columns
+                if str(c).startswith("money_") and c != "money_total"
+            ]
+            add_detail_chart(ws, flat, channels, lang, total)
     book.save(path)
     return path

@@ -44,9 +44,10 @@ def test_demo_writes_the_workbook(tmp_path):
     assert result.returncode == 0, result.stderr
     assert "delivered:" in result.stdout and "the sandbox charged" in result.stdout
     book = openpyxl.load_workbook(tmp_path / "demo.xlsx")
-    assert book.sheetnames == ["problems", "plan", "sent", "states", "costs"]
+    assert book.sheetnames == ["summary", "problems", "plan", "sent", "states", "costs"]
+    assert book.active.title == "summary"
     assert book["problems"].max_row == 1 + 5  # the deliberately bad rows, each named
-    assert len(book["costs"]._charts) == 1
+    assert len(book["summary"]._charts) == 1  # the cost chart now sits on the summary
 
 
 def test_plan_is_a_dry_run(tmp_path, spreadsheets):

@@ -8,10 +8,13 @@ from datetime import datetime, timedelta, timezone
 import openpyxl
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import targetsms_frames as tsf
 from targetsms_frames import excel
 from targetsms_frames.errors import InputError
+from targetsms_frames.excel_cells import CELL_MAX_CHARS, safe_text
 
 # Three hours ahead in Moscow time, the provider's clock, as a naive spreadsheet datetime.
 SOON = (datetime.now(timezone(timedelta(hours=3))) + timedelta(hours=3)).replace(
@@ -182,3 +185,69 @@ def test_to_excel_refuses_what_excel_cannot_hold(tmp_path, monkeypatch):
         tsf.to_excel(tmp_path / "x.xlsx", big=pd.DataFrame({"a": [1, 2, 3]}))
     with pytest.raises(InputError, match="at least one sheet"):
         tsf.to_excel(tmp_path / "x.xlsx")
+
+
+def test_a_multiindex_frame_is_written_with_its_levels_as_columns(tmp_path):
+    rows = pd.MultiIndex.from_tuples([("a", 1), ("a", 2), ("b", 1)], names=["campaign", None])
+    columns = pd.MultiIndex.from_tuples([("money", "viber"), ("money", "sms")])
+    frame = pd.DataFrame([[1.2, 2.5], [0.0, 2.5], [1.2, 0.0]], index=rows, columns=columns)
+    tsf.to_excel(tmp_path / "m.xlsx", report=frame, dup=frame.set_axis(["x", "x"], axis=1))
+    book = openpyxl.load_workbook(tmp_path / "m.xlsx")
+    values = list(book["report"].iter_rows(values_only=True))
+    assert values[0] == ("campaign", "level_1", "money / viber", "money / sms")
+    assert values[1:] == [("a", 1, 1.2, 2.5), ("a", 2, 0.0, 2.5), ("b", 1, 1.2, 0.0)]
+    assert [c.value for c in book["dup"][1]] == ["campaign", "level_1", "x", "x_2"]
+
+
+HOSTILE = [
+    "bell\x07 nul\x00 esc\x1b",  # C0 controls XML cannot hold
+    "lone \ud800 surrogate",
+    "\ufffe\uffff",
+    "tab\tline\nend",  # allowed as they are
+    "=SUM(A1:A9)",
+    "x" * 40_000,
+    "😀" * 20_000,  # 40,000 UTF-16 units: past a cell's limit though only 20,000 characters
+]
+
+
+def test_any_text_is_written_safely_and_stays_text(tmp_path):
+    # Object columns: Arrow-backed text cannot even hold a lone surrogate, an object column can.
+    frame = pd.DataFrame({"text": HOSTILE, "name\x01": HOSTILE}, dtype=object)
+    out = tmp_path / "h.xlsx"
+    tsf.to_excel(out, **{"bad\x02sheet": frame})
+    book = openpyxl.load_workbook(out)
+    (ws,) = book.worksheets
+    assert ws.title == "bad␂sheet" and ws["B1"].value == "name␁"
+    cells = [row[0] for row in ws.iter_rows(min_row=2)]
+    assert {c.data_type for c in cells} == {"s"}
+    got = [c.value for c in cells]
+    assert got[:5] == ["bell␇ nul␀ esc␛", "lone � surrogate", "��", "tab\tline\nend", "=SUM(A1:A9)"]
+    for text, original in zip(got[5:], HOSTILE[5:], strict=True):
+        assert len(text.encode("utf-16-le")) // 2 <= CELL_MAX_CHARS
+        assert text.endswith(f"… [cut: {len(original):,} characters in all]")
+        assert original.startswith(text.split("…")[0])
+
+
+def test_numbers_a_workbook_cannot_hold_exactly_are_written_as_text(tmp_path):
+    frame = pd.DataFrame({"n": [float("inf"), float("-inf"), 1.5], "big": [10**18, 7, 42]})
+    tsf.to_excel(tmp_path / "n.xlsx", numbers=frame)
+    ws = openpyxl.load_workbook(tmp_path / "n.xlsx")["numbers"]
+    assert [c.value for c in ws["A"][1:]] == ["inf", "-inf", 1.5]
+    assert [c.value for c in ws["B"][1:]] == ["1000000000000000000", 7, 42]
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    st.lists(st.text(st.characters(codec=None), max_size=40) | st.none(), min_size=1, max_size=8)
+)
+def test_to_excel_never_fails_on_any_text(tmp_path, texts):
+    out = tmp_path / "p.xlsx"
+    frame = pd.DataFrame({"problem": texts, "text_sms": texts, "state": texts}, dtype=object)
+    tsf.to_excel(out, labels="ru", t=frame)
+    ws = openpyxl.load_workbook(out)["t"]
+    got = [ws.cell(row=i + 2, column=2).value for i in range(len(texts))]
+    # XML reads a bare CR back as LF; otherwise the text is exactly the safe text.
+    assert got == [None if t in (None, "") else safe_text(t).replace("\r", "\n") for t in texts]
+    assert all(ws.cell(row=i + 2, column=1).data_type == "s" for i, t in enumerate(texts) if t)

@@ -91,9 +91,15 @@ def row(
     target: str = "",
     ok: bool | None = None,
     checked: str = "",
+    kind: str = "absolute",
 ) -> dict:
-    """One line of the results table."""
+    """One line of the results table.
+
+    ``kind`` says how far the figure travels: "ratio" (measured against a baseline or
+    floor in the same run: portable) or "absolute" (this machine, this load only).
+    """
     return {
+        "kind": kind,
         "figure": figure,
         "measured": measured,
         "baseline": baseline,

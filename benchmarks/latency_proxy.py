@@ -15,6 +15,7 @@ upstream, so concurrent requests wait concurrently, as they would over a network
 from __future__ import annotations
 
 import argparse
+import contextlib
 import http.client
 import os
 import subprocess
@@ -120,10 +121,8 @@ def main() -> None:
     server.upstream_host, server.upstream_port = parts.hostname, parts.port or 80
     server.local = threading.local()
     print(f"latency proxy listening on 127.0.0.1:{server.server_address[1]}", flush=True)
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         server.serve_forever()
-    except KeyboardInterrupt:
-        pass
 
 
 if __name__ == "__main__":

@@ -78,15 +78,23 @@ def main() -> None:
     started = time.perf_counter()
     load = os.getloadavg()[0]
     workers = ["--workers", str(args.workers)] if args.workers else []
-    results = child(
-        "sandbox_throughput.py", "--documents", str(documents), "--runs", str(runs), "--json"
-    )
-    results += child("bench_plan.py", "--rows", str(rows), "--runs", str(runs), "--json")
-    results += child(
-        "bench_send.py",
-        *("--rows", str(rows), "--runs", str(runs), "--latency-rows", str(latency_rows)),
-        *("--per-row-sample", str(sample), *workers, "--json"),
-    )
+    results: list[dict] = []
+    for script, options in (
+        ("sandbox_throughput.py", ["--documents", str(documents), "--runs", str(runs)]),
+        ("bench_plan.py", ["--rows", str(rows), "--runs", str(runs)]),
+        (
+            "bench_send.py",
+            [
+                *("--rows", str(rows), "--runs", str(runs), "--latency-rows", str(latency_rows)),
+                *("--per-row-sample", str(sample), *workers),
+            ],
+        ),
+    ):
+        try:
+            results += child(script, *options, "--json")
+        except SystemExit as exc:  # one broken script must not cost the others' figures
+            last = str(exc).strip().splitlines()[-1]
+            results.append(row(f"{script} failed", last, ok=False, checked="see its stderr"))
     results += TODO
     now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     print(

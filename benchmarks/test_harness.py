@@ -87,3 +87,27 @@ def test_latency_proxy_delays_and_forwards(people):
         accepted_one, _ = per_row_send(small, proxy.url, remote.login, remote.password)
         assert (accepted, accepted_one) == (600, 5)
         assert len(remote.ledger()["accepted"]) == 605
+
+
+def test_null_provider_fast_path_answers_as_the_decoded_json_would(people):
+    import json
+
+    import null_provider as npv
+
+    plan = tsf.plan(people.head(50), TEMPLATES, campaign="fast-path")
+    compact = {"login": npv.LOGIN, "password": npv.PASSWORD, **tsf.documents(plan)[0]}
+    spaced = json.dumps(compact).encode()  # default separators, ASCII escapes
+    states = json.dumps(
+        {
+            "login": npv.LOGIN,
+            "password": npv.PASSWORD,
+            "state": [{"id_message": "5"}, {"id_message": "77"}],
+        }
+    ).encode()
+    wrong = json.dumps(compact | {"password": "nope"}).encode()
+    for body in (json.dumps(compact, ensure_ascii=False).encode(), spaced, states, wrong, b"{"):
+        before = npv.BOOKS.next_id
+        fast = npv.answer(body)
+        npv.BOOKS.next_id = before  # the same fresh ids for the reference
+        assert json.loads(fast) == json.loads(npv.answer_decoded(body))
+    assert len(json.loads(npv.answer(spaced))["message"]) == 50

@@ -42,6 +42,10 @@ def _check_sent(sent, plan) -> None:
     assert sent["client_id_message"].equals(plan["client_id_message"])
 
 
+def _workers(workers: dict) -> str:
+    return f"{workers['workers']} workers" if workers else "its default workers"
+
+
 def null_provider(rows: int, runs: int, workers: dict) -> list[dict]:
     plan = tsf.plan(recipients(rows), TEMPLATES, campaign="bench-null")
     assert plan["problem"].isna().all()
@@ -78,7 +82,8 @@ def null_provider(rows: int, runs: int, workers: dict) -> list[dict]:
     runs_text = f"median of {runs}"
     return [
         row(
-            f"send → null provider, journal on, {rows:,} rows (recipients/s, {runs_text})",
+            f"send ({_workers(workers)}) → null provider, journal on, {rows:,} rows "
+            f"(recipients/s, {runs_text})",
             f"{send_rate:,.0f}/s",
             f"floor {floor_rate:,.0f}/s (JSON of the documents + POST, one Session)",
             f"{times_floor:.1f}× slower than the floor",
@@ -140,7 +145,7 @@ def latency(rows: int, runs: int, ms: float, per_row_rows: int, workers: dict) -
     where = f"sandbox + {ms:g} ms a request"
     return [
         row(
-            f"send → {where}, {rows:,} rows (recipients/s, median of {runs})",
+            f"send ({_workers(workers)}) → {where}, {rows:,} rows (recipients/s, median of {runs})",
             f"{send_rate:,.0f}/s",
             f"batched loop {loop_rate:,.0f}/s (1,000 phones a POST, one Session, one thread)",
             f"{ratio:.1f}×",

@@ -168,6 +168,40 @@ def latency(rows: int, runs: int, ms: float, per_row_rows: int, workers: dict) -
     ]
 
 
+def latency_null(rows: int, runs: int, ms: float, workers: dict) -> list[dict]:
+    """The same comparison with the null provider behind the delay: what concurrency can
+    give when the provider is not the limit (informative; the target is the sandbox's)."""
+    plan = tsf.plan(recipients(rows, seed=7), TEMPLATES, campaign="bench-latency-null")
+    sends, loops = [], []
+    with NullProvider() as null, LatencyProxy(null.url, ms / 1000) as proxy:
+        client = tsf.Client(null.login, null.password, url=proxy.url)
+        for _ in range(runs):
+            null.ledger(reset=True)
+            started = time.perf_counter()
+            sent = tsf.send(plan, client, progress=False, **workers)
+            sends.append(rows / (time.perf_counter() - started))
+            _check_sent(sent, plan)
+            books = null.ledger(reset=True)
+            assert books["phones"] == books["distinct"] == rows, books
+            accepted, seconds = batched_send(plan, proxy.url, null.login, null.password)
+            assert accepted == rows == null.ledger(reset=True)["distinct"], accepted
+            loops.append(rows / seconds)
+    send_rate, loop_rate = median(sends), median(loops)
+    return [
+        row(
+            f"informative: send ({_workers(workers)}) → null provider + {ms:g} ms a request, "
+            f"{rows:,} rows (recipients/s, median of {runs})",
+            f"{send_rate:,.0f}/s",
+            f"batched loop {loop_rate:,.0f}/s",
+            f"{send_rate / loop_rate:.1f}×",
+            "(what concurrency gives when the provider is not the limit)",
+            None,
+            "all accepted, ids digits and unique; null ledger: every client id once (both)",
+            kind="ratio",
+        )
+    ]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
@@ -191,6 +225,7 @@ def main() -> None:
             args.per_row_sample,
             workers,
         )
+        out += latency_null(min(args.latency_rows, args.rows), args.runs, args.latency_ms, workers)
     emit(out, args.json)
 
 

@@ -20,6 +20,7 @@ import pyarrow.compute as pc
 from . import fields as F
 from ._speed import gc_paused, text_series
 from .cells import cell_text
+from .checks import check_frame
 from .errors import InputError
 from .phones import normalize_phone_arrays
 from .segments import sms_parts_many
@@ -108,17 +109,10 @@ def _per_value(values: np.ndarray, rule, dtype=object) -> np.ndarray:
 
 
 def _check_call(recipients, templates, campaign) -> None:
-    if not isinstance(recipients, pd.DataFrame):
-        raise InputError(f"recipients must be a pandas DataFrame, not {type(recipients).__name__}")
+    check_frame(recipients, "recipients")
     if "phone" not in recipients.columns:
         raise InputError(
             f"recipients has no 'phone' column (it has: {', '.join(map(str, recipients.columns))})"
-        )
-    if not recipients.index.is_unique:
-        example = recipients.index[recipients.index.duplicated()].tolist()[0]
-        raise InputError(
-            f"recipients' index repeats the label {example!r}: every row must be nameable; "
-            "use recipients.reset_index(drop=True)"
         )
     if not isinstance(campaign, str) or not campaign.strip():
         raise InputError(
@@ -127,8 +121,7 @@ def _check_call(recipients, templates, campaign) -> None:
         )
     if templates is None:
         return
-    if not isinstance(templates, pd.DataFrame):
-        raise InputError(f"templates must be a pandas DataFrame, not {type(templates).__name__}")
+    check_frame(templates, "templates")
     if "template" not in templates.columns:
         raise InputError("templates has no 'template' column naming each template")
     if "template" not in recipients.columns:
@@ -659,6 +652,9 @@ def problems(plan_frame: pd.DataFrame) -> pd.DataFrame:
         >>> problems(p).to_dict("records")
         [{'row': 0, 'column': 'phone', 'rule': "'x' is not a phone number"}]
     """
+    check_frame(plan_frame, "the plan")
+    if "problem" not in plan_frame.columns:
+        raise InputError("the frame has no 'problem' column; pass the frame tsf.plan() returned")
     rows = []
     bad = plan_frame["problem"].dropna()
     for label, text in bad.items():

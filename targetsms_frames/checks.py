@@ -35,7 +35,7 @@ def check_frame(frame, what: str) -> pd.DataFrame:
     if not isinstance(frame, pd.DataFrame):
         raise InputError(f"{what} must be a pandas DataFrame, not {type(frame).__name__}")
     if not frame.columns.is_unique:
-        name = frame.columns[frame.columns.duplicated()][0]
+        name = frame.columns[frame.columns.duplicated()].tolist()[0]
         raise InputError(
             f"{what} has two columns named {name!r}: rename or drop one of them "
             "(each column must say one thing)"
@@ -47,10 +47,10 @@ def check_frame(frame, what: str) -> pd.DataFrame:
 def check_index(index: pd.Index, what: str) -> None:
     """Refuse an index that repeats a label (see :func:`check_frame`)."""
     if not index.is_unique:
-        label = index[index.duplicated()][0]
+        label = index[index.duplicated()].tolist()[0]  # a Python value: 7, not np.int64(7)
         raise InputError(
-            f"{_possessive(what)} index repeats the label {label!r}: every row must be nameable, and "
-            "results are matched to rows by label; use .reset_index(drop=True) (or "
+            f"{_possessive(what)} index repeats the label {label!r}: every row must be "
+            "nameable, and results are matched to rows by label; use .reset_index(drop=True) (or "
             "pd.concat(..., ignore_index=True)) first"
         )
 

@@ -12,8 +12,8 @@ import numpy as np
 import pandas as pd
 
 from . import fields as F
-from .documents import sendable
 from .checks import check_frame
+from .documents import sendable
 from .errors import InputError
 
 TOTAL = "total"

@@ -110,7 +110,9 @@ def test_a_text_file_is_not_adopted(tmp_path):
 
 def test_an_unrelated_sqlite_database_is_not_adopted(tmp_path):
     path = tmp_path / "shop.db"
-    execute(path, "CREATE TABLE orders (id INTEGER, total TEXT)", "INSERT INTO orders VALUES (1, 'x')")
+    execute(
+        path, "CREATE TABLE orders (id INTEGER, total TEXT)", "INSERT INTO orders VALUES (1, 'x')"
+    )
     refused(path, "not a targetsms_frames journal", "left untouched")
     tables = sqlite3.connect(path).execute("SELECT name FROM sqlite_master").fetchall()
     assert tables == [("orders",)]
@@ -165,7 +167,9 @@ def test_damaged_results_are_refused_naming_the_document(written, results, what)
 
 
 def test_a_posted_document_of_the_wrong_width_is_refused(written):
-    execute(written, """UPDATE documents SET results = NULL, phones = '[["1", "2"]]' WHERE id = 2""")
+    execute(
+        written, """UPDATE documents SET results = NULL, phones = '[["1", "2"]]' WHERE id = 2"""
+    )
     refused(written, "document 2", "not 3 values")
 
 

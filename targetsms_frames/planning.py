@@ -72,7 +72,7 @@ def _check_call(recipients, templates, campaign) -> None:
             f"templates has columns that are not message fields: {', '.join(map(str, unknown))} "
             f"(message fields: {', '.join(F.MESSAGE_FIELDS)})"
         )
-    names = pd.Series(_texts(templates["template"]))
+    names = pd.Series(_texts(templates["template"]), dtype=object)
     if names.isna().any():
         raise InputError("templates has a row without a template name")
     if names.duplicated().any():
@@ -91,9 +91,11 @@ def _assemble(
     missing = np.zeros(n, dtype=bool)
     if templates is not None:
         names = _texts(recipients["template"])
-        table = templates.assign(template=_texts(templates["template"])).set_index("template")
+        # Names are matched as text Arrow can hold (a lone surrogate matches nothing).
+        own_names = pd.Series(_texts(templates["template"]), dtype=object)
+        table = templates.set_axis(own_names.map(_printable_text).tolist(), axis=0)
         known = pd.Index(table.index)
-        positions = known.get_indexer(names)
+        positions = known.get_indexer(_per_value(names, _printable_text))
         missing = positions < 0
         problems.add(
             missing,

@@ -15,12 +15,14 @@ import pandas as pd
 from .errors import InputError
 
 
-def check_frame(frame, what: str) -> pd.DataFrame:
+def check_frame(frame, what: str, *, labels: bool = True) -> pd.DataFrame:
     """Refuse what is not a DataFrame with unique index labels and unique column names.
 
     Args:
         frame: the caller's argument.
         what: how the message names it ("recipients", "the plan", ...).
+        labels: check the index too (not for a frame whose rows are never matched back
+            by label, such as templates).
 
     Returns:
         ``frame`` itself, unchanged.
@@ -40,7 +42,8 @@ def check_frame(frame, what: str) -> pd.DataFrame:
             f"{what} has two columns named {name!r}: rename or drop one of them "
             "(each column must say one thing)"
         )
-    check_index(frame.index, what)
+    if labels:
+        check_index(frame.index, what)
     return frame
 
 

@@ -61,7 +61,7 @@ def _check_call(recipients, templates, campaign) -> None:
         )
     if templates is None:
         return
-    check_frame(templates, "templates")
+    check_frame(templates, "templates", labels=False)
     if "template" not in templates.columns:
         raise InputError("templates has no 'template' column naming each template")
     if "template" not in recipients.columns:

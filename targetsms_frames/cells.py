@@ -66,7 +66,7 @@ def control_problem(text: str) -> str | None:
     """Why ``text`` cannot be sent (it holds a control character), or None.
 
     Example:
-        >>> control_problem("tab\\tok") is None, control_problem("bell\\x07")[:34]
+        >>> control_problem("tab\\tok") is None, control_problem("bell\\x07")[:33]
         (True, "has a control character '\\\\x07' at")
     """
     found = CONTROL_RE.search(text)

@@ -223,6 +223,12 @@ class Journal:
                 "give another path: this file is left untouched",
             )
         meta = self._meta()
+        if "format" not in meta and {"login", "url"} <= set(meta) and "documents" in tables:
+            raise self._error(
+                "was written by an earlier version of targetsms_frames (journal format 1, "
+                "results by position), which this version does not read",
+                _START_OVER,
+            )
         if meta.get("format") != FORMAT:
             raise self._error(
                 "is an SQLite database but not a targetsms_frames journal "

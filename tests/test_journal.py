@@ -128,6 +128,18 @@ def test_a_database_with_a_foreign_meta_table_is_not_adopted(tmp_path):
     refused(path, "not a targetsms_frames journal")
 
 
+def test_a_journal_of_the_first_format_is_refused_with_what_to_do(tmp_path):
+    path = tmp_path / "old.journal"
+    execute(
+        path,
+        "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+        "CREATE TABLE documents (id INTEGER PRIMARY KEY, phones TEXT, posted_at REAL, "
+        "answered_at REAL, summary TEXT, results TEXT)",
+        "INSERT INTO meta VALUES ('login', 'sandbox'), ('url', 'http://127.0.0.1:1/x.php')",
+    )
+    refused(path, "earlier version", "journal format 1", "new journal file", "not sent twice")
+
+
 def test_a_newer_format_is_refused(written):
     execute(written, "UPDATE meta SET value = '99' WHERE key = 'version'")
     refused(written, "journal format '99'", "upgrade")

@@ -213,12 +213,10 @@ def _refuse_surrogates(values: dict[str, np.ndarray], problems: _Problems) -> No
             values[field] = _per_value(values[field], _printable_text)
 
 
-def _refuse_controls(values: dict[str, np.ndarray | pa.Array], problems: _Problems) -> None:
+def _refuse_controls(columns: dict[str, pa.Array], problems: _Problems) -> None:
     """Text fields holding control characters (other than tab and line breaks)."""
     for field in F.TEXT_FIELDS:
-        column = values[field]
-        if not isinstance(column, pa.Array):
-            column = _arrow_text(column, few_distinct=True)
+        column = columns[field]
         hits = np.asarray(
             pc.fill_null(pc.match_substring_regex(column, ARROW_CONTROL_RE), False), dtype=bool
         )
@@ -426,7 +424,6 @@ def _plan(recipients, templates, campaign, region, now, zone) -> pd.DataFrame:
     values, no_template = _assemble(recipients, templates, problems, campaign)
     _refuse_surrogates(values, problems)
     failed, rendered = _render(values, recipients, problems)
-    _refuse_controls(values, problems)
     viber, sms = _channel_orders(values, problems)
     _check_fields(values, viber, sms, problems, failed)
     _time_send(recipients, values, problems, now, zone)
@@ -436,6 +433,7 @@ def _plan(recipients, templates, campaign, region, now, zone) -> pd.DataFrame:
         columns[field] = rendered.get(field)
         if columns[field] is None:
             columns[field] = _arrow_text(values[field], few_distinct=True)
+    _refuse_controls(columns, problems)  # after rendering: placeholders may bring them
     # Same content, same 64-bit keyed digest: duplicates are found on the digests.
     digests = _digests(campaign, content_keys(columns))
     has_phone = ~_blank(phones)

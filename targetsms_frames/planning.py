@@ -17,6 +17,7 @@ import pyarrow.compute as pc
 
 from . import fields as F
 from ._columns import Problems as _Problems
+from ._columns import arrow_of as _arrow_of
 from ._columns import blank as _blank
 from ._columns import per_value as _per_value
 from ._columns import split_problems
@@ -203,9 +204,20 @@ def _printable_text(value: str | None) -> str | None:
     return without_surrogates(value) if value else value
 
 
-def _refuse_surrogates(values: dict[str, np.ndarray], problems: _Problems) -> None:
-    """Message fields holding lone surrogates: a row problem, and made storable."""
+def _refuse_surrogates(values, recipients, templates, problems: _Problems) -> None:
+    """Message fields holding lone surrogates: a row problem, and made storable.
+
+    Only Python text can hold them (Arrow cannot), so only fields that came from an
+    object column, or from a template cell that has one, are looked at.
+    """
     for field in F.MESSAGE_FIELDS:
+        own = field in recipients.columns and _arrow_of(recipients[field]) is None
+        shared = templates is not None and field in templates.columns
+        if shared and not own:
+            cells = templates[field].to_numpy(dtype=object)
+            shared = any(isinstance(c, str) and surrogate_problem(c) for c in cells)
+        if not (own or shared):
+            continue
         reason = _per_value(values[field], lambda v: surrogate_problem(v) if v else None)
         bad = reason.astype(bool)
         if bad.any():
@@ -217,6 +229,13 @@ def _refuse_controls(columns: dict[str, pa.Array], problems: _Problems) -> None:
     """Text fields holding control characters (other than tab and line breaks)."""
     for field in F.TEXT_FIELDS:
         column = columns[field]
+        # UTF-8 puts bytes below 0x20 only for those characters: one NumPy pass over the
+        # text buffer clears a whole column (a rare hit is then found row by row).
+        data = column.buffers()[2]
+        if data is not None:
+            raw = np.frombuffer(data, dtype=np.uint8)
+            if not ((raw < 0x20) & (raw != 0x09) & (raw != 0x0A) & (raw != 0x0D)).any():
+                continue
         hits = np.asarray(
             pc.fill_null(pc.match_substring_regex(column, ARROW_CONTROL_RE), False), dtype=bool
         )
@@ -422,7 +441,7 @@ def _plan(recipients, templates, campaign, region, now, zone) -> pd.DataFrame:
     problems.add(phone_problem.astype(bool), lambda i: phone_problem[i])
 
     values, no_template = _assemble(recipients, templates, problems, campaign)
-    _refuse_surrogates(values, problems)
+    _refuse_surrogates(values, recipients, templates, problems)
     failed, rendered = _render(values, recipients, problems)
     viber, sms = _channel_orders(values, problems)
     _check_fields(values, viber, sms, problems, failed)

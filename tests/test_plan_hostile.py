@@ -52,6 +52,22 @@ def test_a_lone_surrogate_is_a_row_problem(field):
     )
 
 
+def test_a_lone_surrogate_in_a_template_is_a_problem_of_its_rows():
+    templates = pd.DataFrame(
+        [
+            {"template": "ok", "send_sms": "1", "sender_sms": "Shop", "text_sms": "Hi"},
+            {"template": "bad", "send_sms": "1", "sender_sms": "Shop", "text_sms": "Hi\udfff"},
+        ],
+        dtype=object,
+    )
+    people = pd.DataFrame({"phone": ["79801234560", "79801234561"], "template": ["ok", "bad"]})
+    plan = tsf.plan(people, templates, campaign="hostile", now=NOW)
+    assert pd.isna(plan.loc[0, "problem"])
+    assert plan.loc[1, "problem"] == (
+        "text_sms: has an invalid character '\\udfff' (a lone surrogate) at position 3"
+    )
+
+
 def test_a_lone_surrogate_in_a_placeholder_value_is_a_row_problem():
     assert problem_of(one_bad_row(name="An\udc00na")) == (
         "text_viber: the value of placeholder {name} is not text; "

@@ -150,6 +150,15 @@ def test_every_frame_taking_function_refuses_ambiguous_rows_before_acting(frames
         assert "two columns named" in str(caught.value)
 
 
+def test_ids_in_a_series_keep_their_labels_row_for_row(frames):
+    _, sent, _ = frames
+    ids = pd.Series([sent.loc[0, "id_message"], sent.loc[1, "id_message"]], index=[7, 7])
+    with tsf.sandbox() as sb:  # another sandbox: the ids are unknown there, still one row each
+        states = tsf.fetch_states(ids, sb.client(), progress=False)
+    assert states.index.tolist() == [7, 7]
+    assert states["id_message"].tolist() == ids.tolist()
+
+
 def test_concatenated_templates_are_fine_when_their_names_differ():
     one = pd.DataFrame(
         {"template": ["a"], "send_sms": ["1"], "sender_sms": ["S"], "text_sms": ["x"]}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, time
 
 import numpy as np
@@ -37,3 +38,46 @@ def cell_text(value) -> str | None:
         return value.isoformat()
     text = str(value)
     return text if text.strip() else None
+
+
+# Characters no message may carry: C0 controls other than tab, line feed and carriage
+# return (a spreadsheet cannot hold them, a phone shows them as boxes), and lone
+# surrogates (not text at all: UTF-8 cannot encode them, so Arrow and JSON refuse them).
+CONTROL_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
+ARROW_CONTROL_RE = r"[\x00-\x08\x0b\x0c\x0e-\x1f]"  # the same class, for Arrow (RE2)
+SURROGATE_RE = re.compile("[\ud800-\udfff]")
+
+
+def surrogate_problem(text: str) -> str | None:
+    """Why ``text`` is not text at all (it holds a lone surrogate), or None.
+
+    Example:
+        >>> surrogate_problem("ok"), surrogate_problem("a\\ud800")
+        (None, "has an invalid character '\\\\ud800' (a lone surrogate) at position 2")
+    """
+    found = SURROGATE_RE.search(text)
+    if found is None:
+        return None
+    where = found.start() + 1
+    return f"has an invalid character {found.group()!r} (a lone surrogate) at position {where}"
+
+
+def control_problem(text: str) -> str | None:
+    """Why ``text`` cannot be sent (it holds a control character), or None.
+
+    Example:
+        >>> control_problem("tab\\tok") is None, control_problem("bell\\x07")[:33]
+        (True, "has a control character '\\\\x07' at")
+    """
+    found = CONTROL_RE.search(text)
+    if found is None:
+        return None
+    return (
+        f"has a control character {found.group()!r} at position {found.start() + 1} "
+        "(only tab and line breaks are allowed)"
+    )
+
+
+def without_surrogates(text: str) -> str:
+    """``text`` with each lone surrogate replaced by U+FFFD (for a row already refused)."""
+    return SURROGATE_RE.sub("\ufffd", text)

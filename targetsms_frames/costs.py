@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from . import fields as F
+from .checks import check_frame
 from .documents import sendable
 from .errors import InputError
 
@@ -89,6 +90,7 @@ def estimate_cost(plan: pd.DataFrame, tariffs) -> pd.DataFrame:
         >>> e.loc[0, "first_channel"], float(e.loc[0, "expected_cost"]), e.attrs["totals"]["worst"]
         ('viber', 1.2, 3.7)
     """
+    check_frame(plan, "the plan")
     prices = tariffs_in_kopecks(tariffs)
     ok = sendable(plan)
     viber_at = pd.to_numeric(plan["send_viber"], errors="coerce").fillna(0).to_numpy()
@@ -149,6 +151,9 @@ def cost_report(
         >>> int(report.loc["total", "delivered"]), float(report.loc["total", "money_total"])
         (1, 2.4)
     """
+    check_frame(frame, "the frame")
+    if estimate is not None:
+        check_frame(estimate, "the estimate")
     keys = [by] if isinstance(by, str) else list(by)
     missing = [
         c for c in (*keys, "id_message", "state", "price_sms", "price_viber") if c not in frame

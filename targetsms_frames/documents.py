@@ -7,6 +7,7 @@ import pandas as pd
 
 from . import fields as F
 from ._speed import gc_paused
+from .checks import check_frame
 from .errors import InputError
 
 DEFAULT_MAX_PHONES = 1000
@@ -19,6 +20,18 @@ def sendable(plan: pd.DataFrame) -> np.ndarray:
     return (plan["problem"].isna() & plan["phone"].notna()).to_numpy()
 
 
+def check_plan(plan) -> None:
+    """Refuse what is not a plan frame (see :func:`targetsms_frames.checks.check_frame`)."""
+    check_frame(plan, "the plan")
+    missing = [
+        c for c in ("phone", "client_id_message", "problem", *F.MESSAGE_FIELDS) if c not in plan
+    ]
+    if missing:
+        raise InputError(
+            f"not a plan frame: no column {', '.join(missing)}; make it with tsf.plan()"
+        )
+
+
 def build_documents(
     plan: pd.DataFrame, *, max_phones: int = DEFAULT_MAX_PHONES, rows: np.ndarray | None = None
 ) -> list[dict]:
@@ -29,15 +42,9 @@ def build_documents(
         max_phones: the most phones one document may carry.
         rows: a boolean mask of the rows to include (default: every sendable row).
     """
+    check_plan(plan)
     if not isinstance(max_phones, int) or isinstance(max_phones, bool) or max_phones < 1:
         raise InputError(f"max_phones must be a whole number of at least 1, not {max_phones!r}")
-    missing = [
-        c for c in ("phone", "client_id_message", "problem", *F.MESSAGE_FIELDS) if c not in plan
-    ]
-    if missing:
-        raise InputError(
-            f"not a plan frame: no column {', '.join(missing)}; make it with tsf.plan()"
-        )
     mask = sendable(plan) if rows is None else rows
     positions = np.flatnonzero(mask)
     n = len(positions)

@@ -8,9 +8,7 @@ lists them as a frame naming the row, the column and the rule.
 from __future__ import annotations
 
 import hashlib
-import string
-from collections import defaultdict
-from datetime import datetime
+from datetime import UTC, datetime
 
 import numpy as np
 import pandas as pd
@@ -18,14 +16,28 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from . import fields as F
+from ._columns import Problems as _Problems
+from ._columns import arrow_of as _arrow_of
+from ._columns import blank as _blank
+from ._columns import per_value as _per_value
+from ._columns import split_problems
+from ._columns import texts as _texts
 from ._speed import gc_paused, text_series
-from .cells import cell_text
+from .cells import (
+    ARROW_CONTROL_RE,
+    cell_text,
+    control_problem,
+    surrogate_problem,
+    without_surrogates,
+)
+from .checks import check_frame
 from .errors import InputError
 from .phones import normalize_phone_arrays
+from .rendering import render as _render
 from .segments import sms_parts_many
+from .times import account_zone, parse_time
 
 MAX_CLIENT_ID = 2**53 - 1  # exact in a float64 and in JavaScript: safe in every tool
-EXCEL_EPOCH = pd.Timestamp("1899-12-30")
 
 PLAN_COLUMNS: tuple[str, ...] = (
     "phone",
@@ -35,90 +47,13 @@ PLAN_COLUMNS: tuple[str, ...] = (
     "sms_parts",
     "problem",
 )
-_TIME_FORMATS = ("%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S", "%d.%m.%Y %H:%M", "%d.%m.%Y %H:%M:%S")
-_FORMATTER = string.Formatter()
-_PERSONAL_TEXTS = ("text_viber", "text_sms")  # long and one per row: best left in Arrow
-
-
-class _Problems:
-    """Row problems collected rule by rule, joined per row at the end.
-
-    Each problem reads "column: rule" and never contains the separator "; ".
-    """
-
-    def __init__(self, n: int) -> None:
-        self.n = n
-        self.by_row: dict[int, list[str]] = defaultdict(list)
-
-    def add(self, mask, message) -> None:
-        """Add ``message`` (a text, or a function of the row position) where ``mask`` holds."""
-        for i in np.flatnonzero(np.asarray(mask, dtype=bool)):
-            self.by_row[i].append(message(i) if callable(message) else message)
-
-    def keep_only(self, mask, columns: tuple[str, ...]) -> None:
-        """Where ``mask`` holds, keep only the problems of these columns."""
-        for i in np.flatnonzero(np.asarray(mask, dtype=bool)):
-            kept = [t for t in self.by_row.get(i, []) if t.split(": ", 1)[0] in columns]
-            self.by_row[i] = kept
-
-    def add_at(self, position: int, message: str) -> None:
-        self.by_row[position].append(message)
-
-    def series(self, index: pd.Index) -> pd.Series:
-        values = np.full(self.n, None, dtype=object)
-        for i, texts in self.by_row.items():
-            values[i] = "; ".join(texts)
-        return text_series(values, index)
-
-
-def _arrow_of(series: pd.Series) -> pa.ChunkedArray | None:
-    """The Arrow text behind a pandas ``str`` column (no copy), or None for other dtypes."""
-    if isinstance(series.dtype, pd.StringDtype) and series.dtype.storage == "pyarrow":
-        return series.array.__arrow_array__()
-    return None
-
-
-def _texts(values: pd.Series) -> np.ndarray:
-    """A column as an object array of text or None (never NaN, never whitespace only)."""
-    arrow = _arrow_of(values)
-    if arrow is not None:
-        spaces = pc.fill_null(pc.equal(pc.utf8_trim_whitespace(arrow), ""), False)
-        texts = values.to_numpy(dtype=object, na_value=None)
-        blank = np.asarray(spaces, dtype=bool)
-        return np.where(blank, None, texts) if blank.any() else texts
-    return _per_value(values.to_numpy(dtype=object), cell_text)
-
-
-def _blank(values: np.ndarray | pa.Array) -> np.ndarray:
-    """Where an object array of text (str or None, never NaN), or Arrow text, is None or ""."""
-    if isinstance(values, pa.Array):
-        return np.asarray(pc.fill_null(pc.equal(values, ""), True), dtype=bool)
-    return ~values.astype(bool)
-
-
-def _per_value(values: np.ndarray, rule, dtype=object) -> np.ndarray:
-    """``rule`` applied once per distinct value, spread back to every row.
-
-    Message fields repeat (they come from a few templates), so this turns a
-    million Python calls into a handful.
-    """
-    codes, uniques = pd.factorize(values, use_na_sentinel=True)
-    results = np.array([rule(u) for u in uniques] + [rule(None)], dtype=dtype)
-    return results[codes]  # code -1 (missing) picks the last entry, rule(None)
 
 
 def _check_call(recipients, templates, campaign) -> None:
-    if not isinstance(recipients, pd.DataFrame):
-        raise InputError(f"recipients must be a pandas DataFrame, not {type(recipients).__name__}")
+    check_frame(recipients, "recipients")
     if "phone" not in recipients.columns:
         raise InputError(
             f"recipients has no 'phone' column (it has: {', '.join(map(str, recipients.columns))})"
-        )
-    if not recipients.index.is_unique:
-        example = recipients.index[recipients.index.duplicated()].tolist()[0]
-        raise InputError(
-            f"recipients' index repeats the label {example!r}: every row must be nameable; "
-            "use recipients.reset_index(drop=True)"
         )
     if not isinstance(campaign, str) or not campaign.strip():
         raise InputError(
@@ -127,8 +62,7 @@ def _check_call(recipients, templates, campaign) -> None:
         )
     if templates is None:
         return
-    if not isinstance(templates, pd.DataFrame):
-        raise InputError(f"templates must be a pandas DataFrame, not {type(templates).__name__}")
+    check_frame(templates, "templates", labels=False)
     if "template" not in templates.columns:
         raise InputError("templates has no 'template' column naming each template")
     if "template" not in recipients.columns:
@@ -139,7 +73,7 @@ def _check_call(recipients, templates, campaign) -> None:
             f"templates has columns that are not message fields: {', '.join(map(str, unknown))} "
             f"(message fields: {', '.join(F.MESSAGE_FIELDS)})"
         )
-    names = pd.Series(_texts(templates["template"]))
+    names = pd.Series(_texts(templates["template"]), dtype=object)
     if names.isna().any():
         raise InputError("templates has a row without a template name")
     if names.duplicated().any():
@@ -158,9 +92,11 @@ def _assemble(
     missing = np.zeros(n, dtype=bool)
     if templates is not None:
         names = _texts(recipients["template"])
-        table = templates.assign(template=_texts(templates["template"])).set_index("template")
+        # Names are matched as text Arrow can hold (a lone surrogate matches nothing).
+        own_names = pd.Series(_texts(templates["template"]), dtype=object)
+        table = templates.set_axis(own_names.map(_printable_text).tolist(), axis=0)
         known = pd.Index(table.index)
-        positions = known.get_indexer(names)
+        positions = known.get_indexer(_per_value(names, _printable_text))
         missing = positions < 0
         problems.add(
             missing,
@@ -182,133 +118,6 @@ def _assemble(
     name = values["name_delivery"]
     values["name_delivery"] = np.where(_blank(name), campaign, name)
     return values, missing
-
-
-def _render(
-    values: dict[str, np.ndarray], recipients: pd.DataFrame, problems: _Problems
-) -> tuple[dict[str, np.ndarray], dict[str, pa.Array]]:
-    """Fill ``{placeholder}`` in every text field from the row's columns (in place).
-
-    Returns, per field, the rows whose text could not be rendered (already reported),
-    and, for the fields rendered wholly in Arrow, the Arrow array of the result (the
-    same texts as ``values``), so they need not be converted back.
-    """
-    arrow: dict[str, pa.Array] = {}
-    columns: dict[str, pa.ChunkedArray | None] = {}
-    failed: dict[str, np.ndarray] = {}
-
-    def column(name: str) -> pa.ChunkedArray | None:
-        """A recipients column as Arrow text, for C-speed joins."""
-        if name not in columns:
-            if not name.isidentifier() or name not in recipients.columns:
-                columns[name] = None
-            else:
-                series = recipients[name]
-                columns[name] = _arrow_of(series)
-                if columns[name] is None:
-                    columns[name] = pa.chunked_array([pa.array(_texts(series), pa.large_string())])
-        return columns[name]
-
-    for field in F.TEXT_FIELDS:
-        texts = values[field]
-        rendered = texts.copy()
-        failed[field] = np.zeros(len(texts), dtype=bool)
-        joins: list[tuple[np.ndarray, pa.ChunkedArray]] = []
-        for text, rows in _rows_by_text_with_braces(texts):
-            try:
-                parts = list(_FORMATTER.parse(text))
-            except ValueError as exc:
-                for i in rows:
-                    problems.add_at(
-                        i,
-                        f"{field}: unbalanced braces in the text ({exc}), "
-                        "write {{ and }} for literal braces",
-                    )
-                rendered[rows] = None
-                failed[field][rows] = True
-                continue
-            pieces: list = []  # literals and Arrow columns, joined element-wise
-            ok = np.ones(len(rows), dtype=bool)
-            take = pa.array(rows)
-            for literal, name, spec, conversion in parts:
-                pieces.append(literal)
-                if name is None:
-                    continue
-                source = column(name)
-                if source is None:
-                    for i in rows:
-                        problems.add_at(i, f"{field}: no column for placeholder {{{name}}}")
-                    ok[:] = False
-                    break
-                cell = source.take(take).cast(pa.large_string())
-                missing = np.asarray(pc.fill_null(pc.equal(cell, ""), True), dtype=bool)
-                for i in rows[missing & ok]:
-                    problems.add_at(i, f"{field}: no value for placeholder {{{name}}}")
-                ok &= ~missing
-                if spec or conversion:  # rare: format each value in Python
-                    formatted = [
-                        _FORMATTER.format_field(_FORMATTER.convert_field(v or "", conversion), spec)
-                        for v in cell.to_pylist()
-                    ]
-                    cell = pa.chunked_array([pa.array(formatted, pa.large_string())])
-                pieces.append(cell)
-            failed[field][rows] = ~ok
-            if not ok.any():
-                rendered[rows] = None
-                continue
-            scalars = [pa.scalar(p, pa.large_string()) if isinstance(p, str) else p for p in pieces]
-            joined = pc.binary_join_element_wise(
-                *scalars,
-                pa.scalar("", pa.large_string()),
-                null_handling="replace",
-                null_replacement="",
-            )
-            if isinstance(joined, pa.Scalar):  # no placeholder at all, only braces
-                rendered[rows] = np.where(ok, joined.as_py(), None)
-                joins.append((rows, None))
-            else:
-                joins.append((rows, pc.if_else(pa.array(ok), joined, pa.scalar(None, joined.type))))
-                rendered[rows] = None  # filled below, unless the field stays in Arrow
-        whole = _whole(joins, rendered)
-        if whole is not None:
-            arrow[field] = whole
-        if whole is not None and field in _PERSONAL_TEXTS:
-            values[field] = whole  # long, one per row: kept in Arrow, never made Python text
-            continue
-        for rows, joined in joins:
-            if joined is not None:
-                rendered[rows] = joined.to_numpy(zero_copy_only=False)
-        values[field] = rendered
-    return failed, arrow
-
-
-def _whole(joins: list, rendered: np.ndarray) -> pa.Array | None:
-    """The rendered column as one Arrow array, when every text in it came from a join."""
-    if not joins or any(joined is None for _, joined in joins):
-        return None
-    covered = np.zeros(len(rendered), dtype=bool)
-    for rows, _ in joins:
-        covered[rows] = True
-    if rendered[~covered].astype(bool).any():
-        return None  # some rows hold texts that had no placeholders
-    rows = np.concatenate([rows for rows, _ in joins])
-    texts = pa.concat_arrays([c for _, joined in joins for c in joined.chunks])
-    where = np.full(len(rendered), -1, dtype=np.int64)
-    where[rows] = np.arange(len(rows))
-    return texts.take(pa.array(where, mask=where < 0))
-
-
-def _rows_by_text_with_braces(texts: np.ndarray):
-    """(text, row positions) for each distinct text that has a brace, in C-speed passes."""
-    codes, uniques = pd.factorize(texts, use_na_sentinel=True)
-    braced = np.fromiter(("{" in u or "}" in u for u in uniques), dtype=bool, count=len(uniques))
-    if not braced.any():
-        return
-    rows = np.flatnonzero((codes >= 0) & braced[np.maximum(codes, 0)])
-    rows = rows[np.argsort(codes[rows], kind="stable")]
-    bounds = np.flatnonzero(np.diff(codes[rows])) + 1
-    for group in np.split(rows, bounds):
-        yield uniques[codes[group[0]]], group
 
 
 def _channel_orders(values, problems: _Problems) -> tuple[np.ndarray, np.ndarray]:
@@ -390,53 +199,67 @@ def _check_fields(values, viber, sms, problems: _Problems, failed: dict) -> None
         values[field] = _per_value(values[field], lambda v: v.strip() if v else v)
 
 
-def _parse_time(value, raw, now: datetime) -> tuple[str | None, str | None]:
-    """One time_send cell → ('YYYY-MM-DD hh:mm' in Moscow time, None) or (None, problem)."""
-    if raw is None or (isinstance(raw, str) and not raw.strip()):
-        return None, None
-    stamp = None
-    if isinstance(raw, datetime | pd.Timestamp | np.datetime64):
-        stamp = pd.Timestamp(raw)
-    elif isinstance(raw, int | float | np.integer | np.floating) and not isinstance(raw, bool):
-        stamp = EXCEL_EPOCH + pd.Timedelta(days=float(raw))  # an Excel serial date
-    else:
-        text = str(raw).strip()
-        for fmt in _TIME_FORMATS:
-            try:
-                stamp = pd.Timestamp(datetime.strptime(text, fmt))
-                break
-            except ValueError:
+def _printable_text(value: str | None) -> str | None:
+    """A text that Arrow can hold (lone surrogates replaced; the row has a problem)."""
+    return without_surrogates(value) if value else value
+
+
+def _refuse_surrogates(values, recipients, templates, problems: _Problems) -> None:
+    """Message fields holding lone surrogates: a row problem, and made storable.
+
+    Only Python text can hold them (Arrow cannot), so only fields that came from an
+    object column, or from a template cell that has one, are looked at.
+    """
+    for field in F.MESSAGE_FIELDS:
+        own = field in recipients.columns and _arrow_of(recipients[field]) is None
+        shared = templates is not None and field in templates.columns
+        if shared and not own:
+            cells = templates[field].to_numpy(dtype=object)
+            shared = any(isinstance(c, str) and surrogate_problem(c) for c in cells)
+        if not (own or shared):
+            continue
+        reason = _per_value(values[field], lambda v: surrogate_problem(v) if v else None)
+        bad = reason.astype(bool)
+        if bad.any():
+            problems.add(bad, lambda i, field=field, reason=reason: f"{field}: {reason[i]}")
+            values[field] = _per_value(values[field], _printable_text)
+
+
+def _refuse_controls(columns: dict[str, pa.Array], problems: _Problems) -> None:
+    """Text fields holding control characters (other than tab and line breaks)."""
+    for field in F.TEXT_FIELDS:
+        column = columns[field]
+        # UTF-8 puts bytes below 0x20 only for those characters: one NumPy pass over the
+        # text buffer clears a whole column (a rare hit is then found row by row).
+        data = column.buffers()[2]
+        if data is not None:
+            raw = np.frombuffer(data, dtype=np.uint8)
+            if not ((raw < 0x20) & (raw != 0x09) & (raw != 0x0A) & (raw != 0x0D)).any():
                 continue
-        if stamp is None:
-            try:
-                stamp = pd.Timestamp(text.replace("T", " ")) if text[:4].isdigit() else None
-            except ValueError:
-                stamp = None
-    if stamp is None or pd.isna(stamp):
-        return None, f"time_send: {value!r} is not a time (write YYYY-MM-DD hh:mm, Moscow time)"
-    if stamp.tzinfo is not None:
-        stamp = stamp.tz_convert(F.MSK).tz_localize(None)
-    stamp = stamp.floor("min")
-    if stamp.to_pydatetime().replace(tzinfo=F.MSK) < now.astimezone(F.MSK).replace(
-        second=0, microsecond=0
-    ):
-        return None, f"time_send: {stamp:%Y-%m-%d %H:%M} (Moscow time) is in the past"
-    return stamp.strftime(F.TIME_SEND_FORMAT), None
+        hits = np.asarray(
+            pc.fill_null(pc.match_substring_regex(column, ARROW_CONTROL_RE), False), dtype=bool
+        )
+        if hits.any():
+            found = column.filter(pa.array(hits)).to_pylist()
+            reasons = dict(zip(np.flatnonzero(hits).tolist(), found, strict=True))
+            problems.add(
+                hits, lambda i, field=field, r=reasons: f"{field}: {control_problem(r[i])}"
+            )
 
 
-def _time_send(recipients, templates, values, problems: _Problems, now: datetime) -> None:
+def _time_send(recipients, values, problems: _Problems, now: datetime, zone) -> None:
     # Parse from the original cells: a datetime or an Excel serial must not go through text.
-    raw = values["time_send"]
-    originals = raw.copy()
+    originals = values["time_send"].copy()
     if "time_send" in recipients.columns:
         column = recipients["time_send"].to_numpy(dtype=object)
-        own = ~pd.isna(column) & (column != "")
+        own = _per_value(column, lambda v: cell_text(v) is not None, bool)
         originals[own] = column[own]
     codes, uniques = pd.factorize(originals, use_na_sentinel=True)
-    parsed = [_parse_time(cell_text(cell), cell, now) for cell in uniques]
+    parsed = [parse_time(cell, now, zone) for cell in uniques]
     texts = np.array([text for text, _ in parsed] + [None], dtype=object)
     reasons = np.array([problem for _, problem in parsed] + [None], dtype=object)
     problems.add(reasons.astype(bool)[codes], lambda i: reasons[codes[i]])
+    # A past time keeps its text (and so the row its client id); the problem stops it.
     values["time_send"] = texts[codes]  # code -1 (no time) picks the None
 
 
@@ -515,7 +338,9 @@ def _first_of_each(values: np.ndarray) -> np.ndarray:
     return np.unique(codes, return_index=True)[1][codes]
 
 
-def _client_ids(recipients, digests, labels, problems: _Problems, duplicate) -> np.ndarray:
+def _client_ids(
+    recipients, digests, labels, problems: _Problems, duplicate, has_phone
+) -> np.ndarray:
     derived = np.array(_ids_of(digests), dtype=object)
     if "client_id_message" not in recipients.columns:
         ids = derived
@@ -532,11 +357,15 @@ def _client_ids(recipients, digests, labels, problems: _Problems, duplicate) -> 
         own = np.array([v.strip() if v else v for v in own.tolist()], dtype=object)
         ids = np.where(given & ~bad, own, derived)
     # A duplicate row repeats its twin's derived id; it is reported as a duplicate already.
-    repeated = pd.Series(ids, dtype=object).duplicated().to_numpy() & ~duplicate
+    # Rows without a phone are never sent: they all share the content "no phone", and so
+    # a derived id, which is no one's problem.
+    counted = has_phone & ~duplicate
+    repeated = pd.Series(np.where(counted, ids, None), dtype=object).duplicated().to_numpy()
+    repeated = repeated & counted
     if repeated.any():
         first = {}
         for i, value in enumerate(ids.tolist()):
-            if not duplicate[i]:
+            if counted[i]:
                 first.setdefault(value, i)
         problems.add(
             repeated,
@@ -555,6 +384,7 @@ def plan(
     campaign: str,
     region: str = "RU",
     now: datetime | None = None,
+    tz=None,
 ) -> pd.DataFrame:
     """Validate and render a campaign: one plan row per recipient, same index.
 
@@ -567,7 +397,10 @@ def plan(
         campaign: the campaign key. The same key and content give the same client ids on
             every run, so a re-run never sends twice; a new key gives new ids.
         region: the region of phones written without a country code.
-        now: the time to judge ``time_send`` against (default: now).
+        now: the time to judge ``time_send`` against (default: now; a naive one is in ``tz``).
+        tz: the account's zone, in which the provider reads ``time_send``: a
+            ``datetime.tzinfo`` or whole hours from Moscow (``2`` for Yekaterinburg);
+            default Moscow. Naive times are read in it, aware ones converted to it.
 
     Returns:
         The plan frame: ``phone`` (digits), every message field, ``client_id_message``,
@@ -581,16 +414,24 @@ def plan(
         >>> p = plan(recipients.assign(template="promo"), templates, campaign="spring")
         >>> p.loc[0, "phone"], p.loc[0, "text_sms"], int(p.loc[0, "sms_parts"])
         ('79801234567', 'Anna, -10% today', 1)
+
+        An account two hours ahead of Moscow (Yekaterinburg), a time written in UTC:
+
+        >>> from datetime import datetime, timezone
+        >>> later = recipients.assign(template="promo", time_send="2030-01-01T05:00:00+00:00")
+        >>> plan(later, templates, campaign="spring", tz=2).loc[0, "time_send"]
+        '2030-01-01 10:00'
     """
     _check_call(recipients, templates, campaign)
+    zone = account_zone(tz)
     with gc_paused():
-        return _plan(recipients, templates, campaign, region, now)
+        return _plan(recipients, templates, campaign, region, now, zone)
 
 
-def _plan(recipients, templates, campaign, region, now) -> pd.DataFrame:
-    now = now or datetime.now(F.MSK)
+def _plan(recipients, templates, campaign, region, now, zone) -> pd.DataFrame:
+    now = now or datetime.now(UTC)
     if now.tzinfo is None:
-        now = now.replace(tzinfo=F.MSK)
+        now = now.replace(tzinfo=zone)
     n = len(recipients)
     index = recipients.index
     labels = index.tolist()  # plain Python labels, for messages that name rows
@@ -600,16 +441,18 @@ def _plan(recipients, templates, campaign, region, now) -> pd.DataFrame:
     problems.add(phone_problem.astype(bool), lambda i: phone_problem[i])
 
     values, no_template = _assemble(recipients, templates, problems, campaign)
+    _refuse_surrogates(values, recipients, templates, problems)
     failed, rendered = _render(values, recipients, problems)
     viber, sms = _channel_orders(values, problems)
     _check_fields(values, viber, sms, problems, failed)
-    _time_send(recipients, templates, values, problems, now)
+    _time_send(recipients, values, problems, now, zone)
 
     columns = {"phone": _arrow_text(phones, few_distinct=False)}
     for field in F.MESSAGE_FIELDS:
         columns[field] = rendered.get(field)
         if columns[field] is None:
             columns[field] = _arrow_text(values[field], few_distinct=True)
+    _refuse_controls(columns, problems)  # after rendering: placeholders may bring them
     # Same content, same 64-bit keyed digest: duplicates are found on the digests.
     digests = _digests(campaign, content_keys(columns))
     has_phone = ~_blank(phones)
@@ -619,7 +462,7 @@ def _plan(recipients, templates, campaign, region, now) -> pd.DataFrame:
         duplicate,
         lambda i: f"phone: duplicate of row {labels[first[i]]!r} (same phone, same message)",
     )
-    client_ids = _client_ids(recipients, digests, labels, problems, duplicate)
+    client_ids = _client_ids(recipients, digests, labels, problems, duplicate, has_phone)
     # Without its template a row's fields are meaningless: say that, not what follows.
     problems.keep_only(no_template, ("template", "phone"))
 
@@ -638,7 +481,7 @@ def _plan(recipients, templates, campaign, region, now) -> pd.DataFrame:
         frame["template"] = (
             template
             if isinstance(template.dtype, pd.StringDtype)
-            else text_series(_texts(template), index)
+            else text_series(_per_value(_texts(template), _printable_text), index)
         )
     for name, column in columns.items():
         frame[name] = text_series(column, index)
@@ -659,10 +502,13 @@ def problems(plan_frame: pd.DataFrame) -> pd.DataFrame:
         >>> problems(p).to_dict("records")
         [{'row': 0, 'column': 'phone', 'rule': "'x' is not a phone number"}]
     """
+    check_frame(plan_frame, "the plan")
+    if "problem" not in plan_frame.columns:
+        raise InputError("the frame has no 'problem' column; pass the frame tsf.plan() returned")
     rows = []
     bad = plan_frame["problem"].dropna()
     for label, text in bad.items():
-        for item in str(text).split("; "):
+        for item in split_problems(str(text)):
             column, _, rule = item.partition(": ")
             rows.append({"row": label, "column": column, "rule": rule})
     return pd.DataFrame(rows, columns=["row", "column", "rule"]).astype(

@@ -14,7 +14,7 @@ from tqdm.auto import tqdm
 from ._speed import gc_paused, text_series
 from .answers import ACCEPTED, INVALID, REJECTED, SENT_COLUMNS, UNKNOWN, rows_for_error
 from .client import Client
-from .documents import DEFAULT_MAX_PHONES, build_documents, sendable
+from .documents import DEFAULT_MAX_PHONES, build_documents, check_plan, sendable
 from .errors import AuthError, ConfigError, ProviderError, TransportError
 from .journal import Journal, merge
 
@@ -22,6 +22,7 @@ log = logging.getLogger(__name__)
 
 NOT_SENT = "not sent: the send stopped before this row's document was posted"
 EARLIER_NO_ID = "accepted earlier; the provider did not repeat its id_message"
+ACCEPTED_BEFORE = "accepted before (the journal has it); today's plan says: "
 
 
 def _post(client: Client, payload: dict) -> list[dict]:
@@ -94,6 +95,7 @@ def send(
         >>> sent["outcome"].tolist()
         ['accepted']
     """
+    check_plan(plan)
     if workers < 1:
         raise ValueError("workers must be at least 1")
     if preflight:  # the account's own checks (preflight.py), once, before any document
@@ -113,7 +115,8 @@ def _send(plan, client, book: Journal | None, workers, max_phones, progress) -> 
     client_ids = plan["client_id_message"].to_numpy(dtype=object, na_value=None)
     results: dict[str, dict] = {}
     if book is not None:
-        book.bind(client.login, client.url)
+        # The account, not the login: a token client has none (Client.account covers both).
+        book.bind(getattr(client, "account", client.login), client.url)
         results = book.results()
     done_before = np.array(
         [results.get(c, {}).get("outcome") == ACCEPTED for c in client_ids.tolist()], dtype=bool
@@ -189,11 +192,22 @@ def sent_frame(plan: pd.DataFrame, results: dict[str, dict]) -> pd.DataFrame:
     columns["name_delivery"] = plan["name_delivery"].to_numpy(dtype=object, na_value=None)
     fill = ("id_message", "id_viber", "id_sms", "count_message", "outcome", "error")
     ok = sendable(plan)
+    claimed: set[str] = set()  # a client id's journaled result goes to one row only
     for i, client_id in enumerate(columns["client_id_message"].tolist()):
         if not ok[i]:
+            row = results.get(client_id) if client_id not in claimed else None
+            if row is not None and row["outcome"] == ACCEPTED:
+                # Accepted before (a resumed campaign): the provider has it and charged for
+                # it, whatever today's plan says; today's problem is reported beside it.
+                claimed.add(client_id)
+                for name in fill:
+                    columns[name][i] = row.get(name)
+                columns["error"][i] = f"{ACCEPTED_BEFORE}{problems[i] or 'no phone'}"
+                continue
             columns["outcome"][i] = INVALID
             columns["error"][i] = problems[i]
             continue
+        claimed.add(client_id)
         row = results.get(client_id)
         if row is None:
             columns["outcome"][i] = UNKNOWN

@@ -14,6 +14,7 @@ from tqdm.auto import tqdm
 from . import fields as F
 from ._speed import text_series
 from .answers import STATE_COLUMNS
+from .checks import check_frame
 from .client import Client
 from .errors import InputError, TransportError
 
@@ -75,6 +76,7 @@ def states_frame(rows: list[dict], index: pd.Index | None = None) -> pd.DataFram
 
 def _ids_of(sent_or_ids) -> tuple[list[str | None], pd.Index, pd.DataFrame | None]:
     if isinstance(sent_or_ids, pd.DataFrame):
+        check_frame(sent_or_ids, "the sent frame")
         if "id_message" not in sent_or_ids.columns:
             raise InputError("the frame has no 'id_message' column; pass the frame send() returned")
         ids = sent_or_ids["id_message"].to_numpy(dtype=object, na_value=None).tolist()

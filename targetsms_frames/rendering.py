@@ -1,0 +1,241 @@
+"""``{placeholders}`` in message texts, filled from the recipient's columns.
+
+Plain ``{name}`` placeholders are joined in Arrow at C speed. A placeholder may
+also carry a conversion (``!s``, ``!r``, ``!a``) and a format spec: text specs
+(``{name:>10}``, ``{name:.5}``) format the text, number specs (``{amount:.2f}``,
+``{n:d}``) format the value read as a number. Width and precision are at most
+:data:`MAX_FORMAT_WIDTH`. Whatever goes wrong (an unknown conversion, a value that
+is not a number, a spec Python does not understand) is a row problem naming the
+placeholder, never an exception.
+"""
+
+from __future__ import annotations
+
+import re
+import string
+from decimal import Decimal
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from . import fields as F
+from ._columns import Problems, arrow_of, texts
+from .cells import surrogate_problem, without_surrogates
+
+MAX_FORMAT_WIDTH = 1000  # a text longer than any message allows
+_FORMATTER = string.Formatter()
+_PERSONAL_TEXTS = ("text_viber", "text_sms")  # long and one per row: best left in Arrow
+_SPEC = re.compile(
+    r"(?:.?[<>=^])?[-+ ]?z?#?0?(?P<width>[0-9]*)[,_]?(?:\.(?P<precision>[0-9]+))?"
+    r"(?P<type>[bcdeEfFgGnosxX%])?",
+    re.DOTALL,
+)
+_WHOLE = re.compile(r"[+-]?[0-9]+")
+_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]{1,4})?")
+_UNFORMATTABLE = (ValueError, TypeError, OverflowError, ArithmeticError, MemoryError)
+
+
+def _shown(name: str, conversion: str | None, spec: str) -> str:
+    """A placeholder as written, quoted when it holds anything unprintable."""
+    text = (
+        "{" + name + (f"!{conversion}" if conversion else "") + (f":{spec}" if spec else "") + "}"
+    )
+    return text if text.isprintable() else repr(text)
+
+
+def spec_problem(conversion: str | None, spec: str) -> str | None:
+    """Why a conversion and format spec cannot be used, or None."""
+    if conversion not in (None, "s", "r", "a"):
+        return f"unknown conversion !{conversion} (use !s, !r or !a)"
+    match = _SPEC.fullmatch(spec)
+    if match is None:
+        return "the format spec is not understood (nested {} are not allowed)"
+    for part in ("width", "precision"):
+        if match[part] and int(match[part]) > MAX_FORMAT_WIDTH:
+            return f"the format {part} is above {MAX_FORMAT_WIDTH}"
+    return None
+
+
+def format_value(text: str, conversion: str | None, spec: str) -> str:
+    """One placeholder value formatted; raises ValueError (and kin) when it cannot be.
+
+    Example:
+        >>> format_value("12.5", None, ".2f"), format_value("7", None, "03d")
+        ('12.50', '007')
+    """
+    value: object = {"r": repr, "a": ascii}.get(conversion or "s", str)(text)
+    kind = spec[-1:] if spec[-1:] in "bcdeEfFgGnosxX%" else ""
+    if kind in ("b", "c", "d", "o", "x", "X"):
+        if not _WHOLE.fullmatch(str(value).strip()):
+            raise ValueError(f"{text!r} is not a whole number")
+        value = int(str(value).strip())
+    elif kind and kind in "eEfFgGn%":
+        if not _NUMBER.fullmatch(str(value).strip()):
+            raise ValueError(f"{text!r} is not a number")
+        value = Decimal(str(value).strip())
+    return format(value, spec)
+
+
+def render(
+    values: dict[str, np.ndarray], recipients: pd.DataFrame, problems: Problems
+) -> tuple[dict[str, np.ndarray], dict[str, pa.Array]]:
+    """Fill ``{placeholder}`` in every text field from the row's columns (in place).
+
+    Returns, per field, the rows whose text could not be rendered (already reported),
+    and, for the fields rendered wholly in Arrow, the Arrow array of the result (the
+    same texts as ``values``), so they need not be converted back.
+    """
+    arrow: dict[str, pa.Array] = {}
+    columns: dict[str, pa.ChunkedArray | None] = {}
+    broken: dict[str, np.ndarray] = {}  # per column, the cells that are not text at all
+    failed: dict[str, np.ndarray] = {}
+
+    def column(name: str) -> pa.ChunkedArray | None:
+        """A recipients column as Arrow text, for C-speed joins."""
+        if name not in columns:
+            if not name.isidentifier() or name not in recipients.columns:
+                columns[name] = None
+            else:
+                series = recipients[name]
+                columns[name] = arrow_of(series)
+                if columns[name] is None:
+                    cells = texts(series)
+                    try:
+                        array = pa.array(cells, pa.large_string())
+                    except (pa.ArrowException, UnicodeError):  # lone surrogates
+                        bad = np.array(
+                            [c is not None and surrogate_problem(c) is not None for c in cells],
+                            dtype=bool,
+                        )
+                        broken[name] = bad
+                        cells = np.where(bad, None, cells)
+                        array = pa.array(cells, pa.large_string())
+                    columns[name] = pa.chunked_array([array])
+        return columns[name]
+
+    for field in F.TEXT_FIELDS:
+        field_texts = values[field]
+        rendered = field_texts.copy()
+        failed[field] = np.zeros(len(field_texts), dtype=bool)
+        joins: list[tuple[np.ndarray, pa.ChunkedArray]] = []
+        for text, rows in _rows_by_text_with_braces(field_texts):
+            try:
+                parts = list(_FORMATTER.parse(text))
+            except ValueError as exc:
+                for i in rows:
+                    problems.add_at(
+                        i,
+                        f"{field}: unbalanced braces in the text ({exc}), "
+                        "write {{ and }} for literal braces",
+                    )
+                rendered[rows] = None
+                failed[field][rows] = True
+                continue
+            pieces: list = []  # literals and Arrow columns, joined element-wise
+            ok = np.ones(len(rows), dtype=bool)
+            take = pa.array(rows)
+            for literal, name, spec, conversion in parts:
+                pieces.append(literal)
+                if name is None:
+                    continue
+                shown = _shown(name, conversion, spec or "")
+                source = column(name)
+                if source is None:
+                    for i in rows:
+                        problems.add_at(i, f"{field}: no column for placeholder {shown}")
+                    ok[:] = False
+                    break
+                reason = spec_problem(conversion, spec or "")
+                if reason is not None:
+                    for i in rows:
+                        problems.add_at(i, f"{field}: placeholder {shown}: {reason}")
+                    ok[:] = False
+                    break
+                if name in broken and broken[name][rows].any():
+                    for i in rows[broken[name][rows] & ok]:
+                        problems.add_at(i, f"{field}: the value of placeholder {shown} is not text")
+                    ok &= ~broken[name][rows]
+                cell = source.take(take).cast(pa.large_string())
+                missing = np.asarray(pc.fill_null(pc.equal(cell, ""), True), dtype=bool)
+                for i in rows[missing & ok]:
+                    problems.add_at(i, f"{field}: no value for placeholder {shown}")
+                ok &= ~missing
+                if spec or conversion:  # rare: format each value in Python
+                    formatted = []
+                    for k, v in enumerate(cell.to_pylist()):
+                        try:
+                            formatted.append(format_value(v or "", conversion, spec or ""))
+                        except _UNFORMATTABLE as exc:
+                            if ok[k]:
+                                problems.add_at(
+                                    rows[k], f"{field}: placeholder {shown}: {_reason(exc)}"
+                                )
+                            ok[k] = False
+                            formatted.append(None)
+                    cell = pa.chunked_array([pa.array(formatted, pa.large_string())])
+                pieces.append(cell)
+            failed[field][rows] = ~ok
+            if not ok.any():
+                rendered[rows] = None
+                continue
+            scalars = [pa.scalar(p, pa.large_string()) if isinstance(p, str) else p for p in pieces]
+            joined = pc.binary_join_element_wise(
+                *scalars,
+                pa.scalar("", pa.large_string()),
+                null_handling="replace",
+                null_replacement="",
+            )
+            if isinstance(joined, pa.Scalar):  # no placeholder at all, only braces
+                rendered[rows] = np.where(ok, joined.as_py(), None)
+                joins.append((rows, None))
+            else:
+                joins.append((rows, pc.if_else(pa.array(ok), joined, pa.scalar(None, joined.type))))
+                rendered[rows] = None  # filled below, unless the field stays in Arrow
+        whole = _whole(joins, rendered)
+        if whole is not None:
+            arrow[field] = whole
+        if whole is not None and field in _PERSONAL_TEXTS:
+            values[field] = whole  # long, one per row: kept in Arrow, never made Python text
+            continue
+        for rows, joined in joins:
+            if joined is not None:
+                rendered[rows] = joined.to_numpy(zero_copy_only=False)
+        values[field] = rendered
+    return failed, arrow
+
+
+def _reason(exc: BaseException) -> str:
+    """An exception's text, safe to put in a problem (printable, short)."""
+    text = without_surrogates(str(exc))[:200]
+    return text if text.isprintable() else repr(text)
+
+
+def _whole(joins: list, rendered: np.ndarray) -> pa.Array | None:
+    """The rendered column as one Arrow array, when every text in it came from a join."""
+    if not joins or any(joined is None for _, joined in joins):
+        return None
+    covered = np.zeros(len(rendered), dtype=bool)
+    for rows, _ in joins:
+        covered[rows] = True
+    if rendered[~covered].astype(bool).any():
+        return None  # some rows hold texts that had no placeholders
+    rows = np.concatenate([rows for rows, _ in joins])
+    joined = pa.concat_arrays([c for _, joined in joins for c in joined.chunks])
+    where = np.full(len(rendered), -1, dtype=np.int64)
+    where[rows] = np.arange(len(rows))
+    return joined.take(pa.array(where, mask=where < 0))
+
+
+def _rows_by_text_with_braces(field_texts: np.ndarray):
+    """(text, row positions) for each distinct text that has a brace, in C-speed passes."""
+    codes, uniques = pd.factorize(field_texts, use_na_sentinel=True)
+    braced = np.fromiter(("{" in u or "}" in u for u in uniques), dtype=bool, count=len(uniques))
+    if not braced.any():
+        return
+    rows = np.flatnonzero((codes >= 0) & braced[np.maximum(codes, 0)])
+    rows = rows[np.argsort(codes[rows], kind="stable")]
+    bounds = np.flatnonzero(np.diff(codes[rows])) + 1
+    for group in np.split(rows, bounds):
+        yield uniques[codes[group[0]]], group

@@ -36,7 +36,8 @@ NAMES = np.array(
 def recipients(n: int, seed: int = 1) -> pd.DataFrame:
     """``n`` recipients with unique phones, ~10% of them messy."""
     rng = np.random.default_rng(seed)
-    numbers = 79_000_000_000 + rng.choice(999_999_999, size=n, replace=False)
+    # 79400000000-79999999999: every one a valid Russian mobile number for phonenumbers.
+    numbers = 79_400_000_000 + rng.choice(599_999_999, size=n, replace=False)
     phones = numbers.astype(str).astype(object)
     messy = np.flatnonzero(rng.random(n) < 0.10)
     for k, i in enumerate(messy.tolist()):

@@ -116,7 +116,7 @@ def _send(plan, client, book: Journal | None, workers, max_phones, progress) -> 
     results: dict[str, dict] = {}
     if book is not None:
         # The account, not the login: a token client has none (Client.account covers both).
-        book.bind(getattr(client, "account", client.login), client.url)
+        book.bind(client.account, client.url)
         results = book.results()
     done_before = np.array(
         [results.get(c, {}).get("outcome") == ACCEPTED for c in client_ids.tolist()], dtype=bool

@@ -202,8 +202,8 @@ def test_a_sandbox_on_another_port_is_the_same_account(written):
 
 def test_the_journal_binds_to_the_clients_account_when_it_has_one(written):
     with tsf.sandbox() as sb:
-        client = sb.client()
-        client.account = "token:abc"  # what a token client reports instead of a login
+        sb.provider.add_token("tok-journal", sb.login)
+        client = tsf.Client(token="tok-journal", url=sb.url)  # its account is "token:<digest>"
         with pytest.raises(JournalError, match="account 'sandbox'"):
             tsf.send(small_plan(), client, journal=written, progress=False)
 

@@ -60,6 +60,11 @@ def write_output(path: str, **sheets: pd.DataFrame) -> list[str]:
             # UTF-8 with a BOM: Excel opens it with the Cyrillic intact.
             flat.to_csv(target, index=False, encoding="utf-8-sig")
         else:
+            # Parquet wants one type per column: a column mixing numbers and text
+            # (sheet rows and a "total" row) is written as text.
+            mixed = [c for c in flat.columns if flat[c].dtype == object]
+            for name in mixed:
+                flat[name] = flat[name].map(lambda v: None if pd.isna(v) else str(v))
             flat.to_parquet(target, index=False)
         written.append(target)
     return written

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from . import fields as F
+from ._speed import TEXT_DTYPE
 from .documents import sendable
 from .errors import InputError
 
@@ -111,10 +112,12 @@ def estimate_cost(plan: pd.DataFrame, tariffs) -> pd.DataFrame:
             # Who each row is, so the estimate sheet reads on its own.
             "phone": plan["phone"],
             "client_id_message": plan["client_id_message"],
-            "first_channel": pd.Series(np.where(ok, first, None), index=plan.index, dtype="str"),
+            "first_channel": pd.Series(
+                np.where(ok, first, None), index=plan.index, dtype=TEXT_DTYPE
+            ),
             "expected_cost": expected / 100,
             "worst_cost": worst / 100,
-            "cost_note": pd.Series(notes, index=plan.index, dtype="str"),
+            "cost_note": pd.Series(notes, index=plan.index, dtype=TEXT_DTYPE),
         },
         index=plan.index,
     )

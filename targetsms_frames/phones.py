@@ -111,13 +111,14 @@ def normalize_phone_arrays(values: pd.Series, region: str = "RU") -> tuple[np.nd
         where = np.flatnonzero(present & ~clean)
         rest = as_text.iloc[where]
         stripped = rest.str.replace(r"\.0+$", "", regex=True)
+        # No lookarounds: Arrow's RE2 (pandas 2.2 has no fallback) does not have them.
         stripped = stripped.str.replace(r"[\s\-.()/]+", "", regex=True).str.replace(
-            r"^(?:\+7|8|7)?(?=[3-9]\d{9}$)", "7", regex=True
+            r"^(?:\+7|8|7)?([3-9]\d{9})$", r"7\1", regex=True
         )
         national = stripped.str.fullmatch(fast).fillna(False).to_numpy(dtype=bool)
-        national = national & ~rest.str.contains(r"^\s*\+(?!7)", regex=True).fillna(False).to_numpy(
-            dtype=bool
-        )
+        national = national & ~rest.str.contains(r"^\s*\+(?:[^7]|$)", regex=True).fillna(
+            False
+        ).to_numpy(dtype=bool)
         digits[where[national]] = stripped.to_numpy(dtype=object)[national]
         clean[where[national]] = True
     slow = np.flatnonzero(~clean)

@@ -93,6 +93,7 @@ def test_the_cli_names_the_excel_rows_from_one_workbook(tmp_path):
     assert "4 rows, 1 ready to send, 3 with problems" in result.stdout
     problems = pd.read_excel(out, sheet_name="problems")
     assert problems["row"].tolist() == [6, 7, 9]
+    assert set(problems["sheet"]) == {"Получатели"}
     assert pd.read_excel(out, sheet_name="plan")["row"].tolist() == [4, 6, 7, 9]
 
 

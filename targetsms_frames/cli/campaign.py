@@ -38,7 +38,18 @@ def make_plan(args: argparse.Namespace):
 
     region = common.region(args.region)
     recipients, templates = read_inputs(args)
-    return plan(recipients, templates, campaign=args.campaign, region=region)
+    campaign = plan(recipients, templates, campaign=args.campaign, region=region)
+    campaign.attrs["sheet"] = recipients.attrs.get("sheet")
+    return campaign
+
+
+def problem_sheet(campaign):
+    """The plan's problems, each naming the recipients' sheet beside its row."""
+    from ..planning import problems
+
+    found = problems(campaign)
+    found.insert(0, "sheet", campaign.attrs.get("sheet") or "")
+    return found.astype({"sheet": found["column"].dtype})
 
 
 def estimate_line(campaign, tariffs) -> tuple[pd.DataFrame, str]:
@@ -64,12 +75,10 @@ def estimate_line(campaign, tariffs) -> tuple[pd.DataFrame, str]:
 
 
 def run_plan(args: argparse.Namespace) -> int:
-    from ..planning import problems
-
     output = check_output(default_output(args, "plan"))
     tariffs = common.tariffs(args.tariffs)
     campaign = make_plan(args)
-    sheets = {"plan": campaign, "problems": problems(campaign)}
+    sheets = {"plan": campaign, "problems": problem_sheet(campaign)}
     line = None
     if tariffs:
         sheets["estimate"], line = estimate_line(campaign, tariffs)
@@ -92,7 +101,6 @@ def _accepted_before(journal: str) -> set[str]:
 
 
 def run_send(args: argparse.Namespace) -> int:
-    from ..planning import problems
     from ..sending import send
 
     output = check_output(default_output(args, "sent"))
@@ -116,7 +124,7 @@ def run_send(args: argparse.Namespace) -> int:
                 return common.DECLINED
         earlier = _accepted_before(journal)
         sent = send(campaign, client, journal=journal, workers=args.workers, progress=None)
-    written = write_output(output, sent=sent, problems=problems(campaign))
+    written = write_output(output, sent=sent, problems=problem_sheet(campaign))
     counts = common.outcome_counts(sent, earlier)
     print("; ".join(f"{name}: {n}" for name, n in counts.items()))
     print(f"wrote {', '.join(written)} (journal: {journal})")

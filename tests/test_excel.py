@@ -100,7 +100,9 @@ def test_read_table_errors_name_the_file_and_sheet(tmp_path):
         tsf.read_table(good, sheet="Лист1")
     with pytest.raises(InputError, match="has no sheet number 5"):
         tsf.read_table(good, sheet=5)
-    with pytest.raises(InputError, match=r"reads \.xlsx, \.xlsm, \.csv and \.parquet files, not \.pdf"):
+    with pytest.raises(
+        InputError, match=r"reads \.xlsx, \.xlsm, \.csv and \.parquet files, not \.pdf"
+    ):
         (tmp_path / "x.pdf").write_bytes(b"%PDF")
         tsf.read_table(tmp_path / "x.pdf")
 

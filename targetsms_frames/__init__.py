@@ -11,6 +11,9 @@ Example:
     'accepted'
 """
 
+from importlib.metadata import PackageNotFoundError
+from importlib.metadata import version as _version
+
 from . import errors
 from .account import (
     AccountTime,
@@ -25,7 +28,7 @@ from .account import (
 from .client import Client, default_retry, should_retry
 from .costs import cost_report, estimate_cost
 from .documents import documents
-from .excel import read_table, to_excel
+from .excel import to_excel
 from .journal import Journal
 from .planning import plan, problems
 from .preflight import preflight
@@ -34,8 +37,12 @@ from .scheduling import schedule_local
 from .sending import send
 from .states import fetch_states
 from .tariffs import operator_key, row_costs, tariffs
+from .tables import read_table
 
-__version__ = "0.1.0"
+try:  # the installed distribution's version: one number, in pyproject.toml
+    __version__ = _version("targetsms-frames")
+except PackageNotFoundError:  # imported from a source tree that was never installed
+    __version__ = "0.0.0+unknown"
 
 __all__ = [
     "AccountTime",

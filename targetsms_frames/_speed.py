@@ -9,7 +9,10 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-TEXT_DTYPE = pd.StringDtype("pyarrow", na_value=np.nan)  # what dtype="str" means in pandas 3
+try:  # what dtype="str" means in pandas 3 (and 2.3)
+    TEXT_DTYPE = pd.StringDtype("pyarrow", na_value=np.nan)
+except TypeError:  # pandas 2.2: the same Arrow strings with NaN for missing, by its old name
+    TEXT_DTYPE = pd.StringDtype("pyarrow_numpy")
 
 
 @contextmanager
@@ -39,4 +42,13 @@ def text_series(values, index) -> pd.Series:
         array = values.cast(pa.large_string())
     else:
         array = pa.array(values, pa.large_string(), from_pandas=True)
-    return pd.Series(pd.arrays.ArrowStringArray(array, dtype=TEXT_DTYPE), index=index, copy=False)
+    return pd.Series(_text_array(array), index=index, copy=False)
+
+
+def _text_array(array: pa.Array | pa.ChunkedArray):
+    """Arrow text as a pandas extension array of :data:`TEXT_DTYPE`, without a copy."""
+    if TEXT_DTYPE.storage == "pyarrow_numpy":  # pandas 2.2
+        from pandas.core.arrays.string_arrow import ArrowStringArrayNumpySemantics
+
+        return ArrowStringArrayNumpySemantics(array)
+    return pd.arrays.ArrowStringArray(array, dtype=TEXT_DTYPE)

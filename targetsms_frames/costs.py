@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from . import fields as F
+from ._speed import TEXT_DTYPE
 from .checks import check_frame
 from .documents import sendable
 from .errors import InputError
@@ -68,9 +69,11 @@ def tariffs_in_kopecks(tariffs) -> dict[str, int]:
 def estimate_cost(plan: pd.DataFrame, tariffs) -> pd.DataFrame:
     """What a plan will cost before anything is sent, per row, with totals in ``.attrs``.
 
-    ``expected_cost`` is the first channel of each row's cascade (what is paid when it
-    delivers at once); ``worst_cost`` is every channel of the cascade used. Rows with
-    problems cost nothing, and ``cost_note`` says why.
+    The cost is a range. ``expected_cost`` is the first channel of each row's cascade
+    (what is paid when it delivers at once: the least the campaign costs);
+    ``worst_cost`` is every channel of the cascade used (the most it can cost, when
+    every Viber message falls back to SMS). Rows with problems cost nothing, and
+    ``cost_note`` says why.
 
     Args:
         plan: a frame from :func:`targetsms_frames.plan`.
@@ -78,7 +81,8 @@ def estimate_cost(plan: pd.DataFrame, tariffs) -> pd.DataFrame:
             ``price`` columns, or ``{"viber": 1.2, "sms": 2.5}``.
 
     Returns:
-        ``first_channel``, ``expected_cost``, ``worst_cost`` (rubles), ``cost_note``; and
+        ``phone``, ``client_id_message``, ``first_channel``, ``expected_cost``,
+        ``worst_cost`` (rubles), ``cost_note``, same index as the plan; and
         ``.attrs["totals"]`` with ``messages``, ``expected`` and ``worst`` (rubles).
 
     Example:
@@ -107,10 +111,15 @@ def estimate_cost(plan: pd.DataFrame, tariffs) -> pd.DataFrame:
     notes = np.where(ok, None, "not sent: " + plan["problem"].fillna("no phone").astype(object))
     out = pd.DataFrame(
         {
-            "first_channel": pd.Series(np.where(ok, first, None), index=plan.index, dtype="str"),
+            # Who each row is, so the estimate sheet reads on its own.
+            "phone": plan["phone"],
+            "client_id_message": plan["client_id_message"],
+            "first_channel": pd.Series(
+                np.where(ok, first, None), index=plan.index, dtype=TEXT_DTYPE
+            ),
             "expected_cost": expected / 100,
             "worst_cost": worst / 100,
-            "cost_note": pd.Series(notes, index=plan.index, dtype="str"),
+            "cost_note": pd.Series(notes, index=plan.index, dtype=TEXT_DTYPE),
         },
         index=plan.index,
     )

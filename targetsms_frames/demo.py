@@ -7,6 +7,7 @@ import random
 import pandas as pd
 
 from .costs import cost_report, estimate_cost
+from .errors import InputError
 from .excel import to_excel
 from .planning import plan, problems
 from .sandbox import sandbox
@@ -61,13 +62,13 @@ def sample_recipients(n: int = 1000, seed: int = 7) -> pd.DataFrame:
                 "order": f"A-{100000 + i}",
             }
         )
-    # A few rows a careful tool must refuse, each for its own reason.
-    if n >= 6:
+    # A few rows a careful tool must refuse, each for its own reason; n rows in all.
+    if n >= 7:
         rows[3]["phone"] = "позвонить вечером"
         rows[4]["name"] = None
         rows[4]["template"] = "promo"
         rows[5]["template"] = "black-friday"
-        rows.append(dict(rows[0]))  # a duplicate of the first row
+        rows[-1] = dict(rows[0])  # a duplicate of the first row
     return pd.DataFrame(rows)
 
 
@@ -78,6 +79,8 @@ def run_demo(
 
     The workbook opens on its summary; ``labels`` ("ru", "en" or None) as in ``to_excel``.
     """
+    if recipients < 1:
+        raise InputError(f"the demo needs at least 1 recipient, not {recipients}")
     people = sample_recipients(recipients, seed)
     campaign = plan(people, sample_templates(), campaign=f"demo-{seed}")
     estimate = estimate_cost(campaign, DEMO_TARIFFS)

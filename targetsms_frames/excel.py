@@ -1,123 +1,20 @@
-"""Spreadsheets in and workbooks out; the only module that touches openpyxl.
+"""Workbooks out (reading is :mod:`targetsms_frames.tables`).
 
-``read_table`` reads every cell as text, so a phone keeps every digit (never
-7.98E+10, never a trailing .0). ``to_excel`` writes frames as formatted sheets,
-and never lets a cell's text become a formula: names come from outside.
+``to_excel`` writes frames as formatted sheets, and never lets a cell's text
+become a formula: names come from outside.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import os
 import re
 
 import pandas as pd
 
-from .cells import cell_text
 from .errors import InputError
 from .excel_cells import DATETIME_FORMAT, MONEY_FORMAT, RATE_FORMAT  # noqa: F401  (public)
 
 EXCEL_MAX_ROWS = 1_048_576
-
-
-# -- reading ---------------------------------------------------------------------------------
-
-
-def _headers(raw: list) -> list[str]:
-    names, seen = [], set()
-    for i, value in enumerate(raw, start=1):
-        name = (cell_text(value) or "").strip() or f"column_{i}"
-        while name in seen:
-            name += "_"
-        seen.add(name)
-        names.append(name)
-    return names
-
-
-def _read_xlsx(path: str, sheet) -> pd.DataFrame:
-    from openpyxl import load_workbook
-
-    try:
-        book = load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises many kinds for a damaged file
-        raise InputError(f"cannot read {path} as an Excel workbook: {exc}") from exc
-    try:
-        names = book.sheetnames
-        if isinstance(sheet, int):
-            if not 0 <= sheet < len(names):
-                raise InputError(f"{path} has no sheet number {sheet} (sheets: {', '.join(names)})")
-            ws = book[names[sheet]]
-        else:
-            if sheet not in names:
-                raise InputError(f"{path} has no sheet {sheet!r} (sheets: {', '.join(names)})")
-            ws = book[sheet]
-        rows = ws.iter_rows(values_only=True)
-        header = next(rows, None)
-        if header is None:
-            return pd.DataFrame()
-        columns = _headers(list(header))
-        data = [[cell_text(v) for v in row] for row in rows]
-    finally:
-        book.close()
-    width = len(columns)
-    data = [(row + [None] * width)[:width] for row in data if any(v is not None for v in row)]
-    frame = pd.DataFrame(data, columns=columns, dtype=object)
-    return frame.astype("str") if len(frame.columns) else frame
-
-
-def _read_csv(path: str) -> pd.DataFrame:
-    with open(path, "rb") as handle:
-        raw = handle.read()
-    for encoding in ("utf-8-sig", "cp1251"):
-        try:
-            text = raw.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:  # cp1251 decodes every byte; kept for clarity
-        raise InputError(f"cannot read {path}: neither UTF-8 nor cp1251 text")
-    first = text.split("\n", 1)[0]
-    delimiter = ";" if first.count(";") > first.count(",") else ","
-    try:
-        frame = pd.read_csv(
-            io.StringIO(text),
-            sep=delimiter,
-            dtype=str,
-            keep_default_na=False,
-            na_values=[""],
-            quoting=csv.QUOTE_MINIMAL,
-        )
-    except (pd.errors.ParserError, ValueError) as exc:
-        raise InputError(f"cannot read {path} as CSV: {exc}") from exc
-    frame.columns = _headers(list(frame.columns))
-    return frame.astype("str")
-
-
-def read_table(path: str | os.PathLike, sheet: int | str = 0) -> pd.DataFrame:
-    """A spreadsheet (xlsx or csv) as a frame of text: every cell a string or missing.
-
-    Phones keep every digit, dates come out as ISO text (``2026-12-01 10:00:00``),
-    empty cells are missing. CSV may be UTF-8 or cp1251, with ``;`` or ``,``.
-
-    Example:
-        >>> import tempfile, os
-        >>> path = os.path.join(tempfile.mkdtemp(), "r.csv")
-        >>> _ = open(path, "w", encoding="cp1251").write("phone;name\\n79801234567;Анна\\n")
-        >>> read_table(path).to_dict("records")
-        [{'phone': '79801234567', 'name': 'Анна'}]
-    """
-    path = os.fspath(path)
-    if not os.path.exists(path):
-        raise InputError(f"no such file: {path}")
-    suffix = os.path.splitext(path)[1].lower()
-    if suffix in (".xlsx", ".xlsm"):
-        return _read_xlsx(path, sheet)
-    if suffix in (".csv", ".txt"):
-        return _read_csv(path)
-    raise InputError(
-        f"read_table reads .xlsx, .xlsm and .csv files, not {suffix or 'this file'}: {path}"
-    )
 
 
 # -- writing ---------------------------------------------------------------------------------

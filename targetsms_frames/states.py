@@ -48,8 +48,8 @@ def states_frame(rows: list[dict], index: pd.Index | None = None) -> pd.DataFram
         ...     "state": "deliver", "state_sms": None, "state_viber": "deliver",
         ...     "num_parts_sms": 0, "price_sms": 0.0, "price_viber": 1.2, "final": True,
         ...     "error": None}])
-        >>> str(f["time_change_state"].dtype), str(f["state"].dtype), f.loc[0, "final"]
-        ('datetime64[us]', 'category', np.True_)
+        >>> str(f["time_change_state"].dtype), str(f["state"].dtype), bool(f.loc[0, "final"])
+        ('datetime64[us]', 'category', True)
     """
     index = pd.RangeIndex(len(rows)) if index is None else index
     column = {name: [r[name] for r in rows] for name in STATES_COLUMNS}

@@ -84,9 +84,10 @@ def test_read_table_csv(tmp_path, encoding, sep):
     assert table.to_dict("list") == {
         "phone": ["79801234567", "0079801234568"],
         "name": ["Анна", "Пётр"],
-        "note": [table["note"][0], "x"],
+        "note": [table["note"].iloc[0], "x"],
     }
-    assert pd.isna(table["note"][0])
+    assert pd.isna(table["note"].iloc[0])
+    assert table.index.tolist() == [2, 3]  # the CSV lines, as a text editor numbers them
 
 
 def test_read_table_errors_name_the_file_and_sheet(tmp_path):
@@ -102,7 +103,9 @@ def test_read_table_errors_name_the_file_and_sheet(tmp_path):
         tsf.read_table(good, sheet="Лист1")
     with pytest.raises(InputError, match="has no sheet number 5"):
         tsf.read_table(good, sheet=5)
-    with pytest.raises(InputError, match=r"reads \.xlsx, \.xlsm and \.csv files, not \.pdf"):
+    with pytest.raises(
+        InputError, match=r"reads \.xlsx, \.xlsm, \.csv and \.parquet files, not \.pdf"
+    ):
         (tmp_path / "x.pdf").write_bytes(b"%PDF")
         tsf.read_table(tmp_path / "x.pdf")
 

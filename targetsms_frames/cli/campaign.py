@@ -1,0 +1,167 @@
+"""``plan`` and ``send``: a campaign from spreadsheets, checked, estimated, sent."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from contextlib import ExitStack
+
+import pandas as pd
+
+from ..errors import InputError
+from . import common
+from .output import check_output, default_output, write_output
+
+
+def read_inputs(args: argparse.Namespace):
+    """The recipients and templates frames the options name (one workbook may hold both)."""
+    from ..tables import read_table
+
+    mapping = common.columns(args.columns)
+    recipients = read_table(args.recipients, sheet=common.sheet(args.sheet), columns=mapping)
+    templates = None
+    if args.templates or args.templates_sheet is not None:
+        source = args.templates or args.recipients
+        templates = read_table(
+            source, sheet=common.sheet(args.templates_sheet or 0), columns=mapping
+        )
+    if recipients.empty and "phone" not in recipients.columns:
+        raise InputError(
+            f"{args.recipients} has no rows: it needs a header row with a phone column"
+        )
+    return recipients, templates
+
+
+def make_plan(args: argparse.Namespace):
+    from ..planning import plan
+
+    region = common.region(args.region)
+    recipients, templates = read_inputs(args)
+    campaign = plan(recipients, templates, campaign=args.campaign, region=region)
+    campaign.attrs["sheet"] = recipients.attrs.get("sheet")
+    return campaign
+
+
+def problem_sheet(campaign):
+    """The plan's problems, each naming the recipients' sheet beside its row."""
+    from ..planning import problems
+
+    found = problems(campaign)
+    found.insert(0, "sheet", campaign.attrs.get("sheet") or "")
+    return found.astype({"sheet": found["column"].dtype})
+
+
+def estimate_line(campaign, tariffs) -> tuple[pd.DataFrame, str]:
+    """The estimate sheet (each row, then a total row) and its one-line summary."""
+    from ..costs import estimate_cost
+
+    estimate = estimate_cost(campaign, tariffs)
+    totals = estimate.attrs["totals"]
+    total = pd.DataFrame(
+        {
+            "first_channel": [f"{totals['messages']} messages"],
+            "expected_cost": [totals["expected"]],
+            "worst_cost": [totals["worst"]],
+        },
+        index=pd.Index(["total"]),
+    )
+    sheet = pd.concat([estimate.astype({"phone": object}), total])
+    sheet.index.name = "row"
+    return sheet, (
+        f"estimated cost: {totals['expected']:.2f} RUB if every first channel delivers, "
+        f"at most {totals['worst']:.2f} RUB if every fallback is used"
+    )
+
+
+def run_plan(args: argparse.Namespace) -> int:
+    output = check_output(default_output(args, "plan"))
+    tariffs = common.tariffs(args.tariffs)
+    campaign = make_plan(args)
+    sheets = {"plan": campaign, "problems": problem_sheet(campaign)}
+    line = None
+    if tariffs:
+        sheets["estimate"], line = estimate_line(campaign, tariffs)
+    written = write_output(output, **sheets)
+    bad = int(campaign["problem"].notna().sum())
+    print(f"plan: {len(campaign)} rows, {len(campaign) - bad} ready to send, {bad} with problems")
+    if line:
+        print(line)
+    print(f"nothing was sent; wrote {', '.join(written)}")
+    return common.OK
+
+
+def _accepted_before(journal: str) -> set[str]:
+    from ..journal import Journal
+
+    if not os.path.exists(journal):
+        return set()
+    with Journal(journal) as book:
+        return {k for k, row in book.results().items() if row["outcome"] == "accepted"}
+
+
+def run_send(args: argparse.Namespace) -> int:
+    from ..sending import send
+
+    output = check_output(default_output(args, "sent"))
+    tariffs = common.tariffs(args.tariffs)
+    campaign = make_plan(args)
+    ready = int(campaign["problem"].isna().sum())
+    skipped = len(campaign) - ready
+    print(f"ready to send {ready} messages ({skipped} rows with problems are skipped)")
+    if tariffs:
+        print(estimate_line(campaign, tariffs)[1])
+    journal = args.journal or os.path.splitext(output)[0] + ".journal"
+    with ExitStack() as stack:
+        client = common.client(args, stack, output)
+        if not args.yes:
+            if not sys.stdin.isatty():
+                raise InputError(
+                    "refusing to send without confirmation: run in a terminal or pass --yes"
+                )
+            if input("Send? [y/N] ").strip().lower() not in ("y", "yes", "д", "да"):
+                print("nothing was sent")
+                return common.DECLINED
+        earlier = _accepted_before(journal)
+        sent = send(campaign, client, journal=journal, workers=args.workers, progress=None)
+    written = write_output(output, sent=sent, problems=problem_sheet(campaign))
+    counts = common.outcome_counts(sent, earlier)
+    print("; ".join(f"{name}: {n}" for name, n in counts.items()))
+    print(f"wrote {', '.join(written)} (journal: {journal})")
+    code = common.send_exit_code(counts)
+    if code == common.SOME_UNKNOWN:
+        print("some rows have no answer: run the same command again (nothing is sent twice)")
+    return code
+
+
+def add_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("recipients", help="recipients spreadsheet (.xlsx, .csv or .parquet)")
+    parser.add_argument("--templates", help="templates spreadsheet (default: the recipients file)")
+    parser.add_argument("--campaign", required=True, help="campaign key: keeps client ids stable")
+    parser.add_argument("--sheet", default=0, help="sheet of the recipients (name or number)")
+    parser.add_argument(
+        "--templates-sheet", help="sheet of the templates (name or number); may be in one workbook"
+    )
+    parser.add_argument(
+        "--columns", help="rename headers, e.g. Телефон=phone,Имя=name (case and spaces ignored)"
+    )
+    parser.add_argument("--region", default="RU", help="region of phones without a country code")
+    parser.add_argument("--tariffs", help="prices for the estimate, e.g. viber=1.20,sms=2.50")
+    parser.add_argument("--output", help="file to write: .xlsx, .csv or .parquet")
+
+
+def register(commands) -> None:
+    dry = commands.add_parser("plan", help="check a campaign and estimate it; sends nothing")
+    add_options(dry)
+    dry.set_defaults(run=run_plan)
+
+    send = commands.add_parser("send", help="send a campaign (credentials from the environment)")
+    add_options(send)
+    send.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    send.add_argument(
+        "--sandbox", action="store_true", help="send to the built-in sandbox (kept next to output)"
+    )
+    send.add_argument("--sandbox-state", help=argparse.SUPPRESS)
+    send.add_argument("--journal", help="journal file (default: next to the output)")
+    send.add_argument("--workers", type=int, default=4)
+    send.set_defaults(run=run_send)

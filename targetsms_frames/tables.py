@@ -1,0 +1,235 @@
+"""Spreadsheets in: xlsx, csv and parquet files as frames of text, rows named as the sheet shows.
+
+A frame from :func:`read_table` is indexed by the row number a person sees in the
+spreadsheet (Excel's row number, the CSV line number: title rows and blank rows
+counted), and ``attrs["sheet"]`` names the sheet, so a problem on "row 5" is on
+row 5 of that sheet. Headers are found below any title rows and matched to the
+library's column names regardless of case and spaces.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import re
+
+import pandas as pd
+
+from . import fields as F
+from ._speed import text_series
+from .answers import SENT_COLUMNS, STATE_COLUMNS
+from .cells import cell_text
+from .errors import InputError
+
+# Header cells that mark the header row below any title rows.
+_HEADER_MARKERS = ("phone", "template", "id_message")
+# The library's own column names: matched whatever their case and spacing.
+KNOWN_COLUMNS: tuple[str, ...] = tuple(
+    dict.fromkeys(
+        (
+            "phone",
+            "template",
+            "client_id_message",
+            *F.MESSAGE_FIELDS,
+            *SENT_COLUMNS,
+            *STATE_COLUMNS,
+            "final",
+            "error",
+            "problem",
+            "sms_encoding",
+            "sms_parts",
+            "row",
+        )
+    )
+)
+_SPACES = re.compile(r"[\s_]+")
+READS = (".xlsx", ".xlsm", ".csv", ".txt", ".parquet")
+
+
+def _key(name: str) -> str:
+    """A header as compared: case-folded, spaces and underscores as one ``_``."""
+    return _SPACES.sub("_", name.strip()).strip("_").casefold()
+
+
+def header_names(raw: list, columns: dict[str, str] | None = None) -> list[str]:
+    """Header cells → column names: the caller's mapping, then the known names, then as written.
+
+    Example:
+        >>> header_names([" Phone ", "Телефон 2", None, "Send SMS"], {"телефон 2": "alt"})
+        ['phone', 'alt', 'column_3', 'send_sms']
+    """
+    mapping = {_key(k): v for k, v in (columns or {}).items()}
+    known = {_key(k): k for k in KNOWN_COLUMNS}
+    names: list[str] = []
+    seen: set[str] = set()
+    for i, value in enumerate(raw, start=1):
+        text = (cell_text(value) or "").strip()
+        key = _key(text)
+        name = mapping.get(key) or known.get(key) or text or f"column_{i}"
+        while name in seen:
+            name += "_"
+        seen.add(name)
+        names.append(name)
+    return names
+
+
+def _header_at(rows: list[tuple[int, list]], columns: dict | None) -> int:
+    """Which of the leading rows is the header: the first naming a marker column.
+
+    A title row ("Рассылка на декабрь") has none, so it is skipped. Without any
+    marker (a sheet of other columns) the first non-blank row is the header.
+    """
+    for i, (_, values) in enumerate(rows):
+        if any(name in _HEADER_MARKERS for name in header_names(values, columns)):
+            return i
+    for i, (_, values) in enumerate(rows):
+        if any(cell_text(v) is not None for v in values):
+            return i
+    return 0
+
+
+def _frame(
+    numbered: list[tuple[int, list]], columns: dict | None, sheet: str, scan: int = 50
+) -> pd.DataFrame:
+    """Numbered rows (sheet row number, cells) → a frame of text indexed by row number."""
+    head = _header_at(numbered[:scan], columns) if numbered else 0
+    if not numbered:
+        frame = pd.DataFrame()
+    else:
+        names = header_names(numbered[head][1], columns)
+        width = len(names)
+        labels, cells = [], []
+        for number, values in numbered[head + 1 :]:
+            texts = [cell_text(v) for v in values[:width]]
+            if all(t is None for t in texts):
+                continue  # a blank row separates; it is not a recipient
+            labels.append(number)
+            cells.append(texts + [None] * (width - len(texts)))
+        index = pd.Index(labels, dtype="int64")
+        frame = pd.DataFrame(
+            {name: text_series([row[j] for row in cells], index) for j, name in enumerate(names)},
+            index=index,
+        )
+    frame.attrs["sheet"] = sheet
+    return frame
+
+
+def _read_xlsx(path: str, sheet, columns) -> pd.DataFrame:
+    from openpyxl import load_workbook
+
+    try:
+        book = load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many kinds for a damaged file
+        raise InputError(f"cannot read {path} as an Excel workbook: {exc}") from exc
+    try:
+        names = book.sheetnames
+        if isinstance(sheet, int):
+            if not 0 <= sheet < len(names):
+                raise InputError(f"{path} has no sheet number {sheet} (sheets: {', '.join(names)})")
+            title = names[sheet]
+        else:
+            if sheet not in names:
+                raise InputError(f"{path} has no sheet {sheet!r} (sheets: {', '.join(names)})")
+            title = sheet
+        ws = book[title]
+        numbered = []
+        for cells in ws.iter_rows():
+            # Read-only sheets skip empty rows: the cells know their own row number.
+            number = next((c.row for c in cells if getattr(c, "row", None)), None)
+            if number is None:
+                continue
+            numbered.append((number, [c.value for c in cells]))
+    finally:
+        book.close()
+    return _frame(numbered, columns, title)
+
+
+def _read_csv(path: str, columns) -> pd.DataFrame:
+    with open(path, "rb") as handle:
+        raw = handle.read()
+    for encoding in ("utf-8-sig", "cp1251"):
+        try:
+            text = raw.decode(encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+    else:  # cp1251 decodes every byte; kept for clarity
+        raise InputError(f"cannot read {path}: neither UTF-8 nor cp1251 text")
+    sample = text[:20_000]
+    delimiter = ";" if sample.count(";") > sample.count(",") else ","
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    numbered, line = [], 0
+    try:
+        for values in reader:
+            first = line + 1  # a quoted cell may span lines: name the record by its first
+            line = reader.line_num
+            if values:
+                numbered.append((first, values))
+    except csv.Error as exc:
+        raise InputError(f"cannot read {path} as CSV: line {line + 1}: {exc}") from exc
+    return _frame(numbered, columns, os.path.basename(path))
+
+
+def _read_parquet(path: str, columns) -> pd.DataFrame:
+    try:
+        frame = pd.read_parquet(path)
+    except Exception as exc:  # pyarrow raises many kinds for a damaged file
+        raise InputError(f"cannot read {path} as Parquet: {exc}") from exc
+    frame.columns = header_names(list(frame.columns), columns)
+    out = pd.DataFrame(index=frame.index)
+    for name in frame.columns:
+        column = frame[name]
+        if pd.api.types.is_string_dtype(column) and not pd.api.types.is_object_dtype(column):
+            out[name] = column.astype(text_series([], pd.RangeIndex(0)).dtype)
+        else:
+            codes, uniques = pd.factorize(column, use_na_sentinel=True)
+            texts = [cell_text(u) for u in uniques] + [None]
+            out[name] = text_series([texts[c] for c in codes], frame.index)
+    out.attrs["sheet"] = os.path.basename(path)
+    return out
+
+
+def read_table(
+    path: str | os.PathLike, sheet: int | str = 0, *, columns: dict[str, str] | None = None
+) -> pd.DataFrame:
+    """A spreadsheet (xlsx, csv or parquet) as a frame of text, rows named as the sheet shows.
+
+    Every cell is a string or missing: phones keep every digit, dates come out as ISO
+    text (``2026-12-01 10:00:00``). The index is the row number a person sees (Excel's
+    row, the CSV line; title and blank rows counted, blank rows left out) and
+    ``attrs["sheet"]`` the sheet's name, so problems name the row on the sheet. The
+    header is the first row with a ``phone``, ``template`` or ``id_message`` cell (title
+    rows above it are skipped), else the first non-blank row. Header cells match the
+    library's names whatever their case and spacing (``" Phone "`` is ``phone``);
+    ``columns`` maps others (``{"Телефон": "phone"}``); any other column is kept as written.
+    CSV may be UTF-8 or cp1251, with ``;`` or ``,``.
+
+    Args:
+        path: an ``.xlsx``/``.xlsm``, ``.csv``/``.txt`` or ``.parquet`` file.
+        sheet: the sheet's name or number (0 is the first) in a workbook.
+        columns: header → column name, matched regardless of case and spacing.
+
+    Example:
+        >>> import tempfile, os
+        >>> path = os.path.join(tempfile.mkdtemp(), "r.csv")
+        >>> _ = open(path, "w", encoding="cp1251").write(
+        ...     "Рассылка\\n\\nТелефон;Имя\\n79801234567;Анна\\n")
+        >>> t = read_table(path, columns={"телефон": "phone"})
+        >>> t.to_dict("index")
+        {4: {'phone': '79801234567', 'Имя': 'Анна'}}
+    """
+    path = os.fspath(path)
+    if not os.path.exists(path):
+        raise InputError(f"no such file: {path}")
+    suffix = os.path.splitext(path)[1].lower()
+    if suffix in (".xlsx", ".xlsm"):
+        return _read_xlsx(path, sheet, columns)
+    if suffix in (".csv", ".txt"):
+        return _read_csv(path, columns)
+    if suffix == ".parquet":
+        return _read_parquet(path, columns)
+    raise InputError(
+        f"read_table reads .xlsx, .xlsm, .csv and .parquet files, not {suffix or 'this file'}: "
+        f"{path}"
+    )

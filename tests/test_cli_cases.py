@@ -180,7 +180,14 @@ def test_exit_4_when_the_provider_refuses_rows_and_5_when_not_final_in_time(tmp_
             "TARGETSMS_PASSWORD": remote.password,
             "TARGETSMS_URL": remote.url,
         }
-        result = run("send", *campaign_args(workbook, "--yes", "--output", sent), env=env)
+        refused = run("send", *campaign_args(workbook, "--yes", "--output", sent), env=env)
+        assert refused.returncode == 2 and "the account has 3.00 ₽" in refused.stderr
+        assert remote.ledger()["submitted"] == {}  # refused before any document was posted
+        result = run(
+            "send",
+            *campaign_args(workbook, "--yes", "--allow-partial", "--output", sent),
+            env=env,
+        )
         assert result.returncode == 4, result.stdout + result.stderr
         assert "sent now: 0;" not in result.stdout and "rejected: 0; held: 0;" not in result.stdout
         states = run("states", sent, "--wait", "--timeout", "1", env=env, cwd=tmp_path)

@@ -123,7 +123,15 @@ def run_send(args: argparse.Namespace) -> int:
                 print("nothing was sent")
                 return common.DECLINED
         earlier = _accepted_before(journal)
-        sent = send(campaign, client, journal=journal, workers=args.workers, progress=None)
+        sent = send(
+            campaign,
+            client,
+            journal=journal,
+            workers=args.workers,
+            progress=None,
+            preflight=args.preflight,
+            allow_partial=args.allow_partial,
+        )
     written = write_output(output, sent=sent, problems=problem_sheet(campaign))
     counts = common.outcome_counts(sent, earlier)
     print("; ".join(f"{name}: {n}" for name, n in counts.items()))
@@ -164,4 +172,15 @@ def register(commands) -> None:
     send.add_argument("--sandbox-state", help=argparse.SUPPRESS)
     send.add_argument("--journal", help="journal file (default: next to the output)")
     send.add_argument("--workers", type=int, default=4)
+    send.add_argument(
+        "--no-preflight",
+        dest="preflight",
+        action="store_false",
+        help="skip the account checks (balance, stop list, senders) before sending",
+    )
+    send.add_argument(
+        "--allow-partial",
+        action="store_true",
+        help="send even when the balance does not cover the campaign at most",
+    )
     send.set_defaults(run=run_send)

@@ -45,12 +45,12 @@ class _ReplayableProvider(Provider):
             return self._fixed
         return self._epoch + (time.time() - self._real0) * self.speed + self._offset
 
-    def handle(self, body: bytes) -> dict:
+    def handle(self, body: bytes, headers=None) -> dict:
         with self._serial:
             at = self.now()
             self._fixed = at
             try:
-                answer = super().handle(body)
+                answer = super().handle(body, headers)
             finally:
                 self._fixed = None
             if b'"message"' in body and self._record is not None:

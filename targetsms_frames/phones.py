@@ -91,7 +91,8 @@ def _valid_ru_column(text: pd.Series, prefix: str) -> np.ndarray:
     leading, general, types = _RU
 
     def hits(matched: pd.Series) -> np.ndarray:
-        return np.array(matched.fillna(False).to_numpy(dtype=bool), dtype=bool)  # writable
+        # na_value, not fillna: pandas 2.2 warns when fillna downcasts an object column.
+        return np.array(matched.to_numpy(dtype=bool, na_value=False), dtype=bool)  # writable
 
     valid = hits(text.str.fullmatch(f"{prefix}(?:{types})"))
     if valid.any():
@@ -209,7 +210,7 @@ def normalize_phone_arrays(values: pd.Series, region: str = "RU") -> tuple[np.nd
         # one by one.
         rest = np.flatnonzero(~clean)
         simple = text.iloc[rest].str.fullmatch(r" *\+?[0-9 ().\-/]*[0-9][0-9 ().\-/]*")
-        where = rest[simple.fillna(False).to_numpy(dtype=bool)]
+        where = rest[simple.to_numpy(dtype=bool, na_value=False)]
         if len(where):
             shape = text.iloc[where].str.strip()
             shape = shape.str.replace(r"^([0-9]+)\.0+$", r"\1", regex=True)

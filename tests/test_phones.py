@@ -60,12 +60,19 @@ def test_numbers_in_phone_cells_agree(values):
     ["79300029612", "+7 930 002 96 12", "8 930 002-96-12", "9300029612", 79300029612],
 )
 def test_a_number_phonenumbers_rejects_is_refused_on_every_path(raw):
+    # 7 930 ... is outside Russia's numbering plan in current phonenumbers metadata; older
+    # releases (the lowest we support) still list it. Every path must follow the metadata
+    # that is installed, whichever way it goes.
+    valid = phonenumbers.is_valid_number(phonenumbers.parse("+79300029612"))
     plan = tsf.plan(
         pd.DataFrame({"phone": [raw], "send_sms": "1", "sender_sms": "Shop", "text_sms": "Hi"}),
         campaign="c",
     )
-    assert pd.isna(plan.loc[0, "phone"])
-    assert "is not a valid phone number" in plan.loc[0, "problem"]
+    if valid:
+        assert plan.loc[0, "phone"] == "79300029612" and pd.isna(plan.loc[0, "problem"])
+    else:
+        assert pd.isna(plan.loc[0, "phone"])
+        assert "is not a valid phone number" in plan.loc[0, "problem"]
 
 
 @pytest.mark.parametrize(

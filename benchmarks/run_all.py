@@ -20,16 +20,6 @@ from _common import child, machine, row, versions
 
 TODO = [
     row(
-        "TODO: read_table, 1,000,000-row xlsx, vs pandas.read_excel(dtype=str) + openpyxl",
-        "not measured yet",
-        "",
-        "",
-        "≥ 5×",
-        None,
-        "",
-        kind="ratio",
-    ),
-    row(
         "TODO: 10,000,000-row campaign file planned and sent to the null provider",
         "not measured yet",
         "",
@@ -82,6 +72,7 @@ def main() -> None:
     for script, options in (
         ("sandbox_throughput.py", ["--documents", str(documents), "--runs", str(runs)]),
         ("bench_plan.py", ["--rows", str(rows), "--runs", str(runs)]),
+        ("bench_read.py", ["--rows", str(rows), "--runs", str(runs)]),
         (
             "bench_send.py",
             [

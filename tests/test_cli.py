@@ -144,7 +144,7 @@ def test_send_and_states_against_a_sandbox_process(tmp_path, spreadsheets):
         assert states.returncode == 0, states.stderr
         assert "56 of 56 messages are final" in states.stdout
         book = openpyxl.load_workbook(tmp_path / "report.xlsx")
-        assert book.sheetnames == ["states", "costs"]
+        assert book.sheetnames == ["summary", "states", "costs"]  # opens on the summary
         for path in (sent_path, tmp_path / "report.xlsx", tmp_path / "sent.journal"):
             assert password.encode() not in path.read_bytes()
 

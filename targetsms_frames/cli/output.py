@@ -31,7 +31,10 @@ def default_output(args, suffix: str) -> str:
     """``--output``, or ``<input name>-<suffix>.xlsx`` in the current folder."""
     if args.output:
         return args.output
-    source = getattr(args, "recipients", None) or getattr(args, "sent", None) or "campaign"
+    source = next(
+        (v for v in (getattr(args, n, None) for n in ("recipients", "sent", "phones")) if v),
+        "campaign",
+    )
     return f"{os.path.splitext(os.path.basename(source))[0]}-{suffix}.xlsx"
 
 

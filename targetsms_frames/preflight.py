@@ -25,7 +25,7 @@ from .account import AccountTime, account_time, balance, senders, stop_list
 from .client import Client
 from .documents import sendable
 from .errors import AuthError, BalanceError, ProviderError
-from .tariffs import PRICED_AT_HIGHEST, cascade_order, row_costs, tariffs, total
+from .tariffs import PRICED_AT_HIGHEST, cascade_order, objects, row_costs, tariffs, total
 
 log = logging.getLogger(__name__)
 
@@ -88,7 +88,7 @@ def judge(plan: pd.DataFrame, facts: Facts, lookup: pd.DataFrame | None = None) 
     blocking = np.zeros(n, dtype=bool)
 
     def add(mask: np.ndarray, text, block: bool) -> None:
-        for i in np.flatnonzero(mask & ok):
+        for i in np.flatnonzero(mask & ok).tolist():
             found.setdefault(i, []).append(text(i) if callable(text) else text)
         if block:
             blocking[mask & ok] = True
@@ -123,7 +123,7 @@ def judge(plan: pd.DataFrame, facts: Facts, lookup: pd.DataFrame | None = None) 
 
     prices = tariffs(facts.balance)
     costs = row_costs(plan, prices, lookup)
-    unpriced = costs["unpriced"].to_numpy(dtype=object, na_value=None)
+    unpriced = objects(costs["unpriced"])
     add(
         np.array([u is not None for u in unpriced], dtype=bool),
         lambda i: f"no tariff on the account for {unpriced[i]}: its cost is not counted",
@@ -276,7 +276,7 @@ def rule_counts(check: pd.DataFrame) -> tuple[dict[str, int], dict[str, int]]:
     """
     blocking: dict[str, int] = {}
     warnings: dict[str, int] = {}
-    texts = check["preflight"].to_numpy(dtype=object, na_value=None)
+    texts = objects(check["preflight"])
     stops = check["blocking"].to_numpy(dtype=bool)
     for text, stop in zip(texts.tolist(), stops.tolist(), strict=True):
         if text is None:

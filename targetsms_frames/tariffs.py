@@ -121,6 +121,13 @@ def price_table(tariffs: pd.DataFrame) -> dict[str, dict[str | None, Decimal]]:
     return table
 
 
+def objects(series: pd.Series) -> np.ndarray:
+    """A column as an object array with None for NA (one typed place for the conversion)."""
+    out = series.to_numpy(dtype=object, copy=True)
+    out[pd.isna(out)] = None
+    return out
+
+
 def cascade_order(column: pd.Series) -> pd.Series:
     """A ``send_*`` column as int64 (0 where not used), converted once per distinct value."""
     codes, uniques = pd.factorize(column, use_na_sentinel=True)
@@ -253,13 +260,19 @@ def account_estimate(
     channels = _channels(plan)
     orders = pd.DataFrame({ch: cascade_order(plan[f"send_{ch}"]) for ch in channels})
     ranked = orders.where(orders > 0).to_numpy(dtype="float64")
-    first = np.full(len(plan), None, dtype=object)
-    used = ~np.isnan(ranked).all(axis=1) if channels else np.zeros(len(plan), dtype=bool)
+    first: np.ndarray = np.full(len(plan), None, dtype=object)
+    used: np.ndarray = (
+        ~np.isnan(ranked).all(axis=1) if channels else np.zeros(len(plan), dtype=bool)
+    )
     if channels:
         picks = np.nanargmin(np.where(used[:, None], ranked, 0.0), axis=1)
-        first = np.where(used & ok, np.array(channels, dtype=object)[picks], None)
-    problems = plan["problem"].to_numpy(dtype=object, na_value=None)
-    unpriced = costs["unpriced"].to_numpy(dtype=object, na_value=None)
+        names = [channels[i] for i in picks.tolist()]
+        first = np.array(
+            [n if u else None for n, u in zip(names, (used & ok).tolist(), strict=True)],
+            dtype=object,
+        )
+    problems = objects(plan["problem"])
+    unpriced = objects(costs["unpriced"])
     notes = [
         (f"not sent: {p or 'no phone'}" if not good else None)
         if not good or u is None

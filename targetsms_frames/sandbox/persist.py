@@ -160,6 +160,7 @@ class PersistentSandbox(Sandbox):
         except OSError:  # the saved port is taken: any free one will do
             self._port = 0
             super().start()
+        assert self._server is not None  # started just above
         port = self._server.server_address[1]
         if port != self._head["port"]:
             self._head["port"] = port

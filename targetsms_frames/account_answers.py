@@ -207,7 +207,8 @@ def time_answer(answer) -> str:
 def scheduled_page(answer) -> tuple[int, list[dict]]:
     """(num_pages, rows) of a ``list_scheduled`` answer; ids checked."""
     kind = "list_scheduled"
-    pages = answer.get("num_pages", "1") if isinstance(answer, dict) else None
+    # Required: a missing page count could hide every page after the first.
+    pages = answer.get("num_pages") if isinstance(answer, dict) else None
     count = int(digits(pages, kind, "num_pages"))
     if not 1 <= count <= MAX_PAGES:
         raise malformed(kind, "num_pages is out of range", pages)

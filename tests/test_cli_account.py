@@ -212,6 +212,9 @@ def test_russian_locale_labels_the_workbooks_and_states_reads_them_back(tmp_path
     assert any("не номер телефона" in str(r) for r in rules), rules
     states = run("states", sent, "--sandbox", "--wait", "--timeout", 60, env=ru)
     assert "of 8 messages are final" in ok(states)  # 12 rows, 4 refused by the plan
+    cancel = run("cancel", sent, "--sandbox", "--yes", "--output", tmp_path / "c.csv", env=ru)
+    assert cancel.returncode == 4, cancel.stdout + cancel.stderr  # all sent already: not found
+    assert "cancelled: 0; not found" in cancel.stdout  # id_sms read from "ID SMS"
     plain = tmp_path / "plain.xlsx"
     ok(run("plan", source, *args, "--labels", "none", "--lang", "en", "--output", plain, env=ru))
     problems = openpyxl.load_workbook(plain)["problems"]

@@ -112,7 +112,9 @@ def test_lookup_spreadsheet_in_spreadsheet_out(tmp_path):
     with tsf.sandbox() as sb:
         result = run("lookup", source, "--columns", "Телефон=phone", env=env_of(sb), cwd=tmp_path)
     assert "lookup: 3 phones, 2 with a known operator" in ok(result)
-    found = pd.read_excel(tmp_path / "phones-lookup.xlsx", sheet_name="lookup", dtype=str)
+    found = pd.read_excel(
+        tmp_path / "phones-lookup.xlsx", sheet_name="lookup", dtype=str, engine="openpyxl"
+    )
     assert list(found.columns) == ["row", "phone", "operator", "region", "time_zone"]
     assert found["row"].tolist() == ["3", "4", "5"]  # the spreadsheet's own rows, in order
     assert found["phone"].fillna("?").tolist() == ["79131234567", "?", "79031234567"]
@@ -132,8 +134,10 @@ def test_cancel_survives_across_commands_and_the_money_comes_back(tmp_path):
     assert "refusing to cancel them without confirmation" in one_sentence(refused)
     first = run("cancel", sent, "--sandbox", "--yes", cwd=tmp_path)
     assert "cancelled: 3; not found (already sent, or cancelled before): 0" in ok(first)
-    frame = pd.read_excel(tmp_path / "sent-cancelled.xlsx", sheet_name="cancelled", dtype=str)
-    ids = pd.read_excel(sent, sheet_name="sent", dtype=str)["id_sms"]
+    frame = pd.read_excel(
+        tmp_path / "sent-cancelled.xlsx", sheet_name="cancelled", dtype=str, engine="openpyxl"
+    )
+    ids = pd.read_excel(sent, sheet_name="sent", dtype=str, engine="openpyxl")["id_sms"]
     assert frame["id_sms"].tolist() == ids.tolist() and set(frame["action"]) == {"delete"}
     # A new process replays the state file: the deletion is there, and so is the refund.
     assert "balance: 100,000.00 ₽" in ok(run("balance", "--sandbox", cwd=tmp_path))
@@ -169,7 +173,14 @@ def test_send_shows_the_preflight_before_asking(tmp_path):
     ) in shown
     assert "sent now: 1;" in ok(sent) and "invalid (not sent, see problems): 2" in sent.stdout
     assert len(ledger.submitted) == 1
-    errors = pd.read_excel(tmp_path / "p-sent.xlsx", sheet_name="sent", dtype=str)["error"]
+    problems = pd.read_excel(
+        tmp_path / "p-sent.xlsx", sheet_name="problems", dtype=str, engine="openpyxl"
+    )
+    assert problems[["row", "column"]].values.tolist() == [["3", "phone"], ["4", "sender_sms"]]
+    assert problems["sheet"].eq("p.csv").all()
+    errors = pd.read_excel(
+        tmp_path / "p-sent.xlsx", sheet_name="sent", dtype=str, engine="openpyxl"
+    )["error"]
     assert errors.tolist()[1:] == [
         "phone is on the account's stop list",
         "sender_sms BadShop is not approved (rejected)",

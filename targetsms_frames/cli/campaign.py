@@ -41,11 +41,31 @@ def make_plan(args: argparse.Namespace, tz=None):
     return plan(recipients, templates, campaign=args.campaign, region=region, tz=tz)
 
 
-def problem_sheet(campaign, lang: str = "en"):
-    """The plan's problems, each naming the recipients' sheet beside its row."""
+def problem_sheet(campaign, lang: str = "en", check=None):
+    """The plan's problems, each naming the recipients' sheet beside its row, and the rows
+    the preflight (``check``) stopped: the stop list under ``phone``, a sender under
+    ``sender_sms``."""
     from ..planning import problems
+    from ..preflight import STOP_LISTED
 
-    return problems(campaign, lang=lang)
+    found = problems(campaign, lang=lang)
+    if check is None or not check["blocking"].any():
+        return found
+    stopped = check.loc[check["blocking"], "preflight"]
+    extra = [
+        {"row": label, "column": "phone" if item == STOP_LISTED else "sender_sms", "rule": item}
+        for label, text in stopped.items()
+        for item in str(text).split("; ")
+        if item == STOP_LISTED or item.startswith("sender_sms ")
+    ]
+    more = pd.DataFrame(extra, columns=["row", "column", "rule"])
+    if "sheet" in found.columns:
+        more.insert(0, "sheet", campaign.attrs.get("sheet"))
+    both = pd.concat([found, more.astype(found.dtypes.to_dict())], ignore_index=True)
+    try:
+        return both.sort_values("row", kind="stable", ignore_index=True)
+    except TypeError:  # row labels of mixed types: plan problems first, then the preflight's
+        return both
 
 
 def estimate_line(campaign, tariffs) -> tuple[pd.DataFrame, str]:
@@ -150,7 +170,7 @@ def run_send(args: argparse.Namespace) -> int:
             print("nothing was sent")
             return common.DECLINED
         earlier = _accepted_before(journal)
-        planned = campaign  # its problems sheet; the preflight's findings are in `error`
+        planned = campaign  # its problems sheet, with the preflight's stopped rows added
         if check is not None:
             campaign = apply_preflight(
                 campaign, client, allow_partial=args.allow_partial, check=check
@@ -168,7 +188,7 @@ def run_send(args: argparse.Namespace) -> int:
         labels=args.labels,
         summary=True,
         sent=sent,
-        problems=problem_sheet(planned, args.lang),
+        problems=problem_sheet(planned, args.lang, check),
     )
     counts = common.outcome_counts(sent, earlier)
     print("; ".join(f"{name}: {n}" for name, n in counts.items()))

@@ -221,7 +221,7 @@ def test_russian_locale_labels_the_workbooks_and_states_reads_them_back(tmp_path
     assert "Телефон" in headers and "ID сообщения" in headers and "phone" not in headers
     rules = [r[-1] for r in book["problems"].iter_rows(min_row=2, values_only=True)]
     assert any("не номер телефона" in str(r) for r in rules), rules
-    states = run("states", sent, "--sandbox", "--wait", "--timeout", 60, env=ru)
+    states = run("states", sent, "--sandbox", "--wait", "--timeout", 60, env=ru, cwd=tmp_path)
     assert "of 8 messages are final" in ok(states)  # 12 rows, 4 refused by the plan
     cancel = run("cancel", sent, "--sandbox", "--yes", "--output", tmp_path / "c.csv", env=ru)
     assert cancel.returncode == 4, cancel.stdout + cancel.stderr  # all sent already: not found

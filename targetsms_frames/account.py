@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
+from . import account_answers as GA
 from . import fields as F
 from ._speed import text_series
 from .client import Client
@@ -89,30 +90,25 @@ def balance(client: Client) -> pd.DataFrame:
         >>> b.loc[b.type_sms == "sms", "number"].unique().tolist()
         [4]
     """
-    answer = client.post_gate({"type": "balance"})
-    cash = answer.get("money") or {}
-    rows = answer.get("sms") or []
+    return balance_frame(client.post_gate({"type": "balance"}))
+
+
+def balance_frame(answer) -> pd.DataFrame:
+    """:func:`balance`'s frame from a gate answer (pure; a malformed one raises ProviderError)."""
+    currency, value, rows = GA.balance_answer(answer)
     index = _index(len(rows))
     frame = pd.DataFrame(
         {
-            "area": _texts([r.get("area") for r in rows], index),
-            "number": pd.Series(
-                pd.to_numeric([r.get("number") for r in rows], errors="coerce"),
-                index=index,
-                dtype="float64",
-            ).astype("Int64"),
-            "price": pd.Series(
-                [money(r.get("price", "")) for r in rows], index=index, dtype=object
-            ),
-            "type_sms": _texts([str(r.get("type_sms", "")).lower() for r in rows], index),
-            "type_text": _texts([r.get("type_text") for r in rows], index),
-            "MCC": _texts([r.get("MCC") for r in rows], index),
-            "MNC": _texts([r.get("MNC") for r in rows], index),
+            "area": _texts([r["area"] for r in rows], index),
+            "number": pd.Series([r["number"] for r in rows], index=index, dtype="Int64"),
+            "price": pd.Series([r["price"] for r in rows], index=index, dtype=object),
+            **{c: _texts([r[c] for r in rows], index) for c in ("type_sms", "type_text")},
+            **{c: _texts([r[c] for r in rows], index) for c in ("MCC", "MNC")},
         },
         index=index,
     )
-    frame.attrs["currency"] = str(cash.get("currency", ""))
-    frame.attrs["value"] = money(cash.get("value", "0"))
+    frame.attrs["currency"] = currency
+    frame.attrs["value"] = value
     return frame
 
 
@@ -131,17 +127,21 @@ def senders(client: Client) -> pd.DataFrame:
         >>> s.attrs["any_originator"], s["originator"].tolist(), s["state"].tolist()
         (False, ['Shop'], ['completed'])
     """
-    answer = client.post_gate({"type": "originator"})
-    rows = answer.get("list_originator") or []
+    return senders_frame(client.post_gate({"type": "originator"}))
+
+
+def senders_frame(answer) -> pd.DataFrame:
+    """:func:`senders`' frame from a gate answer (pure; a malformed one raises ProviderError)."""
+    any_originator, rows = GA.originator_answer(answer)
     index = _index(len(rows))
     frame = pd.DataFrame(
         {
-            "originator": _texts([r.get("originator") for r in rows], index),
-            "state": _texts([r.get("state") for r in rows], index),
+            "originator": _texts([r["originator"] for r in rows], index),
+            "state": _texts([r["state"] for r in rows], index),
         },
         index=index,
     )
-    frame.attrs["any_originator"] = str(answer.get("any_originator", "")).upper() == "TRUE"
+    frame.attrs["any_originator"] = any_originator
     return frame
 
 
@@ -154,8 +154,8 @@ def stop_list(client: Client) -> pd.DataFrame:
         ...     tsf.stop_list(sb.client())["phone"].tolist()
         ['79001234567']
     """
-    phones = client.post_gate({"type": "list_stop"}).get("phones") or []
-    return pd.DataFrame({"phone": _texts([str(p) for p in phones])})
+    phones = GA.stop_answer(client.post_gate({"type": "list_stop"}))
+    return pd.DataFrame({"phone": _texts(phones)})
 
 
 def lookup(phones, client: Client, *, batch: int = LOOKUP_BATCH, progress=None) -> pd.DataFrame:
@@ -198,26 +198,24 @@ def lookup(phones, client: Client, *, batch: int = LOOKUP_BATCH, progress=None) 
     )
     for start in range(0, len(wanted), batch):
         chunk = wanted[start : start + batch]
-        for row in client.post_gate({"type": "def", "phones": chunk}).get("phones") or []:
-            if isinstance(row, dict) and row.get("phone") in chunk:
-                found[row["phone"]] = row
+        found.update(GA.def_answer(client.post_gate({"type": "def", "phones": chunk}), chunk))
         bar.update(len(chunk))
     bar.close()
     rows = [found.get(d, {}) if d else {} for d in digits.tolist()]
     index = phones.index
-    zones = pd.to_numeric(
-        pd.Series([r.get("time_zone") for r in rows], index=index, dtype=object).replace("", None),
-        errors="coerce",
-    )
-    return pd.DataFrame(
+    out = pd.DataFrame(
         {
             "phone": _texts(digits.tolist(), index),
             "operator": _texts([r.get("operator") for r in rows], index),
             "region": _texts([r.get("region") for r in rows], index),
-            "time_zone": zones.astype("float64").round().astype("Int64"),
+            "time_zone": pd.Series([r.get("time_zone") for r in rows], index=index, dtype="Int64"),
         },
         index=index,
     )
+    errors = [r.get("error") for r in rows]
+    if any(errors):  # a row the gate answered wrongly: NA, and why
+        out["error"] = _texts(errors, index)
+    return out
 
 
 @dataclass(frozen=True)
@@ -255,11 +253,11 @@ def account_time(client: Client, *, now: datetime | None = None) -> AccountTime:
         ...     tsf.account_time(sb.client()).offset_hours
         4
     """
-    text = str(client.post_gate({"type": "time"}).get("time", ""))
+    text = GA.time_answer(client.post_gate({"type": "time"}))
     try:
         local = datetime.strptime(text, F.TIME_CHANGE_FORMAT)
     except ValueError:
-        raise ProviderError(f"the account gate sent {text!r} as its time", text) from None
+        raise GA.malformed("time", "'time' is not YYYY-MM-DD hh:mm:ss", text) from None
     moscow = (now or datetime.now(F.MSK)).astimezone(F.MSK).replace(tzinfo=None)
     hours = round((local - moscow).total_seconds() / 3600)
     # A sandbox whose clock was moved on by days is still in a zone within half a day.
@@ -290,11 +288,11 @@ def scheduled(client: Client, *, progress=None) -> pd.DataFrame:
     bar = None
     while page <= pages:
         answer = client.post_gate({"type": "list_scheduled", "page": str(page)})
-        pages = int(str(answer.get("num_pages", "1")) or 1)
+        pages, found = GA.scheduled_page(answer)
         if bar is None and pages > 1:
             bar = tqdm(total=pages, unit="page", desc="scheduled", disable=not progress)
-        for row in answer.get("scheduled") or []:
-            rows.setdefault(str(row.get("id_sms")), row)  # a row that moved pages: once
+        for row in found:
+            rows.setdefault(row["id_sms"], row)  # a row that moved pages: once
         if bar is not None:
             bar.update(1)
         page += 1
@@ -352,8 +350,7 @@ def cancel_scheduled(sent_or_ids, client: Client, *, batch: int = CANCEL_BATCH) 
         answer = client.post_gate(
             {"type": "scheduled", "delete_schedule": [{"id_sms": i} for i in chunk]}
         )
-        for row in answer.get("scheduled") or []:
-            actions[str(row.get("id_sms"))] = str(row.get("action", ""))
+        actions.update(GA.delete_answer(answer))
     frame = pd.DataFrame(
         {"id_sms": _texts(ids), "action": _texts([actions.get(i) for i in ids])},
         index=_index(len(ids)),

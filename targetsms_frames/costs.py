@@ -66,7 +66,7 @@ def tariffs_in_kopecks(tariffs) -> dict[str, int]:
     return out
 
 
-def estimate_cost(plan: pd.DataFrame, tariffs) -> pd.DataFrame:
+def estimate_cost(plan: pd.DataFrame, tariffs, *, lookup: pd.DataFrame | None = None):
     """What a plan will cost before anything is sent, per row, with totals in ``.attrs``.
 
     The cost is a range. ``expected_cost`` is the first channel of each row's cascade
@@ -78,7 +78,9 @@ def estimate_cost(plan: pd.DataFrame, tariffs) -> pd.DataFrame:
     Args:
         plan: a frame from :func:`targetsms_frames.plan`.
         tariffs: rubles per Viber message and per SMS part: a frame with ``channel`` and
-            ``price`` columns, or ``{"viber": 1.2, "sms": 2.5}``.
+            ``price`` columns, or ``{"viber": 1.2, "sms": 2.5}``; or the account's own,
+            ``tsf.tariffs(client)`` (see :func:`targetsms_frames.tariffs.account_estimate`).
+        lookup: ``tsf.lookup`` of the phones, to price rows by operator.
 
     Returns:
         ``phone``, ``client_id_message``, ``first_channel``, ``expected_cost``,
@@ -95,6 +97,11 @@ def estimate_cost(plan: pd.DataFrame, tariffs) -> pd.DataFrame:
         ('viber', 1.2, 3.7)
     """
     check_frame(plan, "the plan")
+    if lookup is not None or (isinstance(tariffs, pd.DataFrame) and "operator" in tariffs):
+        # The account's own tariffs (tsf.tariffs): by operator, else the highest; priced_by.
+        from .tariffs import account_estimate
+
+        return account_estimate(plan, tariffs, lookup)
     prices = tariffs_in_kopecks(tariffs)
     ok = sendable(plan)
     viber_at = pd.to_numeric(plan["send_viber"], errors="coerce").fillna(0).to_numpy()

@@ -7,6 +7,7 @@ lists them as a frame naming the row, the column and the rule.
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 from datetime import UTC, datetime
 
@@ -33,6 +34,7 @@ from .cells import (
 from .checks import check_frame
 from .errors import InputError
 from .phones import normalize_phone_arrays
+from .problem_texts import translate_problem
 from .rendering import render as _render
 from .segments import sms_parts_many
 from .times import account_zone, parse_time
@@ -67,12 +69,17 @@ def _check_call(recipients, templates, campaign) -> None:
         raise InputError("templates has no 'template' column naming each template")
     if "template" not in recipients.columns:
         raise InputError("recipients has no 'template' column saying which template each row uses")
-    unknown = [c for c in templates.columns if c != "template" and c not in F.MESSAGE_FIELDS]
-    if unknown:
-        raise InputError(
-            f"templates has columns that are not message fields: {', '.join(map(str, unknown))} "
-            f"(message fields: {', '.join(F.MESSAGE_FIELDS)})"
-        )
+    # Other template columns (a "comment") are the user's notes, never sent; a name one
+    # typo away from a message field ("text_smss") is a mistake that would lose the field.
+    typos = [
+        f"{c} (did you mean {close[0]}?)"
+        for c in map(str, templates.columns)
+        if c != "template" and c not in F.MESSAGE_FIELDS
+        for close in [difflib.get_close_matches(c, F.MESSAGE_FIELDS, 1, 0.85)]
+        if close
+    ]
+    if typos:
+        raise InputError(f"templates has columns that are not message fields: {', '.join(typos)}")
     names = pd.Series(_texts(templates["template"]), dtype=object)
     if names.isna().any():
         raise InputError("templates has a row without a template name")
@@ -425,7 +432,10 @@ def plan(
     _check_call(recipients, templates, campaign)
     zone = account_zone(tz)
     with gc_paused():
-        return _plan(recipients, templates, campaign, region, now, zone)
+        out = _plan(recipients, templates, campaign, region, now, zone)
+    if recipients.attrs.get("sheet") is not None:  # read_table's sheet: problems name it
+        out.attrs["sheet"] = recipients.attrs["sheet"]
+    return out
 
 
 def _plan(recipients, templates, campaign, region, now, zone) -> pd.DataFrame:
@@ -492,8 +502,11 @@ def _plan(recipients, templates, campaign, region, now, zone) -> pd.DataFrame:
     return pd.DataFrame(frame, index=index)
 
 
-def problems(plan_frame: pd.DataFrame) -> pd.DataFrame:
+def problems(plan_frame: pd.DataFrame, lang: str = "en") -> pd.DataFrame:
     """Every row problem of a plan as its own row: ``row``, ``column``, ``rule``.
+
+    ``lang="ru"`` gives the rules in Russian. A plan of a sheet read by ``read_table``
+    gets a first column ``sheet`` naming it.
 
     Example:
         >>> import pandas as pd
@@ -510,7 +523,10 @@ def problems(plan_frame: pd.DataFrame) -> pd.DataFrame:
     for label, text in bad.items():
         for item in split_problems(str(text)):
             column, _, rule = item.partition(": ")
-            rows.append({"row": label, "column": column, "rule": rule})
-    return pd.DataFrame(rows, columns=["row", "column", "rule"]).astype(
+            rows.append({"row": label, "column": column, "rule": translate_problem(rule, lang)})
+    out = pd.DataFrame(rows, columns=["row", "column", "rule"]).astype(
         {"column": "str", "rule": "str"}
     )
+    if plan_frame.attrs.get("sheet") is not None:
+        out.insert(0, "sheet", pd.Series(str(plan_frame.attrs["sheet"]), out.index, "str"))
+    return out

@@ -25,7 +25,7 @@ from .account import AccountTime, account_time, balance, senders, stop_list
 from .client import Client
 from .documents import sendable
 from .errors import AuthError, BalanceError, ProviderError
-from .tariffs import PRICED_AT_HIGHEST, cascade_order, row_costs, tariffs, total
+from .tariffs import PRICED_AT_HIGHEST, cascade_order, objects, row_costs, tariffs, total
 
 log = logging.getLogger(__name__)
 
@@ -88,7 +88,7 @@ def judge(plan: pd.DataFrame, facts: Facts, lookup: pd.DataFrame | None = None) 
     blocking = np.zeros(n, dtype=bool)
 
     def add(mask: np.ndarray, text, block: bool) -> None:
-        for i in np.flatnonzero(mask & ok):
+        for i in np.flatnonzero(mask & ok).tolist():
             found.setdefault(i, []).append(text(i) if callable(text) else text)
         if block:
             blocking[mask & ok] = True
@@ -123,7 +123,7 @@ def judge(plan: pd.DataFrame, facts: Facts, lookup: pd.DataFrame | None = None) 
 
     prices = tariffs(facts.balance)
     costs = row_costs(plan, prices, lookup)
-    unpriced = costs["unpriced"].to_numpy(dtype=object, na_value=None)
+    unpriced = objects(costs["unpriced"])
     add(
         np.array([u is not None for u in unpriced], dtype=bool),
         lambda i: f"no tariff on the account for {unpriced[i]}: its cost is not counted",
@@ -200,22 +200,43 @@ def preflight(
     return judge(plan, gather(plan, client), lookup)
 
 
-def apply_preflight(plan: pd.DataFrame, client: Client, *, allow_partial: bool) -> pd.DataFrame:
-    """The plan that ``send`` posts: blocking rows carry their reason in ``problem``.
+def checked_preflight(
+    plan: pd.DataFrame, client: Client, *, hint: str = "pass preflight=False"
+) -> pd.DataFrame:
+    """:func:`preflight`, a gate refusal or a malformed gate answer told as one clear error.
 
     Raises:
-        BalanceError: the campaign needs more than the balance (unless ``allow_partial``).
+        ProviderError: naming the gate and saying how to send without the preflight.
     """
     try:
-        check = preflight(plan, client)
+        return preflight(plan, client)
     except AuthError:
         raise
     except ProviderError as exc:
         raise ProviderError(
-            f"preflight: the account gate {client.gate_url} refused: {exc}; pass "
-            "preflight=False to send without it",
+            f"preflight: the account gate {client.gate_url} refused or answered wrongly: "
+            f"{exc}; {hint} to send without it",
             exc.text,
         ) from exc
+
+
+def apply_preflight(
+    plan: pd.DataFrame,
+    client: Client,
+    *,
+    allow_partial: bool,
+    check: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """The plan that ``send`` posts: blocking rows carry their reason in ``problem``.
+
+    ``check`` is a preflight already made for this plan (the command line shows it
+    before asking); without it one is made here.
+
+    Raises:
+        BalanceError: the campaign needs more than the balance (unless ``allow_partial``).
+    """
+    if check is None:
+        check = checked_preflight(plan, client)
     verdict = check.attrs["verdict"]
     if not check.attrs["affordable"]:
         if not allow_partial:
@@ -233,3 +254,38 @@ def apply_preflight(plan: pd.DataFrame, client: Client, *, allow_partial: bool) 
     out = plan.copy()
     out["problem"] = out["problem"].mask(check["blocking"], check["preflight"])
     return out
+
+
+# Each finding's kind, from the start of its text (the rest names the row's specifics).
+RULE_KINDS: tuple[tuple[str, str], ...] = (
+    (STOP_LISTED, "phone on the stop list"),
+    ("sender_sms ", "SMS sender not approved"),
+    ("time_send ", "time_send in the past by the account's clock"),
+    ("no tariff ", "channel without a tariff"),
+    ("operator unknown", "operator unknown (priced at the highest tariff)"),
+)
+
+
+def rule_counts(check: pd.DataFrame) -> tuple[dict[str, int], dict[str, int]]:
+    """Rows by kind of finding: (blocking, warnings), for a one-screen summary.
+
+    Example:
+        >>> c = pd.DataFrame({"preflight": [STOP_LISTED, None], "blocking": [True, False]})
+        >>> rule_counts(c)
+        ({'phone on the stop list': 1}, {})
+    """
+    blocking: dict[str, int] = {}
+    warnings: dict[str, int] = {}
+    texts = objects(check["preflight"])
+    stops = check["blocking"].to_numpy(dtype=bool)
+    for text, stop in zip(texts.tolist(), stops.tolist(), strict=True):
+        if text is None:
+            continue
+        for item in str(text).split("; "):
+            kind = next((k for start, k in RULE_KINDS if item.startswith(start)), item)
+            target = blocking if stop and kind in _BLOCKING_KINDS else warnings
+            target[kind] = target.get(kind, 0) + 1
+    return blocking, warnings
+
+
+_BLOCKING_KINDS = {"phone on the stop list", "SMS sender not approved"}

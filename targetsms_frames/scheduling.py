@@ -17,6 +17,7 @@ from . import fields as F
 from ._speed import text_series
 from .documents import sendable
 from .errors import InputError
+from .tariffs import objects
 
 _HHMM = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
 UNKNOWN_ZONE = (
@@ -124,10 +125,10 @@ def schedule_local(
     zones = dict(
         zip(lookup_frame["phone"].tolist(), lookup_frame["time_zone"].tolist(), strict=True)
     )
-    phones = plan["phone"].to_numpy(dtype=object, na_value=None)
+    phones = objects(plan["phone"])
     ok = sendable(plan)
-    times = plan["time_send"].to_numpy(dtype=object, na_value=None).copy()
-    problems = plan["problem"].to_numpy(dtype=object, na_value=None).copy()
+    times = objects(plan["time_send"]).copy()
+    problems = objects(plan["problem"]).copy()
     per_zone: dict[int, str | tuple | None] = {}
 
     def when(zone: int):

@@ -121,6 +121,13 @@ def price_table(tariffs: pd.DataFrame) -> dict[str, dict[str | None, Decimal]]:
     return table
 
 
+def objects(series: pd.Series) -> np.ndarray:
+    """A column as an object array with None for NA (one typed place for the conversion)."""
+    out = series.to_numpy(dtype=object, copy=True)
+    out[pd.isna(out)] = None
+    return out
+
+
 def cascade_order(column: pd.Series) -> pd.Series:
     """A ``send_*`` column as int64 (0 where not used), converted once per distinct value."""
     codes, uniques = pd.factorize(column, use_na_sentinel=True)
@@ -235,3 +242,65 @@ def row_costs(
         },
         index=index,
     )
+
+
+def account_estimate(
+    plan: pd.DataFrame, tariffs: pd.DataFrame, lookup: pd.DataFrame | None = None
+) -> pd.DataFrame:
+    """``estimate_cost`` at the account's own tariffs (:func:`tariffs`' frame); see there.
+
+    The same columns as ``estimate_cost`` (rubles, float, from exact Decimal sums), plus
+    ``priced_by``: "operator" (the lookup named an operator the tariffs price) or
+    "highest" (the channel's highest tariff), NA for rows not sent. A channel without
+    any tariff costs 0 and ``cost_note`` says so. ``.attrs["totals"]`` also counts
+    ``priced_at_highest``.
+    """
+    costs = row_costs(plan, tariffs, lookup)
+    ok = sendable(plan)
+    channels = _channels(plan)
+    orders = pd.DataFrame({ch: cascade_order(plan[f"send_{ch}"]) for ch in channels})
+    ranked = orders.where(orders > 0).to_numpy(dtype="float64")
+    first: np.ndarray = np.full(len(plan), None, dtype=object)
+    used: np.ndarray = (
+        ~np.isnan(ranked).all(axis=1) if channels else np.zeros(len(plan), dtype=bool)
+    )
+    if channels:
+        picks = np.nanargmin(np.where(used[:, None], ranked, 0.0), axis=1)
+        names = [channels[i] for i in picks.tolist()]
+        first = np.array(
+            [n if u else None for n, u in zip(names, (used & ok).tolist(), strict=True)],
+            dtype=object,
+        )
+    problems = objects(plan["problem"])
+    unpriced = objects(costs["unpriced"])
+    notes = [
+        (f"not sent: {p or 'no phone'}" if not good else None)
+        if not good or u is None
+        else f"no tariff on the account for {u}: not counted"
+        for good, p, u in zip(ok.tolist(), problems.tolist(), unpriced.tolist(), strict=True)
+    ]
+    highest = (costs["priced_by"].astype(object) == PRICED_AT_HIGHEST).to_numpy() & ok
+    out = pd.DataFrame(
+        {
+            "phone": plan["phone"],
+            "client_id_message": plan["client_id_message"],
+            "first_channel": text_series(first, plan.index),
+            "expected_cost": _rubles_of(costs["first_cost"]),
+            "worst_cost": _rubles_of(costs["most_cost"]),
+            "cost_note": text_series(np.array(notes, dtype=object), plan.index),
+            "priced_by": costs["priced_by"],
+        },
+        index=plan.index,
+    )
+    out.attrs["totals"] = {
+        "messages": int(ok.sum()),
+        "expected": float(total(costs["first_cost"], ok)),
+        "worst": float(total(costs["most_cost"], ok)),
+        "priced_at_highest": int(highest.sum()),
+    }
+    return out
+
+
+def _rubles_of(amounts: pd.Series) -> pd.Series:
+    """Exact Decimal rubles as the estimate's float rubles."""
+    return pd.Series([float(v) for v in amounts.tolist()], index=amounts.index, dtype="float64")

@@ -18,6 +18,10 @@ CLI = [sys.executable, "-m", "targetsms_frames.cli"]
 
 def run(*args, env=None, cwd=None, input=None, timeout=180):
     environment = {k: v for k, v in os.environ.items() if not k.startswith("TARGETSMS_")}
+    # The API's names and English texts, whatever this machine's locale (labels.py).
+    for name in ("LC_ALL", "LC_MESSAGES", "LANGUAGE"):
+        environment.pop(name, None)
+    environment["LANG"] = "C.UTF-8"
     environment.update(env or {})
     return subprocess.run(
         [*CLI, *map(str, args)],
@@ -144,7 +148,7 @@ def test_send_and_states_against_a_sandbox_process(tmp_path, spreadsheets):
         assert states.returncode == 0, states.stderr
         assert "56 of 56 messages are final" in states.stdout
         book = openpyxl.load_workbook(tmp_path / "report.xlsx")
-        assert book.sheetnames == ["states", "costs"]
+        assert book.sheetnames == ["summary", "states", "costs"]  # opens on the summary
         for path in (sent_path, tmp_path / "report.xlsx", tmp_path / "sent.journal"):
             assert password.encode() not in path.read_bytes()
 

@@ -21,6 +21,10 @@ CLI = [sys.executable, "-m", "targetsms_frames.cli"]
 
 def run(*args, env=None, cwd=None, timeout=180):
     environment = {k: v for k, v in os.environ.items() if not k.startswith("TARGETSMS_")}
+    # The API's names and English texts, whatever this machine's locale (labels.py).
+    for name in ("LC_ALL", "LC_MESSAGES", "LANGUAGE"):
+        environment.pop(name, None)
+    environment["LANG"] = "C.UTF-8"
     environment.update(env or {})
     return subprocess.run(
         [*CLI, *map(str, args)],

@@ -130,3 +130,23 @@ def test_unknown_operators_and_unpriced_channels_are_warnings():
     assert not check["blocking"].any()
     assert check.attrs["needed"] == Decimal("5.00")  # MTS 2.00 by operator + highest 3.00
     assert check.attrs["priced_at_highest"] == 1
+
+
+def test_the_journal_wins_over_a_stop_list_that_changed_between_runs(tmp_path):
+    plan = campaign({"a": ("79801234561", "Shop"), "b": ("79801234562", "Shop")})
+    journal = tmp_path / "run.journal"
+    with tsf.sandbox() as sb:
+        client = sb.client()
+        first = tsf.send(plan, client, journal=journal, progress=False)
+        sb.account.stop_list = frozenset({"79801234562"})  # b is stop-listed after it was sent
+        posted = sb.requests
+        check = tsf.preflight(plan, client)
+        again = tsf.send(plan, client, journal=journal, progress=False)
+        posted_again = sb.requests - posted
+    assert first["outcome"].tolist() == ["accepted", "accepted"]
+    assert check.loc["b", "preflight"] == "phone is on the account's stop list"
+    assert again["outcome"].tolist() == ["accepted", "accepted"]
+    for column in ("id_message", "id_sms", "client_id_message"):
+        assert again[column].tolist() == first[column].tolist(), column
+    assert again.loc["b", "error"].endswith("phone is on the account's stop list")
+    assert posted_again == 0  # nothing sent again: a is journaled, b too

@@ -1,4 +1,5 @@
-"""The command line: ``targetsms-frames demo | plan | send | states | sandbox``.
+"""The command line: ``targetsms-frames demo | plan | send | states | balance | senders |
+lookup | cancel | sandbox``.
 
 Errors are one sentence on stderr and exit code 2 (``--debug`` shows the traceback);
 the other exit codes are in :data:`common.EXIT_CODES` and the README.
@@ -11,7 +12,7 @@ import logging
 import sys
 
 from ..errors import TargetSMSError
-from . import campaign, common, serve, tracking
+from . import account, campaign, common, serve, tracking
 
 
 class _Parser(argparse.ArgumentParser):
@@ -43,6 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.register(commands)
     campaign.register(commands)
     tracking.register(commands)
+    account.register(commands)
     return parser
 
 

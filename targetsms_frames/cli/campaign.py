@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 from contextlib import ExitStack
 
 import pandas as pd
@@ -33,23 +32,40 @@ def read_inputs(args: argparse.Namespace):
     return recipients, templates
 
 
-def make_plan(args: argparse.Namespace):
+def make_plan(args: argparse.Namespace, tz=None):
+    """The plan of the options' spreadsheets; ``tz`` is the account's zone (hours from Moscow)."""
     from ..planning import plan
 
     region = common.region(args.region)
     recipients, templates = read_inputs(args)
-    campaign = plan(recipients, templates, campaign=args.campaign, region=region)
-    campaign.attrs["sheet"] = recipients.attrs.get("sheet")
-    return campaign
+    return plan(recipients, templates, campaign=args.campaign, region=region, tz=tz)
 
 
-def problem_sheet(campaign):
-    """The plan's problems, each naming the recipients' sheet beside its row."""
+def problem_sheet(campaign, lang: str = "en", check=None):
+    """The plan's problems, each naming the recipients' sheet beside its row, and the rows
+    the preflight (``check``) stopped: the stop list under ``phone``, a sender under
+    ``sender_sms``."""
     from ..planning import problems
+    from ..preflight import STOP_LISTED
 
-    found = problems(campaign)
-    found.insert(0, "sheet", campaign.attrs.get("sheet") or "")
-    return found.astype({"sheet": found["column"].dtype})
+    found = problems(campaign, lang=lang)
+    if check is None or not check["blocking"].any():
+        return found
+    stopped = check.loc[check["blocking"], "preflight"]
+    extra = [
+        {"row": label, "column": "phone" if item == STOP_LISTED else "sender_sms", "rule": item}
+        for label, text in stopped.items()
+        for item in str(text).split("; ")
+        if item == STOP_LISTED or item.startswith("sender_sms ")
+    ]
+    more = pd.DataFrame(extra, columns=["row", "column", "rule"])
+    if "sheet" in found.columns:
+        more.insert(0, "sheet", campaign.attrs.get("sheet"))
+    both = pd.concat([found, more.astype(found.dtypes.to_dict())], ignore_index=True)
+    try:
+        return both.sort_values("row", kind="stable", ignore_index=True)
+    except TypeError:  # row labels of mixed types: plan problems first, then the preflight's
+        return both
 
 
 def estimate_line(campaign, tariffs) -> tuple[pd.DataFrame, str]:
@@ -78,11 +94,11 @@ def run_plan(args: argparse.Namespace) -> int:
     output = check_output(default_output(args, "plan"))
     tariffs = common.tariffs(args.tariffs)
     campaign = make_plan(args)
-    sheets = {"plan": campaign, "problems": problem_sheet(campaign)}
+    sheets = {"plan": campaign, "problems": problem_sheet(campaign, args.lang)}
     line = None
     if tariffs:
         sheets["estimate"], line = estimate_line(campaign, tariffs)
-    written = write_output(output, **sheets)
+    written = write_output(output, labels=args.labels, **sheets)
     bad = int(campaign["problem"].notna().sum())
     print(f"plan: {len(campaign)} rows, {len(campaign) - bad} ready to send, {bad} with problems")
     if line:
@@ -100,39 +116,80 @@ def _accepted_before(journal: str) -> set[str]:
         return {k for k, row in book.results().items() if row["outcome"] == "accepted"}
 
 
+def show_preflight(campaign, client, *, allow_partial: bool):
+    """Run the preflight and print it: the verdict, blocking rows and warnings by rule.
+
+    Raises:
+        BalanceError: the campaign needs more than the balance (unless allow_partial),
+            before anything is asked or sent.
+    """
+    from ..errors import BalanceError
+    from ..preflight import checked_preflight, rule_counts
+
+    check = checked_preflight(campaign, client, hint="pass --no-preflight")
+    blocking, warnings = rule_counts(check)
+    print(f"preflight: the campaign {check.attrs['verdict']}")
+    for title, counts in (("not sent", blocking), ("warnings", warnings)):
+        if counts:
+            items = "; ".join(f"{kind}: {n}" for kind, n in counts.items())
+            print(f"preflight {title} (rows): {items}")
+    if not check.attrs["affordable"] and not allow_partial:
+        raise BalanceError(
+            f"not sent: the campaign {check.attrs['verdict']}; top up the account, send "
+            "fewer rows, or pass --allow-partial to send until the money runs out",
+            needed=check.attrs["needed"],
+            available=check.attrs["balance"],
+        )
+    return check
+
+
 def run_send(args: argparse.Namespace) -> int:
+    from ..account import account_time
+    from ..preflight import apply_preflight
     from ..sending import send
 
     output = check_output(default_output(args, "sent"))
     tariffs = common.tariffs(args.tariffs)
-    campaign = make_plan(args)
-    ready = int(campaign["problem"].isna().sum())
-    skipped = len(campaign) - ready
-    print(f"ready to send {ready} messages ({skipped} rows with problems are skipped)")
-    if tariffs:
-        print(estimate_line(campaign, tariffs)[1])
     journal = args.journal or os.path.splitext(output)[0] + ".journal"
     with ExitStack() as stack:
         client = common.client(args, stack, output)
-        if not args.yes:
-            if not sys.stdin.isatty():
-                raise InputError(
-                    "refusing to send without confirmation: run in a terminal or pass --yes"
-                )
-            if input("Send? [y/N] ").strip().lower() not in ("y", "yes", "д", "да"):
-                print("nothing was sent")
-                return common.DECLINED
+        # The provider reads time_send in the account's zone: plan in it.
+        clock = account_time(client)
+        campaign = make_plan(args, tz=clock.offset_hours)
+        ready = int(campaign["problem"].isna().sum())
+        skipped = len(campaign) - ready
+        print(f"ready to send {ready} messages ({skipped} rows with problems are skipped)")
+        if clock.offset_hours:
+            print(f"time_send is read in the account's zone: Moscow {clock.offset_hours:+d} h")
+        if tariffs:
+            print(estimate_line(campaign, tariffs)[1])
+        check = None
+        if args.preflight:
+            check = show_preflight(campaign, client, allow_partial=args.allow_partial)
+        if not common.confirm(args, "Send?"):
+            print("nothing was sent")
+            return common.DECLINED
         earlier = _accepted_before(journal)
+        planned = campaign  # its problems sheet, with the preflight's stopped rows added
+        if check is not None:
+            campaign = apply_preflight(
+                campaign, client, allow_partial=args.allow_partial, check=check
+            )
         sent = send(
             campaign,
             client,
             journal=journal,
             workers=args.workers,
             progress=None,
-            preflight=args.preflight,
-            allow_partial=args.allow_partial,
+            preflight=False,  # made above, once, and shown before asking
         )
-    written = write_output(output, sent=sent, problems=problem_sheet(campaign))
+    written = write_output(
+        output,
+        labels=args.labels,
+        summary=True,
+        sent=sent,
+        problems=problem_sheet(planned, args.lang, check),
+    )
     counts = common.outcome_counts(sent, earlier)
     print("; ".join(f"{name}: {n}" for name, n in counts.items()))
     print(f"wrote {', '.join(written)} (journal: {journal})")
@@ -156,6 +213,7 @@ def add_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--region", default="RU", help="region of phones without a country code")
     parser.add_argument("--tariffs", help="prices for the estimate, e.g. viber=1.20,sms=2.50")
     parser.add_argument("--output", help="file to write: .xlsx, .csv or .parquet")
+    common.add_language_options(parser)
 
 
 def register(commands) -> None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import argparse
 import os
+import sys
 from contextlib import ExitStack
 
 import pandas as pd
@@ -132,3 +134,55 @@ def send_exit_code(counts: dict[str, int]) -> int:
     if counts["rejected"] or counts["held"]:
         return SOME_REFUSED
     return OK
+
+
+def confirm(args, question: str) -> bool:
+    """``--yes``, or the answer at a terminal; without a terminal a clear refusal."""
+    if getattr(args, "yes", False):
+        return True
+    if not sys.stdin.isatty():
+        raise InputError(
+            f"refusing to {question.rstrip('?').lower()} without confirmation: "
+            "run in a terminal or pass --yes"
+        )
+    return input(f"{question} [y/N] ").strip().lower() in ("y", "yes", "д", "да")
+
+
+def _labels(text: str) -> str | None:
+    value = text.strip().lower()
+    if value in ("none", "no", "api", ""):
+        return None
+    if value not in ("ru", "en"):
+        raise argparse.ArgumentTypeError(f"{text} is not ru, en or none")
+    return value
+
+
+def _lang(text: str) -> str:
+    value = text.strip().lower()
+    if value not in ("ru", "en"):
+        raise argparse.ArgumentTypeError(f"{text} is not ru or en")
+    return value
+
+
+def add_language_options(parser: argparse.ArgumentParser, *, problems: bool = True) -> None:
+    """``--labels`` for the workbook's headers and codes, ``--lang`` for problem texts.
+
+    Both default to the system locale: Russian where it is Russian (labels.py).
+    """
+    from ..labels import default_labels
+
+    parser.add_argument(
+        "--labels",
+        type=_labels,
+        default=default_labels(),
+        help="workbook headers: ru, en or none (the API's names); default: the locale's",
+    )
+    if problems:
+        from ..labels import default_lang
+
+        parser.add_argument(
+            "--lang",
+            type=_lang,
+            default=default_lang(),
+            help="language of problem texts: ru or en; default: the locale's",
+        )

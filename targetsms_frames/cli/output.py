@@ -31,7 +31,10 @@ def default_output(args, suffix: str) -> str:
     """``--output``, or ``<input name>-<suffix>.xlsx`` in the current folder."""
     if args.output:
         return args.output
-    source = getattr(args, "recipients", None) or getattr(args, "sent", None) or "campaign"
+    source = next(
+        (v for v in (getattr(args, n, None) for n in ("recipients", "sent", "phones")) if v),
+        "campaign",
+    )
     return f"{os.path.splitext(os.path.basename(source))[0]}-{suffix}.xlsx"
 
 
@@ -43,19 +46,26 @@ def _flat(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.reset_index(names=name if name not in frame.columns else f"{name}_")
 
 
-def write_output(path: str, **sheets: pd.DataFrame) -> list[str]:
-    """Write the sheets by the path's extension; returns the files written."""
+def write_output(
+    path: str, *, labels: str | None = None, summary: bool = False, **sheets: pd.DataFrame
+) -> list[str]:
+    """Write the sheets by the path's extension; returns the files written.
+
+    ``labels`` and ``summary`` are the workbook's (see ``to_excel``): CSV and Parquet are
+    for programs and keep the API's column names.
+    """
     from ..excel import to_excel
 
     check_output(path)
     suffix = os.path.splitext(path)[1].lower()
     if suffix == ".xlsx":
-        return [to_excel(path, **sheets)]
+        return [to_excel(path, labels=labels, summary=summary, **sheets)]
     stem = os.path.splitext(path)[0]
     written = []
     for i, (name, frame) in enumerate(sheets.items()):
         target = path if i == 0 else f"{stem}.{name}{suffix}"
         flat = _flat(frame)
+        flat.attrs = {}  # the frame's notes (Decimal money, verdicts) are not table data
         if suffix == ".csv":
             # UTF-8 with a BOM: Excel opens it with the Cyrillic intact.
             flat.to_csv(target, index=False, encoding="utf-8-sig")

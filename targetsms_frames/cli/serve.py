@@ -10,6 +10,7 @@ from contextlib import suppress
 
 from ..errors import InputError
 from ..sandbox import FAULTS, Faults, Sandbox
+from .common import add_language_options
 
 
 def port(text: str) -> int:
@@ -71,7 +72,12 @@ def run_demo(args: argparse.Namespace) -> int:
     from ..demo import run_demo as demo
     from .output import check_output
 
-    return demo(output=check_output(args.output), recipients=args.recipients, seed=args.seed)
+    return demo(
+        output=check_output(args.output),
+        recipients=args.recipients,
+        seed=args.seed,
+        labels=args.labels,
+    )
 
 
 def register(commands) -> None:
@@ -79,6 +85,7 @@ def register(commands) -> None:
     demo.add_argument("--output", default="targetsms-demo.xlsx", help="workbook to write")
     demo.add_argument("--recipients", type=positive, default=1000, help="sample size")
     demo.add_argument("--seed", type=int, default=7)
+    add_language_options(demo, problems=False)
     demo.set_defaults(run=run_demo)
 
     sb = commands.add_parser("sandbox", help="run the local TargetSMS provider")

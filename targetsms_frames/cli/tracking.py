@@ -30,13 +30,20 @@ def sent_types(sent: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def read_sent(path: str, sheet: str | int) -> pd.DataFrame:
+    """The sent frame a ``send`` wrote, whatever its labels ("ID сообщения" is id_message)."""
+    from ..labels import unlabel
+    from ..tables import read_table
+
+    return sent_types(unlabel(read_table(path, sheet=common.sheet(sheet))))
+
+
 def run_states(args: argparse.Namespace) -> int:
     from ..costs import cost_report
     from ..states import fetch_states
-    from ..tables import read_table
 
     output = check_output(default_output(args, "states"))
-    sent = sent_types(read_table(args.sent, sheet=common.sheet(args.sheet)))
+    sent = read_sent(args.sent, args.sheet)
     if "id_message" not in sent.columns:
         raise InputError(f"{args.sent} has no id_message column: pass the workbook `send` wrote")
     with ExitStack() as stack:
@@ -45,7 +52,7 @@ def run_states(args: argparse.Namespace) -> int:
     sheets = {"states": states}
     if "name_delivery" in states.columns:
         sheets["costs"] = cost_report(states, by="name_delivery").reset_index()
-    written = write_output(output, **sheets)
+    written = write_output(output, labels=args.labels, summary=True, **sheets)
     sent_ids = int(states["id_message"].notna().sum())
     final = int(states["final"].fillna(False).astype(bool).sum())
     print(f"{final} of {sent_ids} messages are final")
@@ -67,4 +74,5 @@ def register(commands) -> None:
         "--sandbox", action="store_true", help="ask the built-in sandbox `send --sandbox` used"
     )
     states.add_argument("--sandbox-state", help=argparse.SUPPRESS)
+    common.add_language_options(states, problems=False)
     states.set_defaults(run=run_states)

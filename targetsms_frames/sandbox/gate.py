@@ -204,7 +204,17 @@ def _scheduled(provider: Provider, account: Account, doc: dict, now: float) -> d
         message.steps = (Step(first.channel, "not_deliver", now, now, 0),)
         message.cancelled = True
         out.append({"id_sms": item["id_sms"], "action": "delete"})
+    deleted = [o["id_sms"] for o in out if o["action"] == "delete"]
+    record = getattr(provider, "record_gate", None)  # the CLI's persistent sandbox keeps it
+    if deleted and record is not None:
+        record(now, account.login, deleted)
     return {"scheduled": out}
+
+
+def replay_cancel(provider: Provider, login: str, ids: list[str], at: float) -> None:
+    """Delete scheduled SMS again at their time (the persistent sandbox's replay)."""
+    account = provider.accounts[login]
+    _scheduled(provider, account, {"delete_schedule": [{"id_sms": i} for i in ids]}, at)
 
 
 def _time(provider: Provider, account: Account, doc: dict, now: float) -> dict:

@@ -57,6 +57,11 @@ class _ReplayableProvider(Provider):
                 self._record(at, body)
             return answer
 
+    def record_gate(self, at: float, login: str, deleted: list[str]) -> None:
+        """A schedule deletion through the account gate: kept, so it is replayed too."""
+        if self._record is not None:
+            self._record(at, None, cancel={"login": login, "id_sms": deleted})
+
     def replay(self, at: float, body: bytes) -> None:
         with self._serial:
             self._fixed = at
@@ -125,6 +130,14 @@ class PersistentSandbox(Sandbox):
         )
         provider.add_account(head["login"], head["password"], balance=head["balance"])
         for entry in lines[1:]:
+            if "cancel" in entry:  # a deletion through the account gate (gate.py)
+                from .gate import replay_cancel
+
+                with provider._lock:
+                    provider._settle(entry["at"])
+                    cancel = entry["cancel"]
+                    replay_cancel(provider, cancel["login"], cancel["id_sms"], entry["at"])
+                continue
             provider.replay(entry["at"], entry["body"].encode())
         provider._record = self._append
         self.provider = provider
@@ -135,8 +148,9 @@ class PersistentSandbox(Sandbox):
         with open(self.path, "w", encoding="utf-8") as handle:
             handle.write(json.dumps(self._head) + "\n")
 
-    def _append(self, at: float, body: bytes) -> None:
-        line = json.dumps({"at": at, "body": body.decode("utf-8")}, ensure_ascii=False)
+    def _append(self, at: float, body: bytes | None, cancel: dict | None = None) -> None:
+        entry = {"at": at, "cancel": cancel} if body is None else {"at": at, "body": body.decode()}
+        line = json.dumps(entry, ensure_ascii=False)
         with self._lock_file, open(self.path, "a", encoding="utf-8") as handle:
             handle.write(line + "\n")
 
@@ -146,6 +160,7 @@ class PersistentSandbox(Sandbox):
         except OSError:  # the saved port is taken: any free one will do
             self._port = 0
             super().start()
+        assert self._server is not None  # started just above
         port = self._server.server_address[1]
         if port != self._head["port"]:
             self._head["port"] = port

@@ -189,11 +189,11 @@ def flat_frame(frame: pd.DataFrame) -> pd.DataFrame:
     if not keep_index:
         index_names = []
     names = unique_names(index_names + columns)
-    parts = [
-        index.get_level_values(i).to_series(index=range(len(frame)))
-        for i in range(len(index_names))
+    rows = pd.RangeIndex(len(frame))
+    parts = [  # as frames: the same concat, and one pandas-stubs can type
+        index.get_level_values(i).to_series(index=rows).to_frame() for i in range(len(index_names))
     ]
-    body = frame.set_axis(range(len(frame)), axis=0).set_axis(range(frame.shape[1]), axis=1)
+    body = frame.set_axis(rows, axis=0).set_axis(range(frame.shape[1]), axis=1)
     out = pd.concat([*parts, body], axis=1, ignore_index=True) if parts else body
     out.columns = names
     return out

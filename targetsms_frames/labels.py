@@ -111,6 +111,15 @@ def _map(series: pd.Series, function, *, text_only: bool = True) -> pd.Series:
     return pd.Series(values, index=series.index, dtype=object)
 
 
+def _put(frame: pd.DataFrame, position: int, series: pd.Series) -> None:
+    """Replace the frame's column at ``position`` (its name may repeat) with ``series``.
+
+    The Series as is: an array would be re-inferred (object text would turn into ``str``).
+    """
+    # pandas takes a Series here (it aligns it on the index); pandas-stubs leave it out.
+    frame.isetitem(position, series)  # type: ignore[arg-type]
+
+
 def _missing(value) -> bool:
     try:
         return bool(pd.isna(value))
@@ -196,6 +205,21 @@ def zone_label(dtype, lang: str) -> str:
     return str(tz)
 
 
+def ends_with_total(frame: pd.DataFrame) -> bool:
+    """Whether the last row is a total row: its first cell is the text "total".
+
+    Example:
+        >>> ends_with_total(pd.DataFrame({"a": ["x", "total"]}))
+        True
+        >>> ends_with_total(pd.DataFrame({"a": pd.array([1, None], dtype="Int64")}))
+        False
+    """
+    if not len(frame) or not len(frame.columns):
+        return False
+    first = frame.iloc[-1, 0]
+    return isinstance(first, str) and first == "total"  # pd.NA == "total" is NA, not False
+
+
 def _code_map(table: dict[str, tuple[str, str]], lang: str) -> dict[str, str]:
     return {code: _pick(pair, lang) for code, pair in table.items()}
 
@@ -231,7 +255,7 @@ def label_frame(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
             series = _map(series, lambda v: _column_list(v, lang))
         elif name in ("problem", "rule", "cost_note", "error") and lang == "ru":
             series = _map(series, lambda v: translate_problem(v, lang))
-        out.isetitem(position, series)
+        _put(out, position, series)
         header = column_label(name, lang)
         if pd.api.types.is_datetime64_any_dtype(frame.iloc[:, position]):
             header = f"{header}, {zone_label(frame.iloc[:, position].dtype, lang)}"
@@ -239,7 +263,7 @@ def label_frame(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
             header += " "
         headers.append(header)
     out.columns = headers
-    if len(out) and len(out.columns) and out.iloc[-1, 0] == "total":
+    if ends_with_total(out):
         out.iloc[-1, 0] = _pick(TOTAL_TEXT, lang)
     return out
 
@@ -285,7 +309,7 @@ def unlabel(frame: pd.DataFrame) -> pd.DataFrame:
             )
         elif api in ("state", "outcome") or api.startswith("state_"):
             series = _map(series, lambda v: codes.get(v, v))
-        out.isetitem(position, series)
+        _put(out, position, series)
         columns.append(api)
     out.columns = columns
     return out

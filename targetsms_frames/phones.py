@@ -47,7 +47,13 @@ def _national_patterns(region: str, length: int) -> tuple[str, str, str] | None:
     lengths allow ``length``).
     """
     meta = PhoneMetadata.metadata_for_region(region)
-    if meta is None or length not in meta.general_desc.possible_length:
+    general = meta.general_desc if meta is not None else None
+    if (
+        meta is None
+        or general is None
+        or general.national_number_pattern is None
+        or length not in general.possible_length
+    ):
         return None
     types = []
     for name in _TYPES:
@@ -63,14 +69,22 @@ def _national_patterns(region: str, length: int) -> tuple[str, str, str] | None:
 
     return (
         ascii_digits(meta.leading_digits or ""),
-        ascii_digits(meta.general_desc.national_number_pattern),
+        ascii_digits(general.national_number_pattern),
         ascii_digits("|".join(f"(?:{t})" for t in types)),
     )
 
 
+def _ru_patterns() -> tuple[str, str, str]:
+    """The fast rule's patterns for Russia (phonenumbers always ships RU metadata)."""
+    patterns = _national_patterns("RU", 10)
+    if patterns is None:  # a broken phonenumbers install: say so at import, not per row
+        raise ImportError("phonenumbers has no metadata for ten-digit Russian numbers")
+    return patterns
+
+
 # Russia: country code 7 and ten national digits. RU comes first among the regions of
 # code 7, so a number valid by RU's own patterns is valid for phonenumbers.
-_RU = _national_patterns("RU", 10)
+_RU = _ru_patterns()
 
 
 def _valid_ru(national: str) -> bool:

@@ -254,3 +254,14 @@ def test_to_excel_never_fails_on_any_text(tmp_path, texts):
     # XML reads a bare CR back as LF; otherwise the text is exactly the safe text.
     assert got == [None if t in (None, "") else safe_text(t).replace("\r", "\n") for t in texts]
     assert all(ws.cell(row=i + 2, column=1).data_type == "s" for i, t in enumerate(texts) if t)
+
+
+@pytest.mark.parametrize("labels", [None, "ru"])
+def test_a_nullable_first_column_ending_missing_is_written_without_a_total_row(tmp_path, labels):
+    # pd.NA == "total" is NA, not False: such a frame used to fail with "boolean value of NA".
+    frame = pd.DataFrame({"count": pd.array([3, None], dtype="Int64"), "name": ["a", "b"]})
+    tsf.to_excel(tmp_path / "na.xlsx", labels=labels, counts=frame)
+    ws = openpyxl.load_workbook(tmp_path / "na.xlsx")["counts"]
+    assert [c.value for c in ws["A"][1:]] == [3, None]
+    assert ws.auto_filter.ref == "A1:B3"  # both rows filterable: neither is a total
+    assert not ws.cell(row=3, column=2).font.bold

@@ -146,7 +146,10 @@ class PersistentSandbox(Sandbox):
         except OSError:  # the saved port is taken: any free one will do
             self._port = 0
             super().start()
-        port = self._server.server_address[1]
+        server = self._server
+        if server is None:  # start() leaves a server running or raises
+            raise RuntimeError("the persistent sandbox did not start")
+        port = server.server_address[1]
         if port != self._head["port"]:
             self._head["port"] = port
             lines = _read_lines(self.path)[1:]

@@ -44,7 +44,7 @@ def gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-def text_series(values, index) -> pd.Series:
+def text_series(values: object, index: pd.Index) -> pd.Series:
     """An object array of str or None (or an Arrow array) as a pandas ``str`` Series.
 
     The same result as ``pd.Series(values, index=index, dtype="str")``, two to three

@@ -76,7 +76,7 @@ class Column:
     text: bool = False  # written with the text type, never as a formula
 
 
-def _number(value):
+def _number(value: object) -> object:
     if isinstance(value, np.generic):
         value = value.item()
     if isinstance(value, float) and not np.isfinite(value):
@@ -86,7 +86,7 @@ def _number(value):
     return value
 
 
-def _shown_length(value, number_format: str | None) -> int:
+def _shown_length(value: object, number_format: str | None) -> int:
     """Characters the value takes once formatted as the spreadsheet will show it."""
     if isinstance(value, str):
         return max(map(len, value.split("\n")))

@@ -11,6 +11,9 @@ from __future__ import annotations
 import locale
 import os
 import re
+from collections.abc import Callable
+from functools import partial
+from typing import Any
 
 import pandas as pd
 
@@ -98,7 +101,9 @@ TOTAL_TEXT = ("Итого", "Total")
 NOT_USED = "—"
 
 
-def _map(series: pd.Series, function, *, text_only: bool = True) -> pd.Series:
+def _map(
+    series: pd.Series, function: Callable[[Any], object], *, text_only: bool = True
+) -> pd.Series:
     """``function`` on each text (or each present value), as an object column: any text fits.
 
     An object column, not Arrow text: a lone surrogate must reach the writer, which makes
@@ -111,6 +116,11 @@ def _map(series: pd.Series, function, *, text_only: bool = True) -> pd.Series:
     return pd.Series(values, index=series.index, dtype=object)
 
 
+def _code(table: dict[str, str], value: str) -> str:
+    """A code's text from ``table``; a code it does not know stays as written."""
+    return table.get(value, value)
+
+
 def _put(frame: pd.DataFrame, position: int, series: pd.Series) -> None:
     """Replace the frame's column at ``position`` (its name may repeat) with ``series``.
 
@@ -120,7 +130,7 @@ def _put(frame: pd.DataFrame, position: int, series: pd.Series) -> None:
     frame.isetitem(position, series)  # type: ignore[arg-type]
 
 
-def _missing(value) -> bool:
+def _missing(value: Any) -> bool:  # any cell, as pd.isna takes it
     try:
         return bool(pd.isna(value))
     except (TypeError, ValueError):  # an array-like value is not missing
@@ -176,7 +186,7 @@ def ordinal(position: int, lang: str) -> str:
     return f"{position}{suffix}"
 
 
-def cascade_text(value, channel: str, lang: str):
+def cascade_text(value: Any, channel: str, lang: str) -> Any:
     """A ``send_<channel>`` code as text: "2" → "SMS (2-й)", "0" or empty → "—".
 
     Example:
@@ -195,7 +205,7 @@ def cascade_text(value, channel: str, lang: str):
     return value  # a bad code stays as written: the plan's problem names it
 
 
-def zone_label(dtype, lang: str) -> str:
+def zone_label(dtype: object, lang: str) -> str:
     """The zone a datetime column is written in: naive times are Moscow time (the provider's)."""
     tz = getattr(dtype, "tz", None)
     if tz is None:
@@ -245,10 +255,12 @@ def label_frame(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
         found = _channel_of(name)
         if found and found[0] == "send":
             channel = found[1]
-            series = _map(series, lambda v, c=channel: cascade_text(v, c, lang), text_only=False)
+            series = _map(
+                series, partial(cascade_text, channel=channel, lang=lang), text_only=False
+            )
         elif name == "state" or (found and found[0] == "state") or name == "outcome":
             table = outcomes if name == "outcome" else states
-            series = _map(series, lambda v, t=table: t.get(v, v))
+            series = _map(series, partial(_code, table))
         elif name == "first_channel":
             series = _map(series, channel_name)
         elif name == "column":  # the problems() frame names API columns

@@ -114,7 +114,7 @@ def _valid_ru_column(text: pd.Series, prefix: str) -> np.ndarray:
     return valid
 
 
-def _phone_text(value) -> str | None:
+def _phone_text(value: object) -> str | None:
     """A phone cell as text, also undoing what a CSV export does to long numbers."""
     text = cell_text(value)
     if text is None:
@@ -135,7 +135,7 @@ def _phone_text(value) -> str | None:
     return text
 
 
-def normalize_phone(value, region: str = "RU") -> tuple[str | None, str | None]:
+def normalize_phone(value: object, region: str = "RU") -> tuple[str | None, str | None]:
     """One phone → (international digits, None) or (None, the problem).
 
     Example:
@@ -149,7 +149,7 @@ def normalize_phone(value, region: str = "RU") -> tuple[str | None, str | None]:
     return _normalize(value, region, fast=True)
 
 
-def _normalize(value, region: str, *, fast: bool) -> tuple[str | None, str | None]:
+def _normalize(value: object, region: str, *, fast: bool) -> tuple[str | None, str | None]:
     """:func:`normalize_phone`; ``fast=False`` asks phonenumbers even for Russian numbers."""
     text = _phone_text(value)
     if not text:

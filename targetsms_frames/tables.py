@@ -115,7 +115,7 @@ def _frame(
     return frame
 
 
-def _read_xlsx(path: str, sheet, columns) -> pd.DataFrame:
+def _read_xlsx(path: str, sheet: int | str, columns: dict[str, str] | None) -> pd.DataFrame:
     from openpyxl import load_workbook
 
     try:
@@ -145,7 +145,7 @@ def _read_xlsx(path: str, sheet, columns) -> pd.DataFrame:
     return _frame(numbered, columns, title)
 
 
-def _read_csv(path: str, columns) -> pd.DataFrame:
+def _read_csv(path: str, columns: dict[str, str] | None) -> pd.DataFrame:
     with open(path, "rb") as handle:
         raw = handle.read()
     for encoding in ("utf-8-sig", "cp1251"):
@@ -171,7 +171,7 @@ def _read_csv(path: str, columns) -> pd.DataFrame:
     return _frame(numbered, columns, os.path.basename(path))
 
 
-def _read_parquet(path: str, columns) -> pd.DataFrame:
+def _read_parquet(path: str, columns: dict[str, str] | None) -> pd.DataFrame:
     try:
         frame = pd.read_parquet(path)
     except Exception as exc:  # pyarrow raises many kinds for a damaged file

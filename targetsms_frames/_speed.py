@@ -3,20 +3,32 @@
 from __future__ import annotations
 
 import gc
+from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+from pandas.api.extensions import ExtensionArray
 
-try:  # what dtype="str" means in pandas 3 (and 2.3)
-    TEXT_DTYPE = pd.StringDtype("pyarrow", na_value=np.nan)
-except TypeError:  # pandas 2.2: the same Arrow strings with NaN for missing, by its old name
-    TEXT_DTYPE = pd.StringDtype("pyarrow_numpy")
+
+def _text_dtype() -> tuple[pd.StringDtype[Any], bool]:
+    """The text dtype, and whether it is pandas 2.2's "pyarrow_numpy" (no storage literal)."""
+    try:  # what dtype="str" means in pandas 3 (and 2.3)
+        return pd.StringDtype("pyarrow", na_value=np.nan), False
+    except TypeError:  # pandas 2.2: the same Arrow strings with NaN for missing, by its old name
+        # By its alias: pandas 3 (and so its stubs) no longer knows this storage.
+        dtype = pd.api.types.pandas_dtype("string[pyarrow_numpy]")
+        assert isinstance(dtype, pd.StringDtype)
+        return dtype, True
+
+
+TEXT_DTYPE, _PANDAS_22 = _text_dtype()
 
 
 @contextmanager
-def gc_paused():
+def gc_paused() -> Iterator[None]:
     """Pause the cyclic garbage collector while building millions of small objects.
 
     The bulk paths create dicts, lists and strings without reference cycles; with the
@@ -32,7 +44,7 @@ def gc_paused():
             gc.enable()
 
 
-def text_series(values, index) -> pd.Series:
+def text_series(values: object, index: pd.Index) -> pd.Series:
     """An object array of str or None (or an Arrow array) as a pandas ``str`` Series.
 
     The same result as ``pd.Series(values, index=index, dtype="str")``, two to three
@@ -45,10 +57,14 @@ def text_series(values, index) -> pd.Series:
     return pd.Series(_text_array(array), index=index, copy=False)
 
 
-def _text_array(array: pa.Array | pa.ChunkedArray):
+def _text_array(array: pa.Array | pa.ChunkedArray) -> ExtensionArray:
     """Arrow text as a pandas extension array of :data:`TEXT_DTYPE`, without a copy."""
-    if TEXT_DTYPE.storage == "pyarrow_numpy":  # pandas 2.2
-        from pandas.core.arrays.string_arrow import ArrowStringArrayNumpySemantics
+    if _PANDAS_22:
+        # pandas 2.2 only: pandas 3 (and so its stubs) has no such class.
+        from pandas.core.arrays.string_arrow import (  # type: ignore[attr-defined]
+            ArrowStringArrayNumpySemantics,
+        )
 
         return ArrowStringArrayNumpySemantics(array)
-    return pd.arrays.ArrowStringArray(array, dtype=TEXT_DTYPE)
+    # pandas-stubs leave out pandas 3's keyword-only ``dtype`` (the NaN-for-missing flavour).
+    return pd.arrays.ArrowStringArray(array, dtype=TEXT_DTYPE)  # type: ignore[call-arg]

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 
-def cell_text(value) -> str | None:
+def cell_text(value: object) -> str | None:
     """A cell's value as the text a person sees in it, or None for an empty cell.
 
     Whole floats lose the ".0" Excel gives them (79801234567.0 → "79801234567"),

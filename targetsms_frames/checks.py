@@ -15,7 +15,7 @@ import pandas as pd
 from .errors import InputError
 
 
-def check_frame(frame, what: str, *, labels: bool = True) -> pd.DataFrame:
+def check_frame(frame: object, what: str, *, labels: bool = True) -> pd.DataFrame:
     """Refuse what is not a DataFrame with unique index labels and unique column names.
 
     Args:

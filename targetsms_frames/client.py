@@ -20,6 +20,7 @@ import os
 import re
 import time
 from collections.abc import Callable, Iterable, Sequence
+from typing import Any, NoReturn
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -43,7 +44,7 @@ TOKEN_RE = re.compile(r"[\x21-\x7e]+")  # what an HTTP header carries as it is
 CREDENTIAL_KEYS = frozenset({"login", "password", "security"})
 
 
-def _stated(error) -> bool:
+def _stated(error: object) -> bool:
     """An ``error`` that says something (null, "" and blanks say nothing)."""
     return error is not None and not (isinstance(error, str) and not error.strip())
 
@@ -134,7 +135,7 @@ class Client:
         self.session = session
 
     @classmethod
-    def from_env(cls, **options) -> Client:
+    def from_env(cls, **options: Any) -> Client:
         """A client from ``TARGETSMS_TOKEN`` or ``TARGETSMS_LOGIN`` and ``TARGETSMS_PASSWORD``.
 
         ``TARGETSMS_URL`` sets the endpoint.
@@ -190,7 +191,7 @@ class Client:
             return f"Client(account={self.account!r}, token='***', url={self.url!r})"
         return f"Client(login={self.login!r}, password='***', url={self.url!r})"
 
-    def __reduce__(self):
+    def __reduce__(self) -> NoReturn:
         raise TypeError("a Client holds credentials and is not pickled; make one per process")
 
     # -- posting -------------------------------------------------------------------------
@@ -230,7 +231,7 @@ class Client:
             self._refuse(answer["error"])
         return answer
 
-    def _refuse(self, error) -> None:
+    def _refuse(self, error: object) -> NoReturn:
         text = self._scrub.raw(error, 1000)
         kind = AuthError if text.strip() in F.AUTH_ERROR_TEXTS else ProviderError
         raise kind(f"the provider refused the document: {text}", text)

@@ -23,6 +23,8 @@ even when the server echoes the request back (the client scrubs every text it ma
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 
 class TargetSMSError(Exception):
     """Base class of every exception raised by targetsms_frames."""
@@ -93,7 +95,9 @@ class BalanceError(TargetSMSError):
         available: the account's balance (Decimal).
     """
 
-    def __init__(self, message: str, *, needed=None, available=None) -> None:
+    def __init__(
+        self, message: str, *, needed: Decimal | None = None, available: Decimal | None = None
+    ) -> None:
         super().__init__(message)
         self.needed = needed
         self.available = available

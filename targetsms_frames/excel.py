@@ -78,7 +78,7 @@ def to_excel(
 
     from .excel_cells import column_cells, flat_frame
     from .excel_sheets import add_detail_chart, write_summary, write_table
-    from .labels import check_lang, label_frame
+    from .labels import check_lang, ends_with_total, label_frame
     from .workbook_summary import find_sources, summarize
 
     check_lang(labels)
@@ -112,7 +112,7 @@ def to_excel(
             column_cells(shown.iloc[:, i], str(name), str(shown.columns[i]))
             for i, name in enumerate(flat.columns)
         ]
-        total = bool(len(flat.columns)) and len(flat) > 0 and flat.iloc[-1, 0] == "total"
+        total = ends_with_total(flat)
         ws = write_table(book, title, list(map(str, shown.columns)), columns, total=total)
         if frame is costs and figures is None:
             channels = [

@@ -76,7 +76,7 @@ class Column:
     text: bool = False  # written with the text type, never as a formula
 
 
-def _number(value):
+def _number(value: object) -> object:
     if isinstance(value, np.generic):
         value = value.item()
     if isinstance(value, float) and not np.isfinite(value):
@@ -86,7 +86,7 @@ def _number(value):
     return value
 
 
-def _shown_length(value, number_format: str | None) -> int:
+def _shown_length(value: object, number_format: str | None) -> int:
     """Characters the value takes once formatted as the spreadsheet will show it."""
     if isinstance(value, str):
         return max(map(len, value.split("\n")))
@@ -189,11 +189,11 @@ def flat_frame(frame: pd.DataFrame) -> pd.DataFrame:
     if not keep_index:
         index_names = []
     names = unique_names(index_names + columns)
-    parts = [
-        index.get_level_values(i).to_series(index=range(len(frame)))
-        for i in range(len(index_names))
+    rows = pd.RangeIndex(len(frame))
+    parts = [  # as frames: the same concat, and one pandas-stubs can type
+        index.get_level_values(i).to_series(index=rows).to_frame() for i in range(len(index_names))
     ]
-    body = frame.set_axis(range(len(frame)), axis=0).set_axis(range(frame.shape[1]), axis=1)
+    body = frame.set_axis(rows, axis=0).set_axis(range(frame.shape[1]), axis=1)
     out = pd.concat([*parts, body], axis=1, ignore_index=True) if parts else body
     out.columns = names
     return out

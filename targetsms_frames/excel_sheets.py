@@ -7,8 +7,10 @@ on one page with its chart.
 
 from __future__ import annotations
 
+from typing import TypedDict
+
 import pandas as pd
-from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell import Cell, WriteOnlyCell
 from openpyxl.chart import BarChart, Reference, Series
 from openpyxl.drawing.spreadsheet_drawing import AnchorMarker, TwoCellAnchor
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
@@ -49,7 +51,28 @@ def page_setup(ws, *, one_page: bool = False, title_row: bool = True) -> None:
         ws.print_title_rows = "1:1"
 
 
-def _cell(ws, value, *, font=None, fmt=None, border=None, fill=None, align=None, text=False):
+class _Style(TypedDict, total=False):
+    """The keyword arguments of :func:`_cell` that make a cell's look."""
+
+    font: Font
+    fmt: str
+    border: Border
+    fill: PatternFill
+    align: Alignment
+    text: bool
+
+
+def _cell(
+    ws,
+    value,
+    *,
+    font: Font | None = None,
+    fmt: str | None = None,
+    border: Border | None = None,
+    fill: PatternFill | None = None,
+    align: Alignment | None = None,
+    text: bool = False,
+) -> Cell:
     cell = WriteOnlyCell(ws, value=value)
     if text:
         cell.data_type = "s"  # text stays text, even "=HYPERLINK(...)"
@@ -99,7 +122,9 @@ def write_table(book, title: str, headers: list[str], columns: list[Column], *, 
     texts = [c.text for c in columns]
     # One style per column, made once and copied into each cell: setting a style on every
     # cell would hash it every time, the slowest part of writing a big sheet.
-    styles = [_cell(ws, None, fmt=f, align=a)._style for f, a in zip(formats, aligns, strict=True)]
+    styles = [
+        _style_array(_cell(ws, None, fmt=f, align=a)) for f, a in zip(formats, aligns, strict=True)
+    ]
     wrapping = [(i, c.width) for i, c in enumerate(columns) if c.wrap]
     for r, row in enumerate(zip(*(c.values for c in columns), strict=True)):
         if total and r == rows - 1:
@@ -125,12 +150,19 @@ def write_table(book, title: str, headers: list[str], columns: list[Column], *, 
     return ws
 
 
-def _styled(ws, value, style: StyleArray | None, text: bool) -> WriteOnlyCell:
+# A cell's whole style is openpyxl's private ``_style`` (types-openpyxl leaves it out, hence
+# the ignores): copying one made per column is what keeps a big sheet fast (write_table).
+def _style_array(cell: Cell) -> StyleArray | None:
+    """The cell's style as openpyxl keeps it (None: the default style)."""
+    return cell._style  # type: ignore[attr-defined]
+
+
+def _styled(ws, value, style: StyleArray | None, text: bool) -> Cell:
     cell = WriteOnlyCell(ws, value=value)
     if text:
         cell.data_type = "s"  # text stays text, even "=HYPERLINK(...)"
     if style is not None:  # None: the default style
-        cell._style = StyleArray(style)
+        cell._style = StyleArray(style)  # type: ignore[attr-defined]
     return cell
 
 
@@ -150,7 +182,7 @@ def _alignments(columns: list[Column]) -> list[Alignment | None]:
     """Top-aligned rows when some text wraps; text after a number or date starts indented,
     so a right-aligned value never touches the text beside it."""
     wrapped = any(c.wrap for c in columns)
-    out = []
+    out: list[Alignment | None] = []
     for i, column in enumerate(columns):
         indent = 1 if column.text and i and not columns[i - 1].text else 0
         # A datetime reads left to right with its gap after it, not against the next column.
@@ -261,11 +293,11 @@ def _summary_rows(s: Summary, lang: str) -> tuple[list[list], dict]:
                     (kop / total if total else None, "rate"),
                 ]
             )
-        charged = list(s.charged.values())
+        charged = [n for n in s.charged.values() if n is not None]
         rows.append(
             [
                 (text("total", lang), "total"),
-                (None if None in charged else sum(charged), "total_count"),
+                (sum(charged) if len(charged) == len(s.charged) else None, "total_count"),
                 (total / 100, "total_money"),
                 (1.0 if total else None, "total_rate"),
             ]
@@ -297,7 +329,7 @@ def _summary_rows(s: Summary, lang: str) -> tuple[list[list], dict]:
     return rows, anchors
 
 
-_STYLES = {
+_STYLES: dict[str, _Style] = {
     "title": {"font": TITLE_FONT},
     "note": {"font": NOTE_FONT},
     "section": {"font": Font(name=FONT, size=12, bold=True, color="1F3864")},
@@ -331,7 +363,7 @@ def write_summary(book, title: str, s: Summary, lang: str):
     rows, anchors = _summary_rows(s, lang)
     table_columns = 2 + len(s.channels) if s.channels else 2
     first_chart = max(table_columns, 4) + 2  # one narrow gap column, then the chart
-    widths = {1: 34, 2: 21, 3: 15, 4: 10}
+    widths: dict[int, float] = {1: 34, 2: 21, 3: 15, 4: 10}
     for col in range(5, table_columns + 1):
         widths[col] = 15
     widths[first_chart - 1] = 3
@@ -352,7 +384,7 @@ def write_summary(book, title: str, s: Summary, lang: str):
                 cells.append(_cell(ws, None, **style) if "border" in style else None)
                 continue
             value, kind = item
-            style = dict(_STYLES.get(kind, {}))
+            style = _STYLES.get(kind, {}).copy()
             if isinstance(value, str):
                 value, style["text"] = safe_text(value), True
                 style.pop("fmt", None)
@@ -367,7 +399,9 @@ def write_summary(book, title: str, s: Summary, lang: str):
             _colour(series, channel)
             chart.series.append(series)
         chart.set_categories(Reference(ws, min_col=1, min_row=head + 1, max_row=head + n))
-        chart.anchor = TwoCellAnchor(
+        # types-openpyxl has a chart's anchor as a cell name only; openpyxl takes an anchor
+        # object too (drawing.spreadsheet_drawing._check_anchor), the one way to fix both corners.
+        chart.anchor = TwoCellAnchor(  # type: ignore[assignment]
             _from=AnchorMarker(col=first_chart - 1, row=1),
             to=AnchorMarker(col=LAST_SCREEN_COLUMN, row=22),
         )

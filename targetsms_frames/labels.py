@@ -11,6 +11,9 @@ from __future__ import annotations
 import locale
 import os
 import re
+from collections.abc import Callable
+from functools import partial
+from typing import Any
 
 import pandas as pd
 
@@ -98,7 +101,9 @@ TOTAL_TEXT = ("Итого", "Total")
 NOT_USED = "—"
 
 
-def _map(series: pd.Series, function, *, text_only: bool = True) -> pd.Series:
+def _map(
+    series: pd.Series, function: Callable[[Any], object], *, text_only: bool = True
+) -> pd.Series:
     """``function`` on each text (or each present value), as an object column: any text fits.
 
     An object column, not Arrow text: a lone surrogate must reach the writer, which makes
@@ -111,7 +116,21 @@ def _map(series: pd.Series, function, *, text_only: bool = True) -> pd.Series:
     return pd.Series(values, index=series.index, dtype=object)
 
 
-def _missing(value) -> bool:
+def _code(table: dict[str, str], value: str) -> str:
+    """A code's text from ``table``; a code it does not know stays as written."""
+    return table.get(value, value)
+
+
+def _put(frame: pd.DataFrame, position: int, series: pd.Series) -> None:
+    """Replace the frame's column at ``position`` (its name may repeat) with ``series``.
+
+    The Series as is: an array would be re-inferred (object text would turn into ``str``).
+    """
+    # pandas takes a Series here (it aligns it on the index); pandas-stubs leave it out.
+    frame.isetitem(position, series)  # type: ignore[arg-type]
+
+
+def _missing(value: Any) -> bool:  # any cell, as pd.isna takes it
     try:
         return bool(pd.isna(value))
     except (TypeError, ValueError):  # an array-like value is not missing
@@ -167,7 +186,7 @@ def ordinal(position: int, lang: str) -> str:
     return f"{position}{suffix}"
 
 
-def cascade_text(value, channel: str, lang: str):
+def cascade_text(value: Any, channel: str, lang: str) -> Any:
     """A ``send_<channel>`` code as text: "2" → "SMS (2-й)", "0" or empty → "—".
 
     Example:
@@ -186,7 +205,7 @@ def cascade_text(value, channel: str, lang: str):
     return value  # a bad code stays as written: the plan's problem names it
 
 
-def zone_label(dtype, lang: str) -> str:
+def zone_label(dtype: object, lang: str) -> str:
     """The zone a datetime column is written in: naive times are Moscow time (the provider's)."""
     tz = getattr(dtype, "tz", None)
     if tz is None:
@@ -194,6 +213,21 @@ def zone_label(dtype, lang: str) -> str:
     if str(tz) in ("Europe/Moscow", "MSK", "UTC+03:00"):
         return ZONE_MSK[lang]
     return str(tz)
+
+
+def ends_with_total(frame: pd.DataFrame) -> bool:
+    """Whether the last row is a total row: its first cell is the text "total".
+
+    Example:
+        >>> ends_with_total(pd.DataFrame({"a": ["x", "total"]}))
+        True
+        >>> ends_with_total(pd.DataFrame({"a": pd.array([1, None], dtype="Int64")}))
+        False
+    """
+    if not len(frame) or not len(frame.columns):
+        return False
+    first = frame.iloc[-1, 0]
+    return isinstance(first, str) and first == "total"  # pd.NA == "total" is NA, not False
 
 
 def _code_map(table: dict[str, tuple[str, str]], lang: str) -> dict[str, str]:
@@ -221,17 +255,19 @@ def label_frame(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
         found = _channel_of(name)
         if found and found[0] == "send":
             channel = found[1]
-            series = _map(series, lambda v, c=channel: cascade_text(v, c, lang), text_only=False)
+            series = _map(
+                series, partial(cascade_text, channel=channel, lang=lang), text_only=False
+            )
         elif name == "state" or (found and found[0] == "state") or name == "outcome":
             table = outcomes if name == "outcome" else states
-            series = _map(series, lambda v, t=table: t.get(v, v))
+            series = _map(series, partial(_code, table))
         elif name == "first_channel":
             series = _map(series, channel_name)
         elif name == "column":  # the problems() frame names API columns
             series = _map(series, lambda v: _column_list(v, lang))
         elif name in ("problem", "rule", "cost_note", "error") and lang == "ru":
             series = _map(series, lambda v: translate_problem(v, lang))
-        out.isetitem(position, series)
+        _put(out, position, series)
         header = column_label(name, lang)
         if pd.api.types.is_datetime64_any_dtype(frame.iloc[:, position]):
             header = f"{header}, {zone_label(frame.iloc[:, position].dtype, lang)}"
@@ -239,7 +275,7 @@ def label_frame(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
             header += " "
         headers.append(header)
     out.columns = headers
-    if len(out) and len(out.columns) and out.iloc[-1, 0] == "total":
+    if ends_with_total(out):
         out.iloc[-1, 0] = _pick(TOTAL_TEXT, lang)
     return out
 
@@ -285,7 +321,7 @@ def unlabel(frame: pd.DataFrame) -> pd.DataFrame:
             )
         elif api in ("state", "outcome") or api.startswith("state_"):
             series = _map(series, lambda v: codes.get(v, v))
-        out.isetitem(position, series)
+        _put(out, position, series)
         columns.append(api)
     out.columns = columns
     return out

@@ -47,7 +47,13 @@ def _national_patterns(region: str, length: int) -> tuple[str, str, str] | None:
     lengths allow ``length``).
     """
     meta = PhoneMetadata.metadata_for_region(region)
-    if meta is None or length not in meta.general_desc.possible_length:
+    general = meta.general_desc if meta is not None else None
+    if (
+        meta is None
+        or general is None
+        or general.national_number_pattern is None
+        or length not in general.possible_length
+    ):
         return None
     types = []
     for name in _TYPES:
@@ -63,14 +69,22 @@ def _national_patterns(region: str, length: int) -> tuple[str, str, str] | None:
 
     return (
         ascii_digits(meta.leading_digits or ""),
-        ascii_digits(meta.general_desc.national_number_pattern),
+        ascii_digits(general.national_number_pattern),
         ascii_digits("|".join(f"(?:{t})" for t in types)),
     )
 
 
+def _ru_patterns() -> tuple[str, str, str]:
+    """The fast rule's patterns for Russia (phonenumbers always ships RU metadata)."""
+    patterns = _national_patterns("RU", 10)
+    if patterns is None:  # a broken phonenumbers install: say so at import, not per row
+        raise ImportError("phonenumbers has no metadata for ten-digit Russian numbers")
+    return patterns
+
+
 # Russia: country code 7 and ten national digits. RU comes first among the regions of
 # code 7, so a number valid by RU's own patterns is valid for phonenumbers.
-_RU = _national_patterns("RU", 10)
+_RU = _ru_patterns()
 
 
 def _valid_ru(national: str) -> bool:
@@ -101,7 +115,7 @@ def _valid_ru_column(text: pd.Series, prefix: str) -> np.ndarray:
     return valid
 
 
-def _phone_text(value) -> str | None:
+def _phone_text(value: object) -> str | None:
     """A phone cell as text, also undoing what a CSV export does to long numbers."""
     text = cell_text(value)
     if text is None:
@@ -122,7 +136,7 @@ def _phone_text(value) -> str | None:
     return text
 
 
-def normalize_phone(value, region: str = "RU") -> tuple[str | None, str | None]:
+def normalize_phone(value: object, region: str = "RU") -> tuple[str | None, str | None]:
     """One phone → (international digits, None) or (None, the problem).
 
     Example:
@@ -136,7 +150,7 @@ def normalize_phone(value, region: str = "RU") -> tuple[str | None, str | None]:
     return _normalize(value, region, fast=True)
 
 
-def _normalize(value, region: str, *, fast: bool) -> tuple[str | None, str | None]:
+def _normalize(value: object, region: str, *, fast: bool) -> tuple[str | None, str | None]:
     """:func:`normalize_phone`; ``fast=False`` asks phonenumbers even for Russian numbers."""
     text = _phone_text(value)
     if not text:

@@ -14,7 +14,7 @@ import json
 import re
 import reprlib
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, NoReturn
 from urllib.parse import quote
 
 MASK = "***"
@@ -46,7 +46,7 @@ class Secret:
 
     __str__ = __repr__
 
-    def __reduce__(self):
+    def __reduce__(self) -> NoReturn:
         raise TypeError("credentials are not pickled")
 
 
@@ -70,7 +70,7 @@ class SecretBytes(bytes):
     def __format__(self, spec: str) -> str:
         return repr(self)
 
-    def __reduce__(self):
+    def __reduce__(self) -> NoReturn:
         raise TypeError("a body that holds credentials is not pickled")
 
 
@@ -85,7 +85,7 @@ class SecretHeader(str):
     def __format__(self, spec: str) -> str:
         return repr(self)
 
-    def __reduce__(self):
+    def __reduce__(self) -> NoReturn:
         raise TypeError("a header that holds credentials is not pickled")
 
 
@@ -129,7 +129,7 @@ class Scrubber:
             return text
         return self._edges(self._any.sub(MASK, text))
 
-    def deep(self, value, raw: bytes | None = None):
+    def deep(self, value: Any, raw: bytes | None = None) -> Any:
         """A decoded JSON answer (``raw``: its bytes) with every text holding a secret scrubbed.
 
         Texts of ASCII digits only are left alone: they are ids and counts, and a
@@ -189,12 +189,12 @@ class Scrubber:
             text = self._edges(text[:limit]) + "…"
         return text
 
-    def raw(self, value, limit: int = 80) -> str:
+    def raw(self, value: object, limit: int = 80) -> str:
         """A short, scrubbed rendering of any value from an answer, for an error text."""
         return self.clip(value if isinstance(value, str) else _repr(value), limit)
 
 
-def _repr(value) -> str:
+def _repr(value: object) -> str:
     """A bounded repr: deep or huge JSON values never recurse without end."""
     shown = reprlib.Repr()
     shown.maxlevel, shown.maxstring, shown.maxother = 4, 10_000, 200

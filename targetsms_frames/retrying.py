@@ -36,7 +36,7 @@ def should_retry(exc: BaseException) -> bool:
     return isinstance(exc, TransportError)
 
 
-def _finite_wait(value) -> float | None:
+def _finite_wait(value: object) -> float | None:
     """A wait in seconds, capped; None for anything that is not a finite number ≥ 0."""
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None

@@ -120,7 +120,7 @@ def _frame(numbered: list[tuple[int, list]], columns: dict | None, sheet: str) -
     return frame
 
 
-def _read_xlsx(path: str, sheet, columns) -> pd.DataFrame:
+def _read_xlsx(path: str, sheet: int | str, columns: dict[str, str] | None) -> pd.DataFrame:
     # calamine (Rust) reads the cells' stored values, as Excel last computed them, some
     # ten times faster than openpyxl; openpyxl stays the writer (excel.py).
     from python_calamine import CalamineWorkbook
@@ -149,7 +149,7 @@ def _read_xlsx(path: str, sheet, columns) -> pd.DataFrame:
     return _frame([(k + 1, row) for k, row in enumerate(rows)], columns, title)
 
 
-def _read_csv(path: str, columns) -> pd.DataFrame:
+def _read_csv(path: str, columns: dict[str, str] | None) -> pd.DataFrame:
     with open(path, "rb") as handle:
         raw = handle.read()
     for encoding in ("utf-8-sig", "cp1251"):
@@ -175,7 +175,7 @@ def _read_csv(path: str, columns) -> pd.DataFrame:
     return _frame(numbered, columns, os.path.basename(path))
 
 
-def _read_parquet(path: str, columns) -> pd.DataFrame:
+def _read_parquet(path: str, columns: dict[str, str] | None) -> pd.DataFrame:
     try:
         frame = pd.read_parquet(path)
     except Exception as exc:  # pyarrow raises many kinds for a damaged file

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 import openpyxl
 import pandas as pd
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 import targetsms_frames as tsf
@@ -245,12 +245,28 @@ def test_numbers_a_workbook_cannot_hold_exactly_are_written_as_text(tmp_path):
 @given(
     st.lists(st.text(st.characters(codec=None), max_size=40) | st.none(), min_size=1, max_size=8)
 )
+@example(["\r\n", "a\rb"])
 def test_to_excel_never_fails_on_any_text(tmp_path, texts):
     out = tmp_path / "p.xlsx"
     frame = pd.DataFrame({"problem": texts, "text_sms": texts, "state": texts}, dtype=object)
     tsf.to_excel(out, labels="ru", t=frame)
     ws = openpyxl.load_workbook(out)["t"]
     got = [ws.cell(row=i + 2, column=2).value for i in range(len(texts))]
-    # XML reads a bare CR back as LF; otherwise the text is exactly the safe text.
-    assert got == [None if t in (None, "") else safe_text(t).replace("\r", "\n") for t in texts]
+    # XML reads a line end (CR LF, or a bare CR) back as LF; otherwise the text is exactly
+    # the safe text.
+    assert got == [
+        None if t in (None, "") else safe_text(t).replace("\r\n", "\n").replace("\r", "\n")
+        for t in texts
+    ]
     assert all(ws.cell(row=i + 2, column=1).data_type == "s" for i, t in enumerate(texts) if t)
+
+
+@pytest.mark.parametrize("labels", [None, "ru"])
+def test_a_nullable_first_column_ending_missing_is_written_without_a_total_row(tmp_path, labels):
+    # pd.NA == "total" is NA, not False: such a frame used to fail with "boolean value of NA".
+    frame = pd.DataFrame({"count": pd.array([3, None], dtype="Int64"), "name": ["a", "b"]})
+    tsf.to_excel(tmp_path / "na.xlsx", labels=labels, counts=frame)
+    ws = openpyxl.load_workbook(tmp_path / "na.xlsx")["counts"]
+    assert [c.value for c in ws["A"][1:]] == [3, None]
+    assert ws.auto_filter.ref == "A1:B3"  # both rows filterable: neither is a total
+    assert not ws.cell(row=3, column=2).font.bold

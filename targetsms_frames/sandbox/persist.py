@@ -21,6 +21,8 @@ import os
 import secrets
 import threading
 import time
+from collections.abc import Callable
+from typing import Any
 
 from .provider import Provider
 from .server import Sandbox
@@ -31,7 +33,14 @@ VERSION = 1
 class _ReplayableProvider(Provider):
     """A provider whose clock continues a saved one and that records each send document."""
 
-    def __init__(self, *, epoch: float, real0: float, record, **options) -> None:
+    def __init__(
+        self,
+        *,
+        epoch: float,
+        real0: float,
+        record: Callable[[float, bytes], None] | None,
+        **options: Any,
+    ) -> None:
         super().__init__(**options)
         self._epoch, self._real0 = epoch, real0
         self._record = record
@@ -45,7 +54,7 @@ class _ReplayableProvider(Provider):
             return self._fixed
         return self._epoch + (time.time() - self._real0) * self.speed + self._offset
 
-    def handle(self, body: bytes, headers=None) -> dict:
+    def handle(self, body: bytes, headers: Any = None) -> dict:  # as Provider.handle
         with self._serial:
             at = self.now()
             self._fixed = at
@@ -90,7 +99,7 @@ class PersistentSandbox(Sandbox):
         {'1': 1}
     """
 
-    def __init__(self, path: str | os.PathLike, *, speed: float = 3600.0, **options) -> None:
+    def __init__(self, path: str | os.PathLike, *, speed: float = 3600.0, **options: Any) -> None:
         self.path = os.fspath(path)
         lines = _read_lines(self.path)
         if lines:
@@ -160,8 +169,10 @@ class PersistentSandbox(Sandbox):
         except OSError:  # the saved port is taken: any free one will do
             self._port = 0
             super().start()
-        assert self._server is not None  # started just above
-        port = self._server.server_address[1]
+        server = self._server
+        if server is None:  # start() leaves a server running or raises
+            raise RuntimeError("the persistent sandbox did not start")
+        port = server.server_address[1]
         if port != self._head["port"]:
             self._head["port"] = port
             lines = _read_lines(self.path)[1:]

@@ -38,7 +38,7 @@ class _ReplayableProvider(Provider):
         *,
         epoch: float,
         real0: float,
-        record: Callable[[float, bytes], None] | None,
+        record: Callable[..., None] | None,  # PersistentSandbox._append
         **options: Any,
     ) -> None:
         super().__init__(**options)

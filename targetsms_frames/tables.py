@@ -13,7 +13,9 @@ import csv
 import io
 import os
 import re
+from collections.abc import Iterable
 from itertools import islice
+from typing import Any
 
 import pandas as pd
 
@@ -92,7 +94,7 @@ def _header_at(rows: list[tuple[int, list]], columns: dict | None, scan: int = 5
     return leading[0] if leading else 0
 
 
-def _texts(values) -> list[str | None]:
+def _texts(values: Iterable[Any]) -> list[str | None]:
     """A column of raw cells as text; strings (most cells) skip the general rule."""
     return [(v if v.strip() else None) if v.__class__ is str else cell_text(v) for v in values]
 

@@ -30,23 +30,19 @@ from .cells import (
     surrogate_problem,
     without_surrogates,
 )
+from .channels import CHANNELS
 from .checks import check_frame
+from .contracts import PLAN_COLUMNS as _PLAN_COLUMNS
 from .errors import InputError
 from .phones import normalize_phone_arrays
 from .rendering import render as _render
 from .segments import sms_parts_many
+from .template_data import render_template_data
 from .times import account_zone, parse_time
 
 MAX_CLIENT_ID = 2**53 - 1  # exact in a float64 and in JavaScript: safe in every tool
 
-PLAN_COLUMNS: tuple[str, ...] = (
-    "phone",
-    *F.MESSAGE_FIELDS,
-    "client_id_message",
-    "sms_encoding",
-    "sms_parts",
-    "problem",
-)
+PLAN_COLUMNS: tuple[str, ...] = _PLAN_COLUMNS  # the plan frame's contract (contracts.py)
 
 
 def _check_call(recipients, templates, campaign) -> None:
@@ -120,9 +116,11 @@ def _assemble(
     return values, missing
 
 
-def _channel_orders(values, problems: _Problems) -> tuple[np.ndarray, np.ndarray]:
+def _channel_orders(values, problems: _Problems) -> dict[str, np.ndarray]:
+    """Per channel, the rows that use it (its send_* value 1-9); bad values are problems."""
     used = {}
-    for channel, field in F.CHANNEL_ORDER_FIELD.items():
+    for c in CHANNELS:
+        field = c.order_field
         raw = values[field]
         text = _per_value(raw, lambda v: (v or "0").strip())
         bad = _per_value(text, lambda v: v not in F.CHANNEL_ORDER_VALUES, bool)
@@ -134,12 +132,14 @@ def _channel_orders(values, problems: _Problems) -> tuple[np.ndarray, np.ndarray
         )
         text = np.where(bad, "0", text)
         values[field] = text
-        used[channel] = _per_value(text, lambda v: v != "0", bool)
+        used[c.name] = _per_value(text, lambda v: v != "0", bool)
+    none = ~np.logical_or.reduce(list(used.values()))
     problems.add(
-        ~used["viber"] & ~used["sms"],
-        "send_viber, send_sms: no channel (set send_viber and/or send_sms to 1-9)",
+        none,
+        f"{', '.join(F.ORDER_FIELDS)}: no channel "
+        f"(set {', '.join(F.ORDER_FIELDS[:-1])} and/or {F.ORDER_FIELDS[-1]} to 1-9)",
     )
-    return used["viber"], used["sms"]
+    return used
 
 
 def _lengths(values: np.ndarray | pa.Array) -> np.ndarray:
@@ -151,42 +151,42 @@ def _lengths(values: np.ndarray | pa.Array) -> np.ndarray:
     )
 
 
-def _check_fields(values, viber, sms, problems: _Problems, failed: dict) -> None:
+def _check_fields(values, used, problems: _Problems, failed: dict) -> None:
+    """Every channel's field rules from the channel table, then the channels' own rules."""
     # A text whose placeholders failed is reported once, not again as missing.
     blank = {f: _blank(values[f]) & ~failed.get(f, False) for f in F.MESSAGE_FIELDS}
-    problems.add(viber & blank["text_viber"], "text_viber: required when send_viber is set")
-    problems.add(viber & blank["sender_viber"], "sender_viber: required when send_viber is set")
-    length = _lengths(values["text_viber"])
-    problems.add(
-        length > F.MAX_TEXT_VIBER,
-        lambda i: f"text_viber: {length[i]} characters, at most {F.MAX_TEXT_VIBER} allowed",
-    )
-    button = _lengths(values["button_text"])
-    problems.add(
-        button > F.MAX_BUTTON_TEXT,
-        lambda i: f"button_text: {button[i]} characters, at most {F.MAX_BUTTON_TEXT} allowed",
-    )
-    has_text, has_url = ~blank["button_text"], ~blank["button_url"]
-    problems.add(has_text & ~has_url, "button_url: required with button_text")
-    problems.add(has_url & ~has_text, "button_text: required with button_url")
-    problems.add(
-        ~blank["image_url"] & ~(has_text & has_url),
-        "image_url: needs a button (button_text and button_url)",
-    )
-    validity = values["validity_period_viber"]
-    bad = _per_value(validity, lambda v: bool(v) and not F.VALIDITY_RE.match(v.strip()), bool)
-    problems.add(
-        bad,
-        lambda i: (
-            f"validity_period_viber: {validity[i]!r} is not a whole number of minutes above 0"
-        ),
-    )
-    finale = values["finale_viber_read"]
-    bad = _per_value(finale, lambda v: v is not None and v.strip() not in ("", "0", "1"), bool)
-    problems.add(bad, lambda i: f"finale_viber_read: {finale[i]!r} must be 0 or 1")
-    problems.add(sms & blank["text_sms"], "text_sms: required when send_sms is set")
+    for c in CHANNELS:
+        for rule in c.fields:
+            name = rule.name
+            if rule.required:
+                problems.add(
+                    used[c.name] & blank[name], f"{name}: required when {c.order_field} is set"
+                )
+            if rule.max_length is not None:
+                length = _lengths(values[name])
+                problems.add(
+                    length > rule.max_length,
+                    lambda i, n=name, k=length, m=rule.max_length: (
+                        f"{n}: {k[i]} characters, at most {m} allowed"
+                    ),
+                )
+            if len(rule.needs) == 1:  # a pair: the missing one is named
+                (other,) = rule.needs
+                problems.add(~blank[name] & blank[other], f"{other}: required with {name}")
+            elif rule.needs:
+                missing = np.logical_or.reduce([blank[o] for o in rule.needs])
+                problems.add(
+                    ~blank[name] & missing, f"{name}: needs a button ({' and '.join(rule.needs)})"
+                )
+            if rule.kind in _KIND_RULES:
+                test, says = _KIND_RULES[rule.kind]
+                column = values[name]
+                bad = _per_value(column, lambda v, t=test: v is not None and not t(v.strip()), bool)
+                problems.add(bad, lambda i, n=name, v=column, s=says: f"{n}: {v[i]!r} {s}")
+            if rule.kind != "text":
+                values[name] = _per_value(values[name], lambda v: v.strip() if v else v)
+    sms = used["sms"]
     sender = values["sender_sms"]
-    problems.add(sms & blank["sender_sms"], "sender_sms: required when send_sms is set")
     bad = sms & _per_value(sender, lambda v: bool(v) and not F.SMS_SENDER_RE.match(v.strip()), bool)
     problems.add(
         bad,
@@ -195,8 +195,21 @@ def _check_fields(values, viber, sms, problems: _Problems, failed: dict) -> None
             f"or up to {F.MAX_SENDER_SMS_DIGITS} digits"
         ),
     )
-    for field in ("validity_period_viber", "finale_viber_read", "sender_sms", "sender_viber"):
-        values[field] = _per_value(values[field], lambda v: v.strip() if v else v)
+    for c in CHANNELS:
+        for name in c.field_names:
+            if name.startswith("sender_"):
+                values[name] = _per_value(values[name], lambda v: v.strip() if v else v)
+
+
+# Field kinds with a rule of their own: (test of the stripped text, what it must be).
+_KIND_RULES = {
+    "minutes": (
+        lambda v: v == "" or bool(F.VALIDITY_RE.match(v)),
+        "is not a whole number of minutes above 0",
+    ),
+    "flag": (lambda v: v in ("", "0", "1"), "must be 0 or 1"),
+    "number": (lambda v: v == "" or (v.isascii() and v.isdigit()), "must be a number"),
+}
 
 
 def _printable_text(value: str | None) -> str | None:
@@ -278,11 +291,31 @@ def content_keys(columns: dict[str, pa.Array]) -> pa.Array:
     The phone, then each field in the order of ``MESSAGE_FIELDS``, joined by the unit
     separator "\\x1f" (a missing field as empty text).
     """
-    parts = [columns["phone"], *(columns[f] for f in F.MESSAGE_FIELDS)]
+    parts = [columns["phone"], *(columns[f] for f in F.LEGACY_FIELDS)]
     separator = pa.scalar("\x1f", pa.large_string())
     joined = pc.binary_join_element_wise(
         *parts, separator, null_handling="replace", null_replacement=""
     )
+    # The newer channels' fields join the key only where a row uses them, so a row of
+    # the 2019 fields keeps the key (and the derived client id) it always had.
+    newer = [
+        pc.if_else(pc.equal(columns[f], "0"), pa.scalar(None, pa.large_string()), columns[f])
+        if f in F.ORDER_FIELDS
+        else columns[f]
+        for f in F.MESSAGE_FIELDS
+        if f not in F.LEGACY_FIELDS
+    ]
+    if newer:
+        used = pc.is_valid(newer[0])
+        for column in newer[1:]:
+            used = pc.or_kleene(used, pc.is_valid(column))
+        extra = pc.binary_join_element_wise(
+            *newer, separator, null_handling="replace", null_replacement=""
+        )
+        with_extra = pc.binary_join_element_wise(
+            joined, extra, pa.scalar("\x1e", pa.large_string()), null_handling="replace"
+        )
+        joined = pc.if_else(used, with_extra, joined)
     return joined.combine_chunks() if isinstance(joined, pa.ChunkedArray) else joined
 
 
@@ -393,7 +426,10 @@ def plan(
             ``client_id_message`` (your own ids win) and any columns the texts use as
             ``{placeholders}``. A column named like a message field overrides the
             template for the rows where it has a value.
-        templates: a ``template`` column and message fields (``send_viber``, ``text_sms``...).
+        templates: a ``template`` column and message fields (``send_viber``, ``text_sms``,
+            ``send_whatsapp``, ``text_whatsapp``, ``send_vk``, ``templateId``...). A
+            ``templateData`` cell is JSON text of an object whose string values may hold
+            ``{placeholders}``; it is rendered per recipient.
         campaign: the campaign key. The same key and content give the same client ids on
             every run, so a re-run never sends twice; a new key gives new ids.
         region: the region of phones written without a country code.
@@ -443,8 +479,9 @@ def _plan(recipients, templates, campaign, region, now, zone) -> pd.DataFrame:
     values, no_template = _assemble(recipients, templates, problems, campaign)
     _refuse_surrogates(values, recipients, templates, problems)
     failed, rendered = _render(values, recipients, problems)
-    viber, sms = _channel_orders(values, problems)
-    _check_fields(values, viber, sms, problems, failed)
+    render_template_data(values, recipients, problems)
+    used = _channel_orders(values, problems)
+    _check_fields(values, used, problems, failed)
     _time_send(recipients, values, problems, now, zone)
 
     columns = {"phone": _arrow_text(phones, few_distinct=False)}
@@ -466,6 +503,7 @@ def _plan(recipients, templates, campaign, region, now, zone) -> pd.DataFrame:
     # Without its template a row's fields are meaningless: say that, not what follows.
     problems.keep_only(no_template, ("template", "phone"))
 
+    sms = used["sms"]
     sms_texts = values["text_sms"]
     if "text_sms" in rendered:
         sms_texts = pc.if_else(

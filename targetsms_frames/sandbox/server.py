@@ -19,7 +19,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from .. import fields as F
 from . import gate
-from .provider import Ledger, Provider
+from .provider import DEFAULT_VK_TEMPLATES, Ledger, Provider
 
 PATH = "/sendmessagejson.php"
 GATE_PATH = "/" + F.GATE_PATH_SEGMENT
@@ -222,9 +222,15 @@ class Sandbox:
         senders: dict[str, str] | None = None,
         any_originator: bool = True,
         zone: int = 0,
+        vk_templates: Iterable[str] = DEFAULT_VK_TEMPLATES,
     ) -> None:
         self.provider = Provider(
-            tariffs=tariffs, rates=rates, seed=seed, speed=speed, duplicate_answer=duplicate_answer
+            tariffs=tariffs,
+            rates=rates,
+            seed=seed,
+            speed=speed,
+            duplicate_answer=duplicate_answer,
+            vk_templates=vk_templates,
         )
         self.login = login
         self.password = password or "sandbox-" + secrets.token_hex(6)

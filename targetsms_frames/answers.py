@@ -204,7 +204,7 @@ def phone_row(phone: dict, name: str, result, scrub: Scrubber = NO_SECRETS) -> d
     try:  # the common case: every value well formed
         id_message = as_id(result.get("id_message"))
         if id_message is not None:
-            ids = {key: as_id(result.get(key)) for key in ID_COLUMNS}
+            ids: dict[str, str | int | None] = {key: as_id(result.get(key)) for key in ID_COLUMNS}
             ids["count_message"] = as_count(result.get("count_message"))
             return _row(phone, name, ACCEPTED, None, id_message=id_message, **ids)
     except Malformed:

@@ -119,7 +119,8 @@ def estimate_cost(plan: pd.DataFrame, tariffs) -> pd.DataFrame:
         expected = np.where(earlier, cost, expected)
         first = np.where(earlier, c.name, first)
         first_at = np.where(earlier, at, first_at)
-    notes = np.where(ok, None, "not sent: " + plan["problem"].fillna("no phone").astype(object))
+    why = "not sent: " + plan["problem"].fillna("no phone").astype(object)
+    notes = np.where(ok, None, why)  # type: ignore[call-overload]
     out = pd.DataFrame(
         {
             # Who each row is, so the estimate sheet reads on its own.
@@ -236,7 +237,7 @@ def cost_report(
     out["read"] = report["read"].astype("int64")
     out["clicks"] = report["clicks"].astype("int64")
     # Rates of what could be read or clicked: messages delivered through an engaging channel.
-    engaging = sum(report[f"delivered_{c.name}"] for c in CHANNELS if c.engaged)
+    engaging = report[[f"delivered_{c.name}" for c in CHANNELS if c.engaged]].sum(axis=1)
     out["read_rate"] = (out["read"] / engaging.where(engaging > 0)).astype("float64")
     out["click_rate"] = (out["clicks"] / engaging.where(engaging > 0)).astype("float64")
     out["sms_parts"] = report["sms_parts"].astype("int64")

@@ -43,7 +43,7 @@ def sample_templates() -> pd.DataFrame:
 def sample_recipients(n: int = 1000, seed: int = 7) -> pd.DataFrame:
     """Recipients as they come from a spreadsheet: messy phones and a few bad rows."""
     rng = random.Random(seed)
-    rows = []
+    rows: list[dict[str, str | None]] = []
     for i in range(n):
         digits = f"79{rng.randrange(10**9):09d}"
         style = i % 10

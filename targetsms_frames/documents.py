@@ -63,7 +63,8 @@ def build_documents(
             distinct = np.array([as_object(v) if v else v for v in distinct], dtype=object)
         group = pd.factorize(group * (len(uniques) + 1) + (codes + 1))[0]
         # int32 codes: a million-row campaign keeps thirteen of them at once.
-        fields.append((codes.astype(np.int32), np.append(distinct, None)))  # -1 picks the None
+        # -1 picks the None at the end
+        fields.append((codes.astype(np.int32), np.append(distinct, None)))  # type: ignore[call-overload]
     # Groups in order of first appearance (factorize numbers them so), each group's
     # phones in plan order; documents take the phones in that order, max_phones at a
     # time, so a block ends where its group or its document ends.
@@ -76,8 +77,8 @@ def build_documents(
     ends = np.r_[starts[1:], n]
     first = order[starts]  # a row of each block: its fields are the block's
 
-    phones = plan["phone"].to_numpy(dtype=object, na_value=None)[positions][order].tolist()
-    client_ids = plan["client_id_message"].to_numpy(dtype=object, na_value=None)[positions]
+    phones = plan["phone"].to_numpy(dtype=object, na_value=None)[positions][order].tolist()  # type: ignore[call-overload]
+    client_ids = plan["client_id_message"].to_numpy(dtype=object, na_value=None)[positions]  # type: ignore[call-overload]
     entries = [
         {"phone": phone, "client_id_message": client_id}
         for phone, client_id in zip(phones, client_ids[order].tolist(), strict=True)
@@ -133,7 +134,7 @@ def _blocks(fields: list[tuple[np.ndarray, np.ndarray]], phones: list[list]) -> 
             copy = base.copy
             columns = [fields[bit][1][fields[bit][0][sub]].tolist() for bit in many]
             columns.append([phones[i] for i in sub.tolist()] if len(sub) < n else phones)
-            made = []
+            made: list[dict] = []
             append = made.append
             for row in zip(*columns, strict=True):
                 block = copy()

@@ -368,6 +368,7 @@ class Journal:
                 )
         except sqlite3.Error as exc:
             raise self._sqlite_error(exc) from exc
+        assert cursor.lastrowid is not None  # an INSERT always sets it
         return cursor.lastrowid
 
     def record_results(self, doc_id: int, rows: Iterable[dict], summary: str = "answered") -> None:

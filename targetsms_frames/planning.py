@@ -106,7 +106,7 @@ def _assemble(
         for field in F.MESSAGE_FIELDS:
             if field in table.columns:
                 column = _texts(table[field])
-                values[field] = np.where(missing, None, column[np.where(missing, 0, positions)])
+                values[field] = np.where(missing, None, column[np.where(missing, 0, positions)])  # type: ignore[call-overload]
     for field in F.MESSAGE_FIELDS:
         if field in recipients.columns:
             own = _texts(recipients[field])
@@ -393,10 +393,11 @@ def _client_ids(
     # Rows without a phone are never sent: they all share the content "no phone", and so
     # a derived id, which is no one's problem.
     counted = has_phone & ~duplicate
-    repeated = pd.Series(np.where(counted, ids, None), dtype=object).duplicated().to_numpy()
+    candidates = np.where(counted, ids, None)  # type: ignore[call-overload]
+    repeated = pd.Series(candidates, dtype=object).duplicated().to_numpy()  # type: ignore[call-overload]
     repeated = repeated & counted
     if repeated.any():
-        first = {}
+        first: dict = {}
         for i, value in enumerate(ids.tolist()):
             if counted[i]:
                 first.setdefault(value, i)
@@ -510,7 +511,7 @@ def _plan(recipients, templates, campaign, region, now, zone) -> pd.DataFrame:
             pa.array(sms), rendered["text_sms"], pa.scalar(None, pa.large_string())
         )
     else:
-        sms_texts = np.where(sms & ~_blank(sms_texts), sms_texts, None)
+        sms_texts = np.where(sms & ~_blank(sms_texts), sms_texts, None)  # type: ignore[call-overload]
     encodings, parts = sms_parts_many(sms_texts)
 
     frame = {}

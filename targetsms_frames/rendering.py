@@ -110,7 +110,7 @@ def render(
                             dtype=bool,
                         )
                         broken[name] = bad
-                        cells = np.where(bad, None, cells)
+                        cells = np.where(bad, None, cells)  # type: ignore[call-overload]
                         array = pa.array(cells, pa.large_string())
                     columns[name] = pa.chunked_array([array])
         return columns[name]
@@ -163,7 +163,7 @@ def render(
                     problems.add_at(i, f"{field}: no value for placeholder {shown}")
                 ok &= ~missing
                 if spec or conversion:  # rare: format each value in Python
-                    formatted = []
+                    formatted: list[str | None] = []
                     for k, v in enumerate(cell.to_pylist()):
                         try:
                             formatted.append(format_value(v or "", conversion, spec or ""))

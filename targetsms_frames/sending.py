@@ -23,6 +23,7 @@ log = logging.getLogger(__name__)
 
 NOT_SENT = "not sent: the send stopped before this row's document was posted"
 EARLIER_NO_ID = "accepted earlier; the provider did not repeat its id_message"
+_PHONE_COLUMNS = ("client_id_message", "phone", "name_delivery")  # from the plan
 KEPT = (ACCEPTED, HELD)  # outcomes the provider keeps: never sent again
 ACCEPTED_BEFORE = "accepted before (the journal has it); today's plan says: "
 
@@ -106,13 +107,13 @@ def send(
         from .preflight import apply_preflight
 
         plan = apply_preflight(plan, client, allow_partial=allow_partial)
-    own_journal = journal is not None and not isinstance(journal, Journal)
-    book = Journal(journal) if own_journal else journal
+    if journal is None or isinstance(journal, Journal):
+        return _send(plan, client, journal, workers, max_phones, progress)
+    book = Journal(journal)
     try:
         return _send(plan, client, book, workers, max_phones, progress)
     finally:
-        if own_journal:
-            book.close()
+        book.close()
 
 
 def _send(plan, client, book: Journal | None, workers, max_phones, progress) -> pd.DataFrame:
@@ -170,7 +171,7 @@ def _send(plan, client, book: Journal | None, workers, max_phones, progress) -> 
                     results[row["client_id_message"]] = _merge(
                         results.get(row["client_id_message"]), row
                     )
-                if book is not None:
+                if book is not None and doc_id is not None:
                     book.record_results(doc_id, rows, _summary(rows))
                 bar.update(len(rows))
         if failure is not None:
@@ -194,11 +195,10 @@ def sent_frame(plan: pd.DataFrame, results: dict[str, dict]) -> pd.DataFrame:
     """The sent frame of a plan from results by client id (pure)."""
     index = plan.index
     n = len(plan)
-    problems = plan["problem"].to_numpy(dtype=object, na_value=None)
+    problems = plan["problem"].to_numpy(dtype=object, na_value=None)  # type: ignore[call-overload]
     columns = {c: np.full(n, None, dtype=object) for c in SENT_COLUMNS}
-    columns["client_id_message"] = plan["client_id_message"].to_numpy(dtype=object, na_value=None)
-    columns["phone"] = plan["phone"].to_numpy(dtype=object, na_value=None)
-    columns["name_delivery"] = plan["name_delivery"].to_numpy(dtype=object, na_value=None)
+    for name in _PHONE_COLUMNS:
+        columns[name] = plan[name].to_numpy(dtype=object, na_value=None)  # type: ignore[call-overload]
     fill = ("id_message", *ID_COLUMNS, "count_message", "outcome", "error")
     ok = sendable(plan)
     claimed: set[str] = set()  # a client id's journaled result goes to one row only

@@ -54,7 +54,7 @@ def states_frame(rows: list[dict], index: pd.Index | None = None) -> pd.DataFram
                 pd.Series(values, index=index, dtype="str"),
                 format=F.TIME_CHANGE_FORMAT,
                 errors="coerce",
-            ).astype(dtype)
+            ).astype(dtype)  # type: ignore[call-overload]
         elif dtype == "bool":
             frame[name] = pd.Series([bool(v) for v in values], index=index, dtype="bool")
         else:
@@ -67,10 +67,11 @@ def _ids_of(sent_or_ids) -> tuple[list[str | None], pd.Index, pd.DataFrame | Non
         check_frame(sent_or_ids, "the sent frame")
         if "id_message" not in sent_or_ids.columns:
             raise InputError("the frame has no 'id_message' column; pass the frame send() returned")
-        ids = sent_or_ids["id_message"].to_numpy(dtype=object, na_value=None).tolist()
+        ids = sent_or_ids["id_message"].to_numpy(dtype=object, na_value=None).tolist()  # type: ignore[call-overload]
         return ids, sent_or_ids.index, sent_or_ids
     if isinstance(sent_or_ids, pd.Series):
-        return sent_or_ids.to_numpy(dtype=object, na_value=None).tolist(), sent_or_ids.index, None
+        values = sent_or_ids.to_numpy(dtype=object, na_value=None)  # type: ignore[call-overload]
+        return values.tolist(), sent_or_ids.index, None
     if isinstance(sent_or_ids, str) or not isinstance(sent_or_ids, Iterable):
         raise InputError("pass a sent frame, or a list or Series of id_message values")
     ids = list(sent_or_ids)
@@ -169,6 +170,6 @@ def fetch_states(
     # Joined to a sent frame: the send's own ``error`` stays; the state's is ``state_error``,
     # and ``final`` is missing for rows that were never sent.
     has_id = np.array([i is not None for i in ids], dtype=bool)
-    states["final"] = states["final"].astype("boolean").where(has_id, pd.NA)
+    states["final"] = states["final"].astype("boolean").where(has_id, pd.NA)  # type: ignore[call-overload]
     states = states.drop(columns="id_message").rename(columns={"error": "state_error"})
     return sent.drop(columns=[c for c in states.columns if c in sent.columns]).join(states)

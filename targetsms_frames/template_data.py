@@ -26,7 +26,7 @@ def _parse(text: str | None) -> tuple[dict | None, str | None]:
         return None, None
     try:
         value = json.loads(text)
-    except ValueError as exc:
+    except json.JSONDecodeError as exc:
         return None, f"{FIELD}: not JSON ({exc.msg} at character {exc.pos})"
     if not isinstance(value, dict):
         return None, f"{FIELD}: must be a JSON object of the template's parameters"

@@ -369,3 +369,10 @@ def test_a_journal_from_before_the_new_channels_still_resumes(tmp_path):
     assert again.loc[0, "outcome"] == "accepted"
     assert again.loc[0, "id_message"] == first.loc[0, "id_message"]
     assert pd.isna(again.loc[0, "id_whatsapp"]) and pd.isna(again.loc[0, "id_vk"])
+
+
+def test_a_channel_without_a_tariff_is_closed_to_the_account():
+    plan = one_row(send_whatsapp="1", send_sms="2")
+    with tsf.sandbox(tariffs={"viber": "1.20", "sms": "2.50"}) as sb:
+        sent = tsf.send(plan, sb.client(), progress=False, preflight=False)
+    assert sent.loc[0, "outcome"] == "rejected" and sent.loc[0, "error"] == F.ERR_CLOSED

@@ -57,7 +57,8 @@ class Provider:
 
     Args:
         tariffs: rubles per message of each channel and per SMS part,
-            ``{"viber": ..., "whatsapp": ..., "vk": ..., "sms": ...}``.
+            ``{"viber": ..., "whatsapp": ..., "vk": ..., "sms": ...}``; the channels
+            named are the ones open to the account (default: all four).
         rates: per channel, the chances of ``deliver``, ``expired`` and ``partly_deliver``
             (the rest is ``not_deliver``); for Viber also the chance a delivered message
             is ``read``, that a read one's ``link`` is followed, and that a read one
@@ -83,8 +84,10 @@ class Provider:
     ) -> None:
         if duplicate_answer not in ("id", "error"):
             raise ValueError("duplicate_answer must be 'id' or 'error'")
+        # The channels open to the account are those with a tariff: given tariffs name
+        # them all; another channel gets "Данное направление закрыто для вас.".
         self.tariffs = {
-            ch: to_kopecks(v) for ch, v in {**DEFAULT_TARIFFS, **(tariffs or {})}.items()
+            ch: to_kopecks(v) for ch, v in (DEFAULT_TARIFFS if tariffs is None else tariffs).items()
         }
         self.rates = {c: {**DEFAULT_RATES[c], **(rates or {}).get(c, {})} for c in BY_NAME}
         self.vk_templates = frozenset(str(t) for t in vk_templates)
@@ -189,6 +192,8 @@ class Provider:
         if isinstance(checked, str):
             return {"error": checked}
         channels, validity, finale_read, start, fields = checked
+        if any(c not in self.tariffs for c in channels):
+            return {"error": F.ERR_CLOSED}
         if "sms" in channels and not account.any_originator:
             from .gate import sender_refusal
 
@@ -313,7 +318,9 @@ class Provider:
             now = self.now()
             self._settle(now)
             account = self.accounts[login]
-            delivered, states, engaged = Counter(), Counter(), Counter()
+            delivered: Counter[str] = Counter()
+            states: Counter[str] = Counter()
+            engaged: Counter[str] = Counter()
             for message in account.messages.values():
                 state, per_channel, _ = message_state(message, now)
                 states[state] += 1

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from .. import fields as F
 from ..channels import BY_NAME, CHANNELS, Field
@@ -121,7 +121,7 @@ def check_block(raw, templates: frozenset[str]) -> str | Checked:
     """A block error text, or what the block asks for."""
     if not isinstance(raw, dict):
         return ERR_BAD_BLOCK
-    fields = {}
+    fields: dict[str, Any] = {}
     for name in F.MESSAGE_FIELDS:
         if name not in raw or name == "templateData":
             continue

@@ -7,7 +7,6 @@ lists them as a frame naming the row, the column and the rule.
 
 from __future__ import annotations
 
-import hashlib
 from datetime import UTC, datetime
 
 import numpy as np
@@ -30,17 +29,22 @@ from .cells import (
     surrogate_problem,
     without_surrogates,
 )
-from .channels import CHANNELS
 from .checks import check_frame
+from .client_ids import MAX_CLIENT_ID as MAX_CLIENT_ID  # re-exported
+from .client_ids import client_ids as _client_ids
+from .client_ids import content_keys as content_keys  # re-exported
+from .client_ids import derive_client_ids as derive_client_ids  # re-exported
+from .client_ids import digests as _digests
+from .client_ids import first_of_each as _first_of_each
 from .contracts import PLAN_COLUMNS as _PLAN_COLUMNS
 from .errors import InputError
+from .field_rules import channel_orders as _channel_orders
+from .field_rules import check_fields as _check_fields
 from .phones import normalize_phone_arrays
 from .rendering import render as _render
 from .segments import sms_parts_many
 from .template_data import render_template_data
 from .times import account_zone, parse_time
-
-MAX_CLIENT_ID = 2**53 - 1  # exact in a float64 and in JavaScript: safe in every tool
 
 PLAN_COLUMNS: tuple[str, ...] = _PLAN_COLUMNS  # the plan frame's contract (contracts.py)
 
@@ -116,102 +120,6 @@ def _assemble(
     return values, missing
 
 
-def _channel_orders(values, problems: _Problems) -> dict[str, np.ndarray]:
-    """Per channel, the rows that use it (its send_* value 1-9); bad values are problems."""
-    used = {}
-    for c in CHANNELS:
-        field = c.order_field
-        raw = values[field]
-        text = _per_value(raw, lambda v: (v or "0").strip())
-        bad = _per_value(text, lambda v: v not in F.CHANNEL_ORDER_VALUES, bool)
-        problems.add(
-            bad,
-            lambda i, raw=raw, field=field: (
-                f"{field}: {raw[i]!r} is not a cascade position 0-9 (0 = don't use this channel)"
-            ),
-        )
-        text = np.where(bad, "0", text)
-        values[field] = text
-        used[c.name] = _per_value(text, lambda v: v != "0", bool)
-    none = ~np.logical_or.reduce(list(used.values()))
-    problems.add(
-        none,
-        f"{', '.join(F.ORDER_FIELDS)}: no channel "
-        f"(set {', '.join(F.ORDER_FIELDS[:-1])} and/or {F.ORDER_FIELDS[-1]} to 1-9)",
-    )
-    return used
-
-
-def _lengths(values: np.ndarray | pa.Array) -> np.ndarray:
-    """Characters per text (0 for none)."""
-    if isinstance(values, pa.Array):
-        return np.asarray(pc.utf8_length(values).fill_null(0), dtype=np.int64)
-    return np.fromiter(
-        map(len, np.where(_blank(values), "", values).tolist()), np.int64, len(values)
-    )
-
-
-def _check_fields(values, used, problems: _Problems, failed: dict) -> None:
-    """Every channel's field rules from the channel table, then the channels' own rules."""
-    # A text whose placeholders failed is reported once, not again as missing.
-    blank = {f: _blank(values[f]) & ~failed.get(f, False) for f in F.MESSAGE_FIELDS}
-    for c in CHANNELS:
-        for rule in c.fields:
-            name = rule.name
-            if rule.required:
-                problems.add(
-                    used[c.name] & blank[name], f"{name}: required when {c.order_field} is set"
-                )
-            if rule.max_length is not None:
-                length = _lengths(values[name])
-                problems.add(
-                    length > rule.max_length,
-                    lambda i, n=name, k=length, m=rule.max_length: (
-                        f"{n}: {k[i]} characters, at most {m} allowed"
-                    ),
-                )
-            if len(rule.needs) == 1:  # a pair: the missing one is named
-                (other,) = rule.needs
-                problems.add(~blank[name] & blank[other], f"{other}: required with {name}")
-            elif rule.needs:
-                missing = np.logical_or.reduce([blank[o] for o in rule.needs])
-                problems.add(
-                    ~blank[name] & missing, f"{name}: needs a button ({' and '.join(rule.needs)})"
-                )
-            if rule.kind in _KIND_RULES:
-                test, says = _KIND_RULES[rule.kind]
-                column = values[name]
-                bad = _per_value(column, lambda v, t=test: v is not None and not t(v.strip()), bool)
-                problems.add(bad, lambda i, n=name, v=column, s=says: f"{n}: {v[i]!r} {s}")
-            if rule.kind != "text":
-                values[name] = _per_value(values[name], lambda v: v.strip() if v else v)
-    sms = used["sms"]
-    sender = values["sender_sms"]
-    bad = sms & _per_value(sender, lambda v: bool(v) and not F.SMS_SENDER_RE.match(v.strip()), bool)
-    problems.add(
-        bad,
-        lambda i: (
-            f"sender_sms: {sender[i]!r} must be up to {F.MAX_SENDER_SMS_ALPHA} Latin characters "
-            f"or up to {F.MAX_SENDER_SMS_DIGITS} digits"
-        ),
-    )
-    for c in CHANNELS:
-        for name in c.field_names:
-            if name.startswith("sender_"):
-                values[name] = _per_value(values[name], lambda v: v.strip() if v else v)
-
-
-# Field kinds with a rule of their own: (test of the stripped text, what it must be).
-_KIND_RULES = {
-    "minutes": (
-        lambda v: v == "" or bool(F.VALIDITY_RE.match(v)),
-        "is not a whole number of minutes above 0",
-    ),
-    "flag": (lambda v: v in ("", "0", "1"), "must be 0 or 1"),
-    "number": (lambda v: v == "" or (v.isascii() and v.isdigit()), "must be a number"),
-}
-
-
 def _printable_text(value: str | None) -> str | None:
     """A text that Arrow can hold (lone surrogates replaced; the row has a problem)."""
     return without_surrogates(value) if value else value
@@ -283,132 +191,6 @@ def _arrow_text(values: np.ndarray, few_distinct: bool) -> pa.Array:
         dictionary = pa.array(np.asarray(uniques, dtype=object), pa.large_string())
         return dictionary.take(pa.array(codes, mask=codes < 0))
     return pa.array(values, pa.large_string(), from_pandas=True)
-
-
-def content_keys(columns: dict[str, pa.Array]) -> pa.Array:
-    """Per row, the phone and every message field, as one text: what makes a message itself.
-
-    The phone, then each field in the order of ``MESSAGE_FIELDS``, joined by the unit
-    separator "\\x1f" (a missing field as empty text).
-    """
-    parts = [columns["phone"], *(columns[f] for f in F.LEGACY_FIELDS)]
-    separator = pa.scalar("\x1f", pa.large_string())
-    joined = pc.binary_join_element_wise(
-        *parts, separator, null_handling="replace", null_replacement=""
-    )
-    # The newer channels' fields join the key only where a row uses them, so a row of
-    # the 2019 fields keeps the key (and the derived client id) it always had.
-    newer = [
-        pc.if_else(pc.equal(columns[f], "0"), pa.scalar(None, pa.large_string()), columns[f])
-        if f in F.ORDER_FIELDS
-        else columns[f]
-        for f in F.MESSAGE_FIELDS
-        if f not in F.LEGACY_FIELDS
-    ]
-    if newer:
-        used = pc.is_valid(newer[0])
-        for column in newer[1:]:
-            used = pc.or_kleene(used, pc.is_valid(column))
-        extra = pc.binary_join_element_wise(
-            *newer, separator, null_handling="replace", null_replacement=""
-        )
-        with_extra = pc.binary_join_element_wise(
-            joined, extra, pa.scalar("\x1e", pa.large_string()), null_handling="replace"
-        )
-        joined = pc.if_else(used, with_extra, joined)
-    return joined.combine_chunks() if isinstance(joined, pa.ChunkedArray) else joined
-
-
-def _hasher(campaign: str):
-    """A BLAKE2b hasher keyed by the campaign (keys longer than 64 bytes are hashed first)."""
-    key = campaign.encode()
-    if len(key) > 64:
-        key = hashlib.blake2b(key).digest()
-    return hashlib.blake2b(digest_size=8, key=key)
-
-
-def _digests(campaign: str, keys) -> np.ndarray:
-    """The keyed 64-bit BLAKE2b digest of each content key, as unsigned integers."""
-    copy = _hasher(campaign).copy
-    keys = keys if isinstance(keys, pa.Array) else pa.array(keys, pa.large_string())
-    # Hash the UTF-8 bytes where Arrow keeps them: no Python string per row.
-    _, offsets, data = keys.buffers()
-    offsets = np.frombuffer(offsets, dtype=np.int64)[keys.offset : keys.offset + len(keys) + 1]
-    data = memoryview(data if data is not None else b"")
-
-    def digest(start: int, end: int) -> bytes:
-        h = copy()
-        h.update(data[start:end])
-        return h.digest()
-
-    digests = b"".join(map(digest, offsets[:-1].tolist(), offsets[1:].tolist()))
-    return np.frombuffer(digests, dtype=">u8").astype(np.uint64)
-
-
-def _ids_of(digests: np.ndarray) -> list[str]:
-    numbers = digests % np.uint64(MAX_CLIENT_ID) + np.uint64(1)
-    return pc.cast(pa.array(numbers), pa.large_string()).to_numpy(zero_copy_only=False).tolist()
-
-
-def derive_client_ids(campaign: str, keys) -> list[str]:
-    """client_id_message values from the campaign key and each row's content: 1 ≤ id < 2**53.
-
-    ``keys`` are the rows' content keys (:func:`content_keys`), as texts or an Arrow array.
-
-    Example:
-        >>> one = derive_client_ids("spring", ["79801234567"])
-        >>> one == derive_client_ids("spring", ["79801234567"])
-        True
-        >>> one != derive_client_ids("autumn", ["79801234567"])
-        True
-    """
-    return _ids_of(_digests(campaign, keys))
-
-
-def _first_of_each(values: np.ndarray) -> np.ndarray:
-    """For each row, the position of the first row with the same value."""
-    codes = pd.factorize(values)[0]
-    return np.unique(codes, return_index=True)[1][codes]
-
-
-def _client_ids(
-    recipients, digests, labels, problems: _Problems, duplicate, has_phone
-) -> np.ndarray:
-    derived = np.array(_ids_of(digests), dtype=object)
-    if "client_id_message" not in recipients.columns:
-        ids = derived
-    else:
-        own = _texts(recipients["client_id_message"])
-        given = ~_blank(own)
-        bad = given & np.array(
-            [v is not None and not F.CLIENT_ID_RE.match(v.strip()) for v in own.tolist()],
-            dtype=bool,
-        )
-        problems.add(
-            bad, lambda i: f"client_id_message: {own[i]!r} must be a number of 1 to 18 digits"
-        )
-        own = np.array([v.strip() if v else v for v in own.tolist()], dtype=object)
-        ids = np.where(given & ~bad, own, derived)
-    # A duplicate row repeats its twin's derived id; it is reported as a duplicate already.
-    # Rows without a phone are never sent: they all share the content "no phone", and so
-    # a derived id, which is no one's problem.
-    counted = has_phone & ~duplicate
-    candidates = np.where(counted, ids, None)  # type: ignore[call-overload]
-    repeated = pd.Series(candidates, dtype=object).duplicated().to_numpy()  # type: ignore[call-overload]
-    repeated = repeated & counted
-    if repeated.any():
-        first: dict = {}
-        for i, value in enumerate(ids.tolist()):
-            if counted[i]:
-                first.setdefault(value, i)
-        problems.add(
-            repeated,
-            lambda i: (
-                f"client_id_message: {ids[i]} is also the id of row {labels[first[ids[i]]]!r} "
-                "(each message needs its own)"
-            ),
-        )
-    return ids
 
 
 def plan(

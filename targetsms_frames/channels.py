@@ -59,7 +59,10 @@ class Channel:
         pricing: "message" (one price per message) or "part" (per SMS part).
         engaged: states beyond "deliver" that mean the person did something with the
             delivered message ("read", "link"...); they count as delivered.
+        read: the engaged states that mean the message was read ("link" too: a link is
+            followed from a read message).
         clicked: the engaged states that mean the link was followed.
+        color: the channel's colour in the workbook's chart (RGB hex).
         special: names of rules of this channel alone, applied by the planner and the
             sandbox ("sms_sender", "template_data").
     """
@@ -69,7 +72,9 @@ class Channel:
     fields: tuple[Field, ...]
     pricing: Pricing = "message"
     engaged: tuple[str, ...] = ()
+    read: tuple[str, ...] = ()
     clicked: tuple[str, ...] = ()
+    color: str = "808080"
     special: tuple[str, ...] = ()
 
     @property
@@ -118,7 +123,9 @@ VIBER = Channel(
         Field("finale_viber_read", kind="flag"),
     ),
     engaged=("read", "link", "unsubscribe"),
+    read=("read", "link"),
     clicked=("link",),
+    color="7360F2",
 )
 # The provider marks the WhatsApp button "temporarily unavailable": its fields are
 # validated and passed through. The sender is optional: without one the provider
@@ -134,6 +141,7 @@ WHATSAPP = Channel(
         Field("image_url_whatsapp"),
         Field("validity_period_whatsapp", kind="minutes"),
     ),
+    color="25A35A",
 )
 VK = Channel(
     name="vk",
@@ -143,6 +151,7 @@ VK = Channel(
         Field("templateData", kind="json"),
     ),
     special=("template_data",),
+    color="0077FF",
 )
 SMS = Channel(
     name="sms",
@@ -150,6 +159,7 @@ SMS = Channel(
     fields=(Field("sender_sms", required=True), Field("text_sms", required=True)),
     pricing="part",
     special=("sms_sender",),
+    color="2E75B6",
 )
 
 # In the order the provider document lists their fields in a block (VK's template

@@ -199,8 +199,9 @@ def cost_report(
                 .astype("int64")
                 for c in CHANNELS
             },
-            # Engagement (Viber): read counts every engaged state, clicks the link ones.
-            "read": pd.concat([channel_states[c.name].isin(c.engaged) for c in CHANNELS], axis=1)
+            # Engagement (Viber): read and link count as read (a link is followed from a
+            # read message), link as a click.
+            "read": pd.concat([channel_states[c.name].isin(c.read) for c in CHANNELS], axis=1)
             .any(axis=1)
             .astype("int64"),
             "clicks": pd.concat([channel_states[c.name].isin(c.clicked) for c in CHANNELS], axis=1)

@@ -16,11 +16,12 @@ import pandas as pd
 
 from . import fields as F
 from .channels import CHANNEL_NAMES as TABLE_ORDER
+from .channels import CHANNELS
 
 MAX_CAMPAIGNS = 12  # the chart's categories; the rest are added up as "others"
 OTHERS = "\x00others"  # a key no campaign can have (a name never holds NUL after safe_text)
 REACHED = frozenset({"deliver", *F.ENGAGED_STATES})  # the channel reached the phone
-ENGAGED = frozenset({"read", "link"})
+ENGAGED = frozenset(s for c in CHANNELS for s in c.read)  # read (a link is read first)
 _PRICE = re.compile(r"^price_(\w+)$")
 _MONEY = re.compile(r"^money_(\w+)$")
 

@@ -14,7 +14,7 @@ from tqdm.auto import tqdm
 from ._speed import gc_paused, text_series
 from .answers import ACCEPTED, HELD, INVALID, REJECTED, SENT_COLUMNS, UNKNOWN, rows_for_error
 from .client import Client
-from .contracts import ID_COLUMNS
+from .contracts import ID_COLUMNS, SENT
 from .documents import DEFAULT_MAX_PHONES, build_documents, check_plan, sendable
 from .errors import AuthError, ConfigError, ProviderError, TransportError
 from .journal import Journal, merge
@@ -224,10 +224,10 @@ def sent_frame(plan: pd.DataFrame, results: dict[str, dict]) -> pd.DataFrame:
             continue
         for name in fill:
             columns[name][i] = row.get(name)
-    frame = {
-        name: pd.Series(values, index=index, dtype="Int64")
-        if name == "count_message"
-        else text_series(values, index)
+    frame = {  # dtypes from the sent frame's contract (contracts.SENT)
+        name: text_series(values, index)
+        if SENT[name] == "str"
+        else pd.Series(values, index=index, dtype=SENT[name])
         for name, values in columns.items()
     }
     return pd.DataFrame(frame, index=index)

@@ -54,17 +54,34 @@ def _lengths(values: np.ndarray | pa.Array) -> np.ndarray:
     )
 
 
-def check_fields(values, used, problems: _Problems, failed: dict) -> None:
-    """Every channel's field rules from the channel table, then the channels' own rules."""
-    # A text whose placeholders failed is reported once, not again as missing.
-    blank = {f: _blank(values[f]) & ~failed.get(f, False) for f in F.MESSAGE_FIELDS}
+def check_fields(values, used, problems: _Problems, failed: dict, given=None) -> None:
+    """Every channel's field rules from the channel table, then the channels' own rules.
+
+    ``given``: the fields that have a source (a template or a recipients column); the
+    others are empty in every row, so only "required" can fail on them (default: all).
+    """
+    n = len(used["sms"])
+    given = set(F.MESSAGE_FIELDS) if given is None else given
+    none = np.ones(n, dtype=bool)
+    cache: dict[str, np.ndarray] = {}
+
+    def blank(name: str) -> np.ndarray:
+        # A text whose placeholders failed is reported once, not again as missing.
+        if name not in given:
+            return none
+        if name not in cache:
+            cache[name] = _blank(values[name]) & ~failed.get(name, False)
+        return cache[name]
+
     for c in CHANNELS:
         for rule in c.fields:
             name = rule.name
-            if rule.required:
+            if rule.required and used[c.name].any():
                 problems.add(
-                    used[c.name] & blank[name], f"{name}: required when {c.order_field} is set"
+                    used[c.name] & blank(name), f"{name}: required when {c.order_field} is set"
                 )
+            if name not in given:
+                continue  # empty in every row: no length, pair or kind to break
             if rule.max_length is not None:
                 length = _lengths(values[name])
                 problems.add(
@@ -75,11 +92,11 @@ def check_fields(values, used, problems: _Problems, failed: dict) -> None:
                 )
             if len(rule.needs) == 1:  # a pair: the missing one is named
                 (other,) = rule.needs
-                problems.add(~blank[name] & blank[other], f"{other}: required with {name}")
+                problems.add(~blank(name) & blank(other), f"{other}: required with {name}")
             elif rule.needs:
-                missing = np.logical_or.reduce([blank[o] for o in rule.needs])
+                missing = np.logical_or.reduce([blank(o) for o in rule.needs])
                 problems.add(
-                    ~blank[name] & missing, f"{name}: needs a button ({' and '.join(rule.needs)})"
+                    ~blank(name) & missing, f"{name}: needs a button ({' and '.join(rule.needs)})"
                 )
             if rule.kind in _KIND_RULES:
                 test, says = _KIND_RULES[rule.kind]
@@ -100,7 +117,7 @@ def check_fields(values, used, problems: _Problems, failed: dict) -> None:
     )
     for c in CHANNELS:
         for name in c.field_names:
-            if name.startswith("sender_"):
+            if name.startswith("sender_") and name in given:
                 values[name] = _per_value(values[name], lambda v: v.strip() if v else v)
 
 

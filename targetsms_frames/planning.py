@@ -261,17 +261,24 @@ def _plan(recipients, templates, campaign, region, now, zone) -> pd.DataFrame:
 
     values, no_template = _assemble(recipients, templates, problems, campaign)
     _refuse_surrogates(values, recipients, templates, problems)
-    failed, rendered = _render(values, recipients, problems)
+    given = {
+        f
+        for f in F.MESSAGE_FIELDS
+        if f in recipients.columns or (templates is not None and f in templates.columns)
+    } | {"name_delivery"}  # the campaign when no template names it
+    failed, rendered = _render(values, recipients, problems, given)
     render_template_data(values, recipients, problems)
     used = _channel_orders(values, problems)
-    _check_fields(values, used, problems, failed)
+    _check_fields(values, used, problems, failed, given)
     _time_send(recipients, values, problems, now, zone)
 
     columns = {"phone": _arrow_text(phones, few_distinct=False)}
+    absent = pa.nulls(n, pa.large_string())  # a field no template or column gives
     for field in F.MESSAGE_FIELDS:
         columns[field] = rendered.get(field)
         if columns[field] is None:
-            columns[field] = _arrow_text(values[field], few_distinct=True)
+            empty = field not in given and field not in F.ORDER_FIELDS
+            columns[field] = absent if empty else _arrow_text(values[field], few_distinct=True)
     _refuse_controls(columns, problems)  # after rendering: placeholders may bring them
     # Same content, same 64-bit keyed digest: duplicates are found on the digests.
     digests = _digests(campaign, content_keys(columns))

@@ -79,10 +79,14 @@ def format_value(text: str, conversion: str | None, spec: str) -> str:
 
 
 def render(
-    values: dict[str, np.ndarray], recipients: pd.DataFrame, problems: Problems
+    values: dict[str, np.ndarray],
+    recipients: pd.DataFrame,
+    problems: Problems,
+    given: set[str] | None = None,
 ) -> tuple[dict[str, np.ndarray], dict[str, pa.Array]]:
     """Fill ``{placeholder}`` in every text field from the row's columns (in place).
 
+    ``given``: the fields some template or column gives (default: every text field).
     Returns, per field, the rows whose text could not be rendered (already reported),
     and, for the fields rendered wholly in Arrow, the Arrow array of the result (the
     same texts as ``values``), so they need not be converted back.
@@ -116,6 +120,8 @@ def render(
         return columns[name]
 
     for field in F.TEXT_FIELDS:
+        if given is not None and field not in given:
+            continue  # empty in every row: nothing to fill
         field_texts = values[field]
         rendered = field_texts.copy()
         failed[field] = np.zeros(len(field_texts), dtype=bool)

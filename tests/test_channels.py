@@ -8,15 +8,21 @@ import json
 import sqlite3
 from decimal import Decimal
 
+import numpy as np
 import pandas as pd
 import pytest
 from conftest import post
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import targetsms_frames as tsf
 from targetsms_frames import contracts
 from targetsms_frames import fields as F
+from targetsms_frames._columns import Problems
+from targetsms_frames.answers import send_rows, state_row
 from targetsms_frames.channels import CHANNELS, channel
 from targetsms_frames.sandbox import provider as P
+from targetsms_frames.template_data import render_template_data
 
 PHONE = "79801234567"
 FULL = {  # every channel's required fields, no channel switched on
@@ -376,3 +382,57 @@ def test_a_channel_without_a_tariff_is_closed_to_the_account():
     with tsf.sandbox(tariffs={"viber": "1.20", "sms": "2.50"}) as sb:
         sent = tsf.send(plan, sb.client(), progress=False, preflight=False)
     assert sent.loc[0, "outcome"] == "rejected" and sent.loc[0, "error"] == F.ERR_CLOSED
+
+
+# -- parsers -------------------------------------------------------------------------------
+
+
+@given(
+    st.dictionaries(
+        st.text(min_size=1, max_size=8),
+        st.one_of(
+            st.text(max_size=12).filter(lambda t: "{" not in t and "}" not in t),
+            st.integers(-(10**6), 10**6),
+        ),
+        max_size=5,
+    )
+)
+@settings(max_examples=60, deadline=None)
+def test_template_data_without_placeholders_is_sent_as_written(data):
+    values = {"templateData": np.array([json.dumps(data)], dtype=object)}
+    problems = Problems(1)
+    render_template_data(values, pd.DataFrame({"x": ["1"]}), problems)
+    assert not problems.by_row
+    assert json.loads(values["templateData"][0]) == data
+
+
+def test_answers_read_every_channel_and_the_engagement_states():
+    blocks = [{"name_delivery": "A", "phones": [{"phone": PHONE, "client_id_message": "7"}]}]
+    result = {"id_message": "55", "client_id_message": "7", "phone": PHONE}
+    result |= {"count_message": "1", "id_viber": "0", "id_whatsapp": "9", "id_vk": "8"}
+    result |= {"id_sms": "0"}
+    (row,) = send_rows(blocks, {"message": [[result]]})
+    assert (row["id_whatsapp"], row["id_vk"], row["id_viber"], row["id_sms"]) == (
+        "9",
+        "8",
+        None,
+        None,
+    )
+    state = state_row(
+        {"id_message": "55", "time_change_state": "2026-01-01 10:00:00", "state": "deliver"}
+        | {"state_viber": "link", "state_vk": "not_deliver", "price_vk": "0.90"}
+        | {"price_viber": "1.20", "state_whatsapp": "send", "num_parts_sms": "0"}
+    )
+    assert state["state_viber"] == "link" and state["state_vk"] == "not_deliver"
+    assert state["price_vk"] == pytest.approx(0.9) and state["final"] and state["error"] is None
+    # An engagement state is a channel's, never the message's own.
+    odd = state_row({"id_message": "55", "time_change_state": "", "state": "read"})
+    assert odd["state"] is None and odd["error"] == "read"
+
+
+def test_the_held_text_is_held_and_the_short_no_money_text_is_rejected():
+    blocks = [{"name_delivery": "A", "phones": [{"phone": PHONE, "client_id_message": "7"}]}]
+    for text, outcome in ((F.ERR_HELD, "held"), (F.ERR_NO_MONEY, "rejected")):
+        answer = {"message": [[{"client_id_message": "7", "phone": PHONE, "error": text}]]}
+        (row,) = send_rows(blocks, answer)
+        assert (row["outcome"], row["error"]) == (outcome, text)

@@ -436,3 +436,14 @@ def test_the_held_text_is_held_and_the_short_no_money_text_is_rejected():
         answer = {"message": [[{"client_id_message": "7", "phone": PHONE, "error": text}]]}
         (row,) = send_rows(blocks, answer)
         assert (row["outcome"], row["error"]) == (outcome, text)
+
+
+def test_a_rows_client_id_does_not_depend_on_the_other_rows():
+    vk = {"phone": PHONE, "name": "Anna", **FULL, "send_vk": "1"}
+    sms = {"phone": "79801234568", "name": "Anna", "send_sms": "1", "sender_sms": "Shop"}
+    sms |= {"text_sms": "Hi"}
+    alone = tsf.plan(pd.DataFrame([vk]), campaign="k")
+    together = tsf.plan(pd.DataFrame([sms, vk]), campaign="k")
+    sms_alone = tsf.plan(pd.DataFrame([sms]), campaign="k")
+    assert alone.loc[0, "client_id_message"] == together.loc[1, "client_id_message"]
+    assert sms_alone.loc[0, "client_id_message"] == together.loc[0, "client_id_message"]

@@ -49,12 +49,12 @@ class Problems:
 
     def add(self, mask, message) -> None:
         """Add ``message`` (a text, or a function of the row position) where ``mask`` holds."""
-        for i in np.flatnonzero(np.asarray(mask, dtype=bool)):
+        for i in np.flatnonzero(np.asarray(mask, dtype=bool)).tolist():
             self.by_row[i].append(message(i) if callable(message) else message)
 
     def keep_only(self, mask, columns: tuple[str, ...]) -> None:
         """Where ``mask`` holds, keep only the problems of these columns."""
-        for i in np.flatnonzero(np.asarray(mask, dtype=bool)):
+        for i in np.flatnonzero(np.asarray(mask, dtype=bool)).tolist():
             kept = [t for t in self.by_row.get(i, []) if t.split(": ", 1)[0] in columns]
             self.by_row[i] = kept
 
@@ -81,9 +81,9 @@ def texts(values: pd.Series) -> np.ndarray:
     arrow = arrow_of(values)
     if arrow is not None:
         spaces = pc.fill_null(pc.equal(pc.utf8_trim_whitespace(arrow), ""), False)
-        out = values.to_numpy(dtype=object, na_value=None)
+        out = values.to_numpy(dtype=object, na_value=None)  # type: ignore[call-overload]
         blank = np.asarray(spaces, dtype=bool)
-        return np.where(blank, None, out) if blank.any() else out
+        return np.where(blank, None, out) if blank.any() else out  # type: ignore[return-value]
     return per_value(values.to_numpy(dtype=object), cell_text)
 
 

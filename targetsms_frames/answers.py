@@ -19,35 +19,17 @@ from datetime import datetime
 from functools import lru_cache
 
 from . import fields as F
+from .contracts import ID_COLUMNS, PRICE_COLUMNS, STATE_KEYS
+from .contracts import SENT_COLUMNS as SENT_COLUMNS  # re-exported: the sent frame's columns
+from .contracts import STATE_COLUMNS as STATE_COLUMNS  # re-exported: a state row's columns
 from .redact import NO_SECRETS, Scrubber
 
 ACCEPTED = "accepted"  # has an id_message (or the provider said it was sent earlier)
 REJECTED = "rejected"  # the provider refused this phone, its block or the document
+HELD = "held"  # the provider keeps it until the account is topped up: sent, never resent
 INVALID = "invalid"  # our own checks refused it; never sent
 UNKNOWN = "unknown"  # no answer for it: it may have reached the provider
-OUTCOMES: tuple[str, ...] = (ACCEPTED, REJECTED, INVALID, UNKNOWN)
-
-SENT_COLUMNS: tuple[str, ...] = (
-    "client_id_message",
-    "phone",
-    "name_delivery",
-    "id_message",
-    "id_viber",
-    "id_sms",
-    "count_message",
-    "outcome",
-    "error",
-)
-STATE_COLUMNS: tuple[str, ...] = (
-    "id_message",
-    "time_change_state",
-    "state",
-    "state_sms",
-    "state_viber",
-    "num_parts_sms",
-    "price_sms",
-    "price_viber",
-)
+OUTCOMES: tuple[str, ...] = (ACCEPTED, REJECTED, HELD, INVALID, UNKNOWN)
 
 NO_BLOCK_RESULT = "the provider's answer has no result for this block"
 NO_PHONE_RESULT = "the provider's answer has no result for this phone"
@@ -189,8 +171,7 @@ def _row(phone: dict, name: str, outcome: str, error: str | None = None, **ids) 
         "phone": phone.get("phone"),
         "name_delivery": name,
         "id_message": ids.get("id_message"),
-        "id_viber": ids.get("id_viber"),
-        "id_sms": ids.get("id_sms"),
+        **{key: ids.get(key) for key in ID_COLUMNS},
         "count_message": ids.get("count_message"),
         "outcome": outcome,
         "error": error,
@@ -215,15 +196,16 @@ def phone_row(phone: dict, name: str, result, scrub: Scrubber = NO_SECRETS) -> d
             # The provider kept its promise not to send twice; this id was accepted
             # before and its id_message is known to whoever sent it then.
             return _row(phone, name, ACCEPTED)
+        if text == F.ERR_HELD:
+            # Kept by the provider until the account is topped up: it will go out then,
+            # so it must never be sent again.
+            return _row(phone, name, HELD, text)
         return _row(phone, name, REJECTED, text)
     try:  # the common case: every value well formed
         id_message = as_id(result.get("id_message"))
         if id_message is not None:
-            ids = {
-                "id_viber": as_id(result.get("id_viber")),
-                "id_sms": as_id(result.get("id_sms")),
-                "count_message": as_count(result.get("count_message")),
-            }
+            ids: dict[str, str | int | None] = {key: as_id(result.get(key)) for key in ID_COLUMNS}
+            ids["count_message"] = as_count(result.get("count_message"))
             return _row(phone, name, ACCEPTED, None, id_message=id_message, **ids)
     except Malformed:
         pass  # the careful path below says which value and shows it
@@ -233,11 +215,8 @@ def phone_row(phone: dict, name: str, result, scrub: Scrubber = NO_SECRETS) -> d
         # A malformed id may still stand for a message the provider took: unknown, so
         # that sending again (with the same client id) finds out.
         return _row(phone, name, UNKNOWN, "; ".join(errors) or NO_ID)
-    ids = {
-        "id_viber": _checked(result, "id_viber", as_id, errors, scrub),
-        "id_sms": _checked(result, "id_sms", as_id, errors, scrub),
-        "count_message": _checked(result, "count_message", as_count, errors, scrub),
-    }
+    ids = {key: _checked(result, key, as_id, errors, scrub) for key in ID_COLUMNS}
+    ids["count_message"] = _checked(result, "count_message", as_count, errors, scrub)
     return _row(phone, name, ACCEPTED, "; ".join(errors) or None, id_message=id_message, **ids)
 
 
@@ -301,8 +280,7 @@ STATE_VALUES = (
     ("id_message", as_id),
     ("time_change_state", as_time),
     ("num_parts_sms", as_count),
-    ("price_sms", as_price),
-    ("price_viber", as_price),
+    *((key, as_price) for key in PRICE_COLUMNS),
 )
 
 
@@ -318,7 +296,7 @@ def state_row(item, scrub: Scrubber = NO_SECRETS) -> dict:
     errors: list[str] = []
     raw_state = item.get("state")
     state = raw_state.strip() if isinstance(raw_state, str) else ""
-    known = state in F.STATES
+    known = state in F.OVERALL_STATES
     if state and not known:
         errors.append(scrub.clip(state))  # the provider's error text, e.g. an unknown id
     elif _blank(raw_state):
@@ -327,24 +305,17 @@ def state_row(item, scrub: Scrubber = NO_SECRETS) -> dict:
         errors.append(f"the provider's answer has a malformed state: {scrub.raw(raw_state)!r}")
     get = item.get
     try:  # the common case: every value well formed
-        values = (
-            as_id(get("id_message")),
-            as_time(get("time_change_state")),
-            as_count(get("num_parts_sms")),
-            as_price(get("price_sms")),
-            as_price(get("price_viber")),
-        )
+        values = tuple(parse(get(key)) for key, parse in STATE_VALUES)
     except Malformed:  # the careful path says which value and shows it
         values = tuple(_checked(item, key, parse, errors, scrub) for key, parse in STATE_VALUES)
+    checked = dict(zip((key for key, _ in STATE_VALUES), values, strict=True))
     return {
-        "id_message": values[0],
-        "time_change_state": values[1],
+        "id_message": checked["id_message"],
+        "time_change_state": checked["time_change_state"],
         "state": state if known else None,
-        "state_sms": _known_state(get("state_sms")),
-        "state_viber": _known_state(get("state_viber")),
-        "num_parts_sms": values[2],
-        "price_sms": values[3],
-        "price_viber": values[4],
+        **{key: _known_state(get(key)) for key in STATE_KEYS},
+        "num_parts_sms": checked["num_parts_sms"],
+        **{key: checked[key] for key in PRICE_COLUMNS},
         # An error text is the provider's last word on that id; no state at all is not.
         "final": state in F.FINAL_STATES or (not known and not _blank(raw_state)),
         "error": "; ".join(errors) or None,

@@ -13,6 +13,7 @@ import pandas as pd
 
 from . import fields as F
 from ._speed import TEXT_DTYPE
+from .channels import CHANNELS
 from .checks import check_frame
 from .documents import sendable
 from .errors import InputError
@@ -35,6 +36,8 @@ def tariffs_in_kopecks(tariffs) -> dict[str, int]:
     Example:
         >>> tariffs_in_kopecks(pd.DataFrame({"channel": ["viber", "sms"], "price": [1.2, 2.5]}))
         {'viber': 120, 'sms': 250}
+        >>> tariffs_in_kopecks({"vk": "0.90", "whatsapp": 2})
+        {'whatsapp': 200, 'vk': 90}
     """
     if isinstance(tariffs, pd.DataFrame):
         if not {"channel", "price"} <= set(tariffs.columns):
@@ -53,7 +56,7 @@ def tariffs_in_kopecks(tariffs) -> dict[str, int]:
     out = {}
     for channel in F.CHANNELS:
         if channel not in pairs:
-            raise InputError(f"tariffs has no price for {channel!r} (give one, 0 if free)")
+            continue  # a channel the campaign does not use needs no price (estimate_cost asks)
         try:
             price = Decimal(str(pairs[channel]).replace(",", "."))
         except InvalidOperation:
@@ -104,26 +107,33 @@ def estimate_cost(plan: pd.DataFrame, tariffs, *, lookup: pd.DataFrame | None = 
         return account_estimate(plan, tariffs, lookup)
     prices = tariffs_in_kopecks(tariffs)
     ok = sendable(plan)
-    viber_at = pd.to_numeric(plan["send_viber"], errors="coerce").fillna(0).to_numpy()
-    sms_at = pd.to_numeric(plan["send_sms"], errors="coerce").fillna(0).to_numpy()
     parts = plan["sms_parts"].astype("Int64").fillna(0).to_numpy(dtype="int64")
-    viber_cost = np.where(viber_at > 0, prices["viber"], 0)
-    sms_cost = np.where(sms_at > 0, prices["sms"] * parts, 0)
-    viber_first = (viber_at > 0) & ((sms_at == 0) | (viber_at <= sms_at))
-    first = np.where(viber_first, "viber", np.where(sms_at > 0, "sms", None))
-    expected = np.where(viber_first, viber_cost, sms_cost)
-    worst = viber_cost + sms_cost
-    expected = np.where(ok, expected, 0)
-    worst = np.where(ok, worst, 0)
-    notes = np.where(ok, None, "not sent: " + plan["problem"].fillna("no phone").astype(object))
+    n = len(plan)
+    worst = np.zeros(n, dtype=np.int64)
+    expected = np.zeros(n, dtype=np.int64)
+    first_at = np.full(n, 10)  # cascade positions are 1-9
+    first = np.full(n, None, dtype=object)
+    for c in CHANNELS:
+        at = pd.to_numeric(plan[c.order_field], errors="coerce").fillna(0).to_numpy()
+        used = (at > 0) & ok
+        if not used.any():
+            continue
+        if c.name not in prices:
+            raise InputError(f"tariffs has no price for {c.name!r} (give one, 0 if free)")
+        cost = np.where(used, prices[c.name] * (parts if c.pricing == "part" else 1), 0)
+        worst += cost
+        earlier = used & (at < first_at)
+        expected = np.where(earlier, cost, expected)
+        first = np.where(earlier, c.name, first)
+        first_at = np.where(earlier, at, first_at)
+    why = "not sent: " + plan["problem"].fillna("no phone").astype(object)
+    notes = np.where(ok, None, why)  # type: ignore[call-overload]
     out = pd.DataFrame(
         {
             # Who each row is, so the estimate sheet reads on its own.
             "phone": plan["phone"],
             "client_id_message": plan["client_id_message"],
-            "first_channel": pd.Series(
-                np.where(ok, first, None), index=plan.index, dtype=TEXT_DTYPE
-            ),
+            "first_channel": pd.Series(first, index=plan.index, dtype=TEXT_DTYPE),
             "expected_cost": expected / 100,
             "worst_cost": worst / 100,
             "cost_note": pd.Series(notes, index=plan.index, dtype=TEXT_DTYPE),
@@ -153,10 +163,13 @@ def cost_report(
         estimate: :func:`estimate_cost` of the plan, to set the estimate beside the actual.
 
     Returns:
-        One row per group and a ``total`` row: ``messages``, ``delivered``,
-        ``delivered_viber``, ``delivered_sms``, ``delivery_rate``, ``sms_parts``,
-        ``money_viber``, ``money_sms``, ``money_total`` (rubles, exact to the kopeck),
-        ``cost_per_delivered``, and with an estimate ``estimate`` and ``over_estimate``.
+        One row per group and a ``total`` row: ``messages``, ``delivered``, one
+        ``delivered_<channel>`` per channel (Viber's read/link/unsubscribe count as
+        delivered), ``delivery_rate``, ``read`` and ``clicks`` (Viber engagement) with
+        ``read_rate`` and ``click_rate`` (of the messages delivered through Viber),
+        ``sms_parts``, one ``money_<channel>`` per channel, ``money_total`` (rubles,
+        exact to the kopeck), ``cost_per_delivered``, and with an estimate
+        ``estimate`` and ``over_estimate``.
 
     Example:
         >>> states = pd.DataFrame({"name_delivery": ["a", "a"], "id_message": ["1", "2"],
@@ -179,19 +192,36 @@ def cost_report(
             f"cost_report needs the column(s) {', '.join(missing)}: pass fetch_states(sent, client)"
         )
     sent = frame["id_message"].notna()
+    empty = pd.Series(pd.NA, index=frame.index, dtype=object)
+    no_price = pd.Series(np.nan, index=frame.index, dtype="float64")
+    channel_states = {c.name: frame.get(c.state_key, empty).astype(object) for c in CHANNELS}
     data = pd.DataFrame(
         {
             **{k: frame[k].astype(object).where(frame[k].notna(), "(none)") for k in keys},
             "messages": sent.astype("int64"),
             "delivered": (frame["state"].astype(object) == "deliver").astype("int64"),
-            "delivered_viber": (frame["state_viber"].astype(object) == "deliver").astype("int64"),
-            "delivered_sms": (frame["state_sms"].astype(object) == "deliver").astype("int64"),
+            **{
+                f"delivered_{c.name}": channel_states[c.name]
+                .isin(c.delivered_states)
+                .astype("int64")
+                for c in CHANNELS
+            },
+            # Engagement (Viber): read and link count as read (a link is followed from a
+            # read message), link as a click.
+            "read": pd.concat([channel_states[c.name].isin(c.read) for c in CHANNELS], axis=1)
+            .any(axis=1)
+            .astype("int64"),
+            "clicks": pd.concat([channel_states[c.name].isin(c.clicked) for c in CHANNELS], axis=1)
+            .any(axis=1)
+            .astype("int64"),
             "sms_parts": frame.get("num_parts_sms", pd.Series(0, index=frame.index))
             .astype("Int64")
             .fillna(0)
             .astype("int64"),
-            "kop_viber": _kopecks(frame["price_viber"]),
-            "kop_sms": _kopecks(frame["price_sms"]),
+            **{
+                f"kop_{c.name}": _kopecks(frame.get(c.price_key, no_price).astype("float64"))
+                for c in CHANNELS
+            },
         },
         index=frame.index,
     )
@@ -206,14 +236,21 @@ def cost_report(
         else pd.Index([TOTAL], name=keys[0])
     )
     report = pd.concat([grouped, total])
-    kop_total = report["kop_viber"] + report["kop_sms"]
-    out = report[["messages", "delivered", "delivered_viber", "delivered_sms"]].astype("int64")
+    kop_total = sum(report[f"kop_{c.name}"] for c in CHANNELS)
+    counts = ["messages", "delivered", *(f"delivered_{c.name}" for c in CHANNELS)]
+    out = report[counts].astype("int64")
     out["delivery_rate"] = (out["delivered"] / out["messages"].where(out["messages"] > 0)).astype(
         "float64"
     )
+    out["read"] = report["read"].astype("int64")
+    out["clicks"] = report["clicks"].astype("int64")
+    # Rates of what could be read or clicked: messages delivered through an engaging channel.
+    engaging = report[[f"delivered_{c.name}" for c in CHANNELS if c.engaged]].sum(axis=1)
+    out["read_rate"] = (out["read"] / engaging.where(engaging > 0)).astype("float64")
+    out["click_rate"] = (out["clicks"] / engaging.where(engaging > 0)).astype("float64")
     out["sms_parts"] = report["sms_parts"].astype("int64")
-    out["money_viber"] = report["kop_viber"] / 100
-    out["money_sms"] = report["kop_sms"] / 100
+    for c in CHANNELS:
+        out[f"money_{c.name}"] = report[f"kop_{c.name}"] / 100
     out["money_total"] = kop_total / 100
     out["cost_per_delivered"] = (
         kop_total / out["delivered"].where(out["delivered"] > 0) / 100

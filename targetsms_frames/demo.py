@@ -6,6 +6,7 @@ import random
 
 import pandas as pd
 
+from .channels import CHANNELS
 from .costs import cost_report, estimate_cost
 from .errors import InputError
 from .excel import to_excel
@@ -14,7 +15,8 @@ from .sandbox import sandbox
 from .sending import send
 from .states import fetch_states
 
-DEMO_TARIFFS = {"viber": "1.20", "sms": "2.50"}
+DEMO_TARIFFS = {"viber": "1.20", "whatsapp": "2.00", "vk": "0.90", "sms": "2.50"}
+DEMO_VK_TEMPLATE = "100"  # a template approved in the (sandbox) cabinet
 FIRST_NAMES = ["Анна", "Борис", "Вера", "Глеб", "Дарья", "Егор", "Жанна", "Олег", "Ирина", "Кирилл"]
 
 
@@ -40,10 +42,42 @@ def sample_templates() -> pd.DataFrame:
     )
 
 
+def channel_templates() -> pd.DataFrame:
+    """The newer channels: WhatsApp → SMS, and VK → WhatsApp → Viber → SMS.
+
+    VK sends a template approved in the provider's cabinet (``templateId``) with its
+    parameters in ``templateData``: JSON text whose values take ``{placeholders}``.
+    """
+    return pd.DataFrame(
+        {
+            "template": ["chat", "vk"],
+            "name_delivery": ["Чат-рассылка", "VK-рассылка"],
+            "send_viber": ["0", "3"],
+            "send_whatsapp": ["1", "2"],
+            "send_vk": ["0", "1"],
+            "send_sms": ["2", "4"],
+            "sender_viber": [None, "ShopDemo"],
+            "text_viber": [None, "{name}, скидка {discount}% ждёт вас"],
+            "sender_whatsapp": ["ShopDemo", "ShopDemo"],
+            "text_whatsapp": ["{name}, заказ {order} готов к выдаче", "{name}, скидка {discount}%"],
+            "validity_period_whatsapp": ["120", None],
+            "templateId": [None, DEMO_VK_TEMPLATE],
+            "templateData": [None, '{"Name": "{name}", "Discount": "{discount}"}'],
+            "sender_sms": ["ShopDemo", "ShopDemo"],
+            "text_sms": ["Order {order} is ready for pickup.", "{name}, -{discount}%: example.org"],
+        }
+    )
+
+
+def demo_templates() -> pd.DataFrame:
+    """Every template of the demo: the Viber/SMS ones and the newer channels'."""
+    return pd.concat([sample_templates(), channel_templates()], ignore_index=True)
+
+
 def sample_recipients(n: int = 1000, seed: int = 7) -> pd.DataFrame:
     """Recipients as they come from a spreadsheet: messy phones and a few bad rows."""
     rng = random.Random(seed)
-    rows = []
+    rows: list[dict[str, str | None]] = []
     for i in range(n):
         digits = f"79{rng.randrange(10**9):09d}"
         style = i % 10
@@ -82,7 +116,11 @@ def run_demo(
     if recipients < 1:
         raise InputError(f"the demo needs at least 1 recipient, not {recipients}")
     people = sample_recipients(recipients, seed)
-    campaign = plan(people, sample_templates(), campaign=f"demo-{seed}")
+    # Every fifth row goes by WhatsApp, every seventh by VK first (the newer channels).
+    position = pd.Series(range(len(people)), index=people.index)
+    people.loc[position % 5 == 2, "template"] = "chat"
+    people.loc[position % 7 == 6, "template"] = "vk"
+    campaign = plan(people, demo_templates(), campaign=f"demo-{seed}")
     estimate = estimate_cost(campaign, DEMO_TARIFFS)
     with sandbox(seed=seed, speed=86_400.0, tariffs=DEMO_TARIFFS, stop_list=["79000000000"]) as sb:
         client = sb.client()
@@ -100,16 +138,18 @@ def run_demo(
         states=states,
         costs=report.reset_index(),
     )
-    total = report.loc["total"]
+    total = report.loc["total"].to_dict()
     outcomes = sent["outcome"].value_counts().to_dict()
     print(
         f"demo campaign: {len(people)} recipients, {outcomes.get('invalid', 0)} refused by the plan"
     )
-    print(f"sent: {outcomes.get('accepted', 0)} accepted, {outcomes.get('rejected', 0)} rejected")
     print(
-        f"delivered: {int(total['delivered'])} ({total['delivery_rate']:.1%}); "
-        f"viber {int(total['delivered_viber'])}, sms {int(total['delivered_sms'])}"
+        f"sent: {outcomes.get('accepted', 0)} accepted, {outcomes.get('held', 0)} held, "
+        f"{outcomes.get('rejected', 0)} rejected"
     )
+    by_channel = ", ".join(f"{c.name} {int(total[f'delivered_{c.name}'])}" for c in CHANNELS)
+    print(f"delivered: {int(total['delivered'])} ({total['delivery_rate']:.1%}); {by_channel}")
+    print(f"viber engagement: {int(total['read'])} read, {int(total['clicks'])} followed the link")
     print(
         f"money: {total['money_total']:.2f} RUB (estimate {total['estimate']:.2f}); "
         f"the sandbox charged {charged} RUB"

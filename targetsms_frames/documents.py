@@ -8,9 +8,13 @@ import pandas as pd
 from . import fields as F
 from ._speed import gc_paused
 from .checks import check_frame
+from .contracts import PLAN, require
 from .errors import InputError
+from .template_data import FIELD as TEMPLATE_DATA
+from .template_data import as_object
 
 DEFAULT_MAX_PHONES = 1000
+_NEEDED = ("phone", "client_id_message", "problem", *F.MESSAGE_FIELDS)
 _FEW = 1024  # distinct values of a field that make it a shared, not a personal, field
 _FEW_COMBOS = 64
 
@@ -23,13 +27,7 @@ def sendable(plan: pd.DataFrame) -> np.ndarray:
 def check_plan(plan) -> None:
     """Refuse what is not a plan frame (see :func:`targetsms_frames.checks.check_frame`)."""
     check_frame(plan, "the plan")
-    missing = [
-        c for c in ("phone", "client_id_message", "problem", *F.MESSAGE_FIELDS) if c not in plan
-    ]
-    if missing:
-        raise InputError(
-            f"not a plan frame: no column {', '.join(missing)}; make it with tsf.plan()"
-        )
+    require(plan, PLAN, "a plan frame", "make it with tsf.plan()", needed=_NEEDED)
 
 
 def build_documents(
@@ -50,21 +48,23 @@ def build_documents(
     n = len(positions)
     if n == 0:
         return []
-    # Per field: its values (empty, and "0" for a channel not used, become None: left out)
-    # and integer codes of those values; rows whose codes all agree share a block.
-    # Per field: integer codes of its values (-1 where empty, or "0" for a channel not
-    # used: left out) and the distinct values; rows whose codes all agree share a block.
+    # Per field: integer codes of its values (-1 where empty: left out) and the distinct
+    # values; rows whose codes all agree share a block. Every channel's send_* is always
+    # carried, "0" for a channel not used, so the provider never has to guess a default.
     fields, group = [], np.zeros(n, dtype=np.int64)
     for field in F.MESSAGE_FIELDS:
         codes, uniques = pd.factorize(plan[field].iloc[positions], use_na_sentinel=True)
         distinct = np.asarray(uniques, dtype=object)
+        if field in F.ORDER_FIELDS:
+            codes, distinct = _orders(codes, distinct)
         keep = np.append(distinct.astype(bool), False)  # the extra entry is for code -1
-        if field in F.CHANNEL_ORDER_FIELD.values():
-            keep[:-1] &= distinct != "0"
         codes = np.where(keep[codes], codes, -1)
+        if field == TEMPLATE_DATA:  # sent as a JSON object, not as its text
+            distinct = np.array([as_object(v) if v else v for v in distinct], dtype=object)
         group = pd.factorize(group * (len(uniques) + 1) + (codes + 1))[0]
         # int32 codes: a million-row campaign keeps thirteen of them at once.
-        fields.append((codes.astype(np.int32), np.append(distinct, None)))  # -1 picks the None
+        # -1 picks the None at the end
+        fields.append((codes.astype(np.int32), np.append(distinct, None)))  # type: ignore[call-overload]
     # Groups in order of first appearance (factorize numbers them so), each group's
     # phones in plan order; documents take the phones in that order, max_phones at a
     # time, so a block ends where its group or its document ends.
@@ -77,8 +77,8 @@ def build_documents(
     ends = np.r_[starts[1:], n]
     first = order[starts]  # a row of each block: its fields are the block's
 
-    phones = plan["phone"].to_numpy(dtype=object, na_value=None)[positions][order].tolist()
-    client_ids = plan["client_id_message"].to_numpy(dtype=object, na_value=None)[positions]
+    phones = plan["phone"].to_numpy(dtype=object, na_value=None)[positions][order].tolist()  # type: ignore[call-overload]
+    client_ids = plan["client_id_message"].to_numpy(dtype=object, na_value=None)[positions]  # type: ignore[call-overload]
     entries = [
         {"phone": phone, "client_id_message": client_id}
         for phone, client_id in zip(phones, client_ids[order].tolist(), strict=True)
@@ -90,6 +90,15 @@ def build_documents(
     block_document = document[starts]
     cuts = np.flatnonzero(np.r_[True, block_document[1:] != block_document[:-1]]).tolist()
     return [{"message": blocks[a:b]} for a, b in zip(cuts, [*cuts[1:], len(blocks)], strict=True)]
+
+
+def _orders(codes: np.ndarray, distinct: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A channel's send_* codes with an empty value made "0" (explicit: not used)."""
+    distinct = np.where(distinct.astype(bool), distinct, "0").astype(object)
+    if (codes < 0).any():
+        distinct = np.append(distinct, "0")
+        codes = np.where(codes < 0, len(distinct) - 1, codes)
+    return codes, distinct
 
 
 def _blocks(fields: list[tuple[np.ndarray, np.ndarray]], phones: list[list]) -> list[dict]:
@@ -125,7 +134,7 @@ def _blocks(fields: list[tuple[np.ndarray, np.ndarray]], phones: list[list]) -> 
             copy = base.copy
             columns = [fields[bit][1][fields[bit][0][sub]].tolist() for bit in many]
             columns.append([phones[i] for i in sub.tolist()] if len(sub) < n else phones)
-            made = []
+            made: list[dict] = []
             append = made.append
             for row in zip(*columns, strict=True):
                 block = copy()
@@ -142,8 +151,9 @@ def documents(plan: pd.DataFrame, *, max_phones: int = DEFAULT_MAX_PHONES) -> li
     """The send documents of a plan, exactly as posted but without credentials.
 
     Rows with identical message fields share one block; no document carries more
-    than ``max_phones`` phones; every value is a string; empty optional fields and
-    rows with problems are left out.
+    than ``max_phones`` phones; every value is a string (``templateData`` is a JSON
+    object); every channel's ``send_*`` is carried, ``"0"`` for a channel not used;
+    empty optional fields and rows with problems are left out.
 
     Example:
         >>> import pandas as pd, targetsms_frames as tsf

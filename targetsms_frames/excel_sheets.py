@@ -18,6 +18,7 @@ from openpyxl.styles.cell_style import StyleArray
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.properties import PageSetupProperties
 
+from .channels import CHANNELS
 from .excel_cells import COUNT_FORMAT, DATETIME_FORMAT, MONEY_FORMAT, RATE_FORMAT, Column, safe_text
 from .labels import ZONE_MSK, channel_name
 from .workbook_summary import OTHERS, Summary, text
@@ -34,7 +35,7 @@ TITLE_FONT = Font(name=FONT, size=16, bold=True, color="1F3864")
 NOTE_FONT = Font(name=FONT, size=10, italic=True, color="595959")
 LINE_HEIGHT = 15  # points per line of 11-point text
 AXIS_FORMAT = '#,##0 "₽"'  # whole rubles on the axis: the exact kopecks are in the cells
-CHART_COLORS = {"viber": "7360F2", "sms": "2E75B6", "whatsapp": "25A35A", "vk": "0077FF"}
+CHART_COLORS = {c.name: c.color for c in CHANNELS}  # from the channel table
 LAST_SCREEN_COLUMN = 12  # L: the chart stays on the first screen (A–L, rows 1–30)
 
 

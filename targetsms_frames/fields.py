@@ -9,42 +9,41 @@ from __future__ import annotations
 import re
 from datetime import timedelta, timezone
 
+from . import channels as _C
+
 DEFAULT_URL = "https://sms.targetsms.ru/sendmessagejson.php"
 DEFAULT_SENDER_NAME = "Шлюз"  # the provider's name_delivery when it is empty
 
-# Message fields of a block, in the order of the provider document.
+# Message fields of a block, in the order of the provider document: every channel's
+# order field, the common fields, then each channel's own fields (see channels.py).
+CHANNELS: tuple[str, ...] = _C.CHANNEL_NAMES
+CHANNEL_ORDER_FIELD: dict[str, str] = {c.name: c.order_field for c in _C.CHANNELS}
+ORDER_FIELDS: tuple[str, ...] = tuple(CHANNEL_ORDER_FIELD.values())
+COMMON_FIELDS: tuple[str, ...] = ("name_delivery", "time_send")
 MESSAGE_FIELDS: tuple[str, ...] = (
+    *ORDER_FIELDS,
+    *COMMON_FIELDS,
+    *(name for c in _C.CHANNELS for name in c.field_names),
+)
+# Free texts: may hold {placeholders}, must not hold control characters.
+TEXT_FIELDS: tuple[str, ...] = (
+    "name_delivery",
+    *(f.name for c in _C.CHANNELS for f in c.fields if f.kind == "text"),
+)
+# The fields of the 2019 document: a row using only these keeps the content key (and so
+# the derived client id) it had before the newer channels existed.
+LEGACY_FIELDS: tuple[str, ...] = (
     "send_viber",
     "send_sms",
     "name_delivery",
     "time_send",
-    "sender_viber",
-    "text_viber",
-    "button_text",
-    "button_url",
-    "image_url",
-    "validity_period_viber",
-    "finale_viber_read",
-    "sender_sms",
-    "text_sms",
+    *_C.VIBER.field_names,
+    *_C.SMS.field_names,
 )
-TEXT_FIELDS: tuple[str, ...] = (
-    "name_delivery",
-    "sender_viber",
-    "text_viber",
-    "button_text",
-    "button_url",
-    "image_url",
-    "sender_sms",
-    "text_sms",
-)
-
-CHANNELS: tuple[str, ...] = ("viber", "sms")
-CHANNEL_ORDER_FIELD = {"viber": "send_viber", "sms": "send_sms"}
 
 # Limits (provider document, section 2; sender limits from its related docs).
-MAX_TEXT_VIBER = 1000
-MAX_BUTTON_TEXT = 19
+MAX_TEXT_VIBER = _C.MAX_TEXT
+MAX_BUTTON_TEXT = _C.MAX_BUTTON_TEXT
 MAX_SENDER_SMS_ALPHA = 11
 MAX_SENDER_SMS_DIGITS = 15
 MAX_PHONE_DIGITS = 15
@@ -71,7 +70,11 @@ SMS_SENDER_RE = re.compile(
 # Message states (provider document, section 3).
 STATE_SEND = "send"
 FINAL_STATES: tuple[str, ...] = ("deliver", "not_deliver", "expired", "partly_deliver")
-STATES: tuple[str, ...] = (STATE_SEND, *FINAL_STATES)
+# What a person did with a delivered message (Viber: read, followed the link,
+# unsubscribed); only in a channel's own state, and it counts as delivered.
+ENGAGED_STATES: tuple[str, ...] = tuple(dict.fromkeys(s for c in _C.CHANNELS for s in c.engaged))
+OVERALL_STATES: tuple[str, ...] = (STATE_SEND, *FINAL_STATES)  # the message's own ``state``
+STATES: tuple[str, ...] = (*OVERALL_STATES, *ENGAGED_STATES)
 
 # Texts the provider uses for the whole document, verbatim from its documents.
 ERR_BAD_JSON = "Неправильный формат JSON документа"
@@ -82,6 +85,16 @@ AUTH_ERROR_TEXTS = frozenset({ERR_BAD_LOGIN, ERR_BLOCKED})
 
 # Per-phone texts, verbatim from the provider's related documents.
 ERR_NO_MONEY = "Недостаточно средств для отправки SMS."
+# The documented no-money text of the current documents: the provider keeps the message
+# and sends it once the account is topped up (our outcome "held", never sent again).
+ERR_HELD = (
+    "Недостаточно средств для отправки SMS. "
+    "SMS будет отправлена как только вы пополните счет по данному направлению."
+)
+ERR_NO_PHONE = "Укажите номер телефона."
+ERR_NO_SENDER = "Нет отправителя."
+ERR_NO_TEXT = "Нет текста сообщения."
+ERR_CLOSED = "Данное направление закрыто для вас."
 ERR_STOP_LIST = "Номер телефона присутствует в стоп-листе."
 ERR_ALREADY_SENT = "Данное сообщение уже было отправлено."
 ERR_UNKNOWN_ID = "Сообщение с таким ID не принималось"

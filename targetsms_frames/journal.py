@@ -31,14 +31,17 @@ import time
 from collections.abc import Iterable
 from urllib.parse import urlsplit, urlunsplit
 
-from .answers import ACCEPTED, OUTCOMES, SENT_COLUMNS, UNKNOWN
+from .answers import ACCEPTED, HELD, OUTCOMES, SENT_COLUMNS, UNKNOWN
+from .contracts import ID_COLUMNS
 from .errors import JournalError
 
 FORMAT = "targetsms_frames send journal"
 VERSION = 2
 POSTED = "posted; no answer recorded (the process stopped or the answer was lost)"
 RESULT_FIELDS = SENT_COLUMNS  # a result row has the columns of the sent frame
-_KEEP_IF_MISSING = ("id_message", "id_viber", "id_sms", "count_message")
+# Results are stored by column name: a journal written before a channel existed simply
+# has no id_<channel> column, and its rows read it as missing.
+_KEEP_IF_MISSING = ("id_message", *ID_COLUMNS, "count_message")
 _PHONE_FIELDS = ("client_id_message", "phone", "name_delivery")
 _ID = re.compile(r"[0-9]{1,20}")
 _START_OVER = (
@@ -66,12 +69,15 @@ _COLUMNS = {
 def merge(earlier: dict | None, row: dict) -> dict:
     """A later result over an earlier one for the same client id.
 
-    An accepted result is never replaced by a worse one, and an "accepted earlier"
+    An accepted result is never replaced by a worse one, a held one (kept by the
+    provider until a top-up) only by an accepted one, and an "accepted earlier"
     answer without an id keeps the ids already known.
     """
     if earlier is None:
         return row
     if earlier["outcome"] == ACCEPTED and row["outcome"] != ACCEPTED:
+        return earlier
+    if earlier["outcome"] == HELD and row["outcome"] not in (ACCEPTED, HELD):
         return earlier
     if row["outcome"] == ACCEPTED:
         return row | {k: earlier[k] for k in _KEEP_IF_MISSING if row[k] is None and earlier[k]}
@@ -362,6 +368,7 @@ class Journal:
                 )
         except sqlite3.Error as exc:
             raise self._sqlite_error(exc) from exc
+        assert cursor.lastrowid is not None  # an INSERT always sets it
         return cursor.lastrowid
 
     def record_results(self, doc_id: int, rows: Iterable[dict], summary: str = "answered") -> None:
@@ -387,7 +394,7 @@ def _check_row(row: dict) -> None:
         raise ValueError(f"client_id_message {client_id!r} is not an id")
     if row["outcome"] not in OUTCOMES:
         raise ValueError(f"outcome {row['outcome']!r} of client id {client_id} is not known")
-    for name in ("id_message", "id_viber", "id_sms"):
+    for name in ("id_message", *ID_COLUMNS):
         value = row[name]
         if value is not None and not (isinstance(value, str) and _ID.fullmatch(value)):
             raise ValueError(f"{name} {value!r} of client id {client_id} is not an id")

@@ -8,7 +8,6 @@ lists them as a frame naming the row, the column and the rule.
 from __future__ import annotations
 
 import difflib
-import hashlib
 from datetime import UTC, datetime
 
 import numpy as np
@@ -32,23 +31,24 @@ from .cells import (
     without_surrogates,
 )
 from .checks import check_frame
+from .client_ids import MAX_CLIENT_ID as MAX_CLIENT_ID  # re-exported
+from .client_ids import client_ids as _client_ids
+from .client_ids import content_keys as content_keys  # re-exported
+from .client_ids import derive_client_ids as derive_client_ids  # re-exported
+from .client_ids import digests as _digests
+from .client_ids import first_of_each as _first_of_each
+from .contracts import PLAN_COLUMNS as _PLAN_COLUMNS
 from .errors import InputError
+from .field_rules import channel_orders as _channel_orders
+from .field_rules import check_fields as _check_fields
 from .phones import normalize_phone_arrays
 from .problem_texts import translate_problem
 from .rendering import render as _render
 from .segments import sms_parts_many
+from .template_data import render_template_data
 from .times import account_zone, parse_time
 
-MAX_CLIENT_ID = 2**53 - 1  # exact in a float64 and in JavaScript: safe in every tool
-
-PLAN_COLUMNS: tuple[str, ...] = (
-    "phone",
-    *F.MESSAGE_FIELDS,
-    "client_id_message",
-    "sms_encoding",
-    "sms_parts",
-    "problem",
-)
+PLAN_COLUMNS: tuple[str, ...] = _PLAN_COLUMNS  # the plan frame's contract (contracts.py)
 
 
 def _check_call(recipients, templates, campaign) -> None:
@@ -117,7 +117,7 @@ def _assemble(
         for field in F.MESSAGE_FIELDS:
             if field in table.columns:
                 column = _texts(table[field])
-                values[field] = np.where(missing, None, column[np.where(missing, 0, positions)])
+                values[field] = np.where(missing, None, column[np.where(missing, 0, positions)])  # type: ignore[call-overload]
     for field in F.MESSAGE_FIELDS:
         if field in recipients.columns:
             own = _texts(recipients[field])
@@ -125,85 +125,6 @@ def _assemble(
     name = values["name_delivery"]
     values["name_delivery"] = np.where(_blank(name), campaign, name)
     return values, missing
-
-
-def _channel_orders(values, problems: _Problems) -> tuple[np.ndarray, np.ndarray]:
-    used = {}
-    for channel, field in F.CHANNEL_ORDER_FIELD.items():
-        raw = values[field]
-        text = _per_value(raw, lambda v: (v or "0").strip())
-        bad = _per_value(text, lambda v: v not in F.CHANNEL_ORDER_VALUES, bool)
-        problems.add(
-            bad,
-            lambda i, raw=raw, field=field: (
-                f"{field}: {raw[i]!r} is not a cascade position 0-9 (0 = don't use this channel)"
-            ),
-        )
-        text = np.where(bad, "0", text)
-        values[field] = text
-        used[channel] = _per_value(text, lambda v: v != "0", bool)
-    problems.add(
-        ~used["viber"] & ~used["sms"],
-        "send_viber, send_sms: no channel (set send_viber and/or send_sms to 1-9)",
-    )
-    return used["viber"], used["sms"]
-
-
-def _lengths(values: np.ndarray | pa.Array) -> np.ndarray:
-    """Characters per text (0 for none)."""
-    if isinstance(values, pa.Array):
-        return np.asarray(pc.utf8_length(values).fill_null(0), dtype=np.int64)
-    return np.fromiter(
-        map(len, np.where(_blank(values), "", values).tolist()), np.int64, len(values)
-    )
-
-
-def _check_fields(values, viber, sms, problems: _Problems, failed: dict) -> None:
-    # A text whose placeholders failed is reported once, not again as missing.
-    blank = {f: _blank(values[f]) & ~failed.get(f, False) for f in F.MESSAGE_FIELDS}
-    problems.add(viber & blank["text_viber"], "text_viber: required when send_viber is set")
-    problems.add(viber & blank["sender_viber"], "sender_viber: required when send_viber is set")
-    length = _lengths(values["text_viber"])
-    problems.add(
-        length > F.MAX_TEXT_VIBER,
-        lambda i: f"text_viber: {length[i]} characters, at most {F.MAX_TEXT_VIBER} allowed",
-    )
-    button = _lengths(values["button_text"])
-    problems.add(
-        button > F.MAX_BUTTON_TEXT,
-        lambda i: f"button_text: {button[i]} characters, at most {F.MAX_BUTTON_TEXT} allowed",
-    )
-    has_text, has_url = ~blank["button_text"], ~blank["button_url"]
-    problems.add(has_text & ~has_url, "button_url: required with button_text")
-    problems.add(has_url & ~has_text, "button_text: required with button_url")
-    problems.add(
-        ~blank["image_url"] & ~(has_text & has_url),
-        "image_url: needs a button (button_text and button_url)",
-    )
-    validity = values["validity_period_viber"]
-    bad = _per_value(validity, lambda v: bool(v) and not F.VALIDITY_RE.match(v.strip()), bool)
-    problems.add(
-        bad,
-        lambda i: (
-            f"validity_period_viber: {validity[i]!r} is not a whole number of minutes above 0"
-        ),
-    )
-    finale = values["finale_viber_read"]
-    bad = _per_value(finale, lambda v: v is not None and v.strip() not in ("", "0", "1"), bool)
-    problems.add(bad, lambda i: f"finale_viber_read: {finale[i]!r} must be 0 or 1")
-    problems.add(sms & blank["text_sms"], "text_sms: required when send_sms is set")
-    sender = values["sender_sms"]
-    problems.add(sms & blank["sender_sms"], "sender_sms: required when send_sms is set")
-    bad = sms & _per_value(sender, lambda v: bool(v) and not F.SMS_SENDER_RE.match(v.strip()), bool)
-    problems.add(
-        bad,
-        lambda i: (
-            f"sender_sms: {sender[i]!r} must be up to {F.MAX_SENDER_SMS_ALPHA} Latin characters "
-            f"or up to {F.MAX_SENDER_SMS_DIGITS} digits"
-        ),
-    )
-    for field in ("validity_period_viber", "finale_viber_read", "sender_sms", "sender_viber"):
-        values[field] = _per_value(values[field], lambda v: v.strip() if v else v)
 
 
 def _printable_text(value: str | None) -> str | None:
@@ -279,111 +200,6 @@ def _arrow_text(values: np.ndarray, few_distinct: bool) -> pa.Array:
     return pa.array(values, pa.large_string(), from_pandas=True)
 
 
-def content_keys(columns: dict[str, pa.Array]) -> pa.Array:
-    """Per row, the phone and every message field, as one text: what makes a message itself.
-
-    The phone, then each field in the order of ``MESSAGE_FIELDS``, joined by the unit
-    separator "\\x1f" (a missing field as empty text).
-    """
-    parts = [columns["phone"], *(columns[f] for f in F.MESSAGE_FIELDS)]
-    separator = pa.scalar("\x1f", pa.large_string())
-    joined = pc.binary_join_element_wise(
-        *parts, separator, null_handling="replace", null_replacement=""
-    )
-    return joined.combine_chunks() if isinstance(joined, pa.ChunkedArray) else joined
-
-
-def _hasher(campaign: str):
-    """A BLAKE2b hasher keyed by the campaign (keys longer than 64 bytes are hashed first)."""
-    key = campaign.encode()
-    if len(key) > 64:
-        key = hashlib.blake2b(key).digest()
-    return hashlib.blake2b(digest_size=8, key=key)
-
-
-def _digests(campaign: str, keys) -> np.ndarray:
-    """The keyed 64-bit BLAKE2b digest of each content key, as unsigned integers."""
-    copy = _hasher(campaign).copy
-    keys = keys if isinstance(keys, pa.Array) else pa.array(keys, pa.large_string())
-    # Hash the UTF-8 bytes where Arrow keeps them: no Python string per row.
-    _, offsets, data = keys.buffers()
-    offsets = np.frombuffer(offsets, dtype=np.int64)[keys.offset : keys.offset + len(keys) + 1]
-    data = memoryview(data if data is not None else b"")
-
-    def digest(start: int, end: int) -> bytes:
-        h = copy()
-        h.update(data[start:end])
-        return h.digest()
-
-    digests = b"".join(map(digest, offsets[:-1].tolist(), offsets[1:].tolist()))
-    return np.frombuffer(digests, dtype=">u8").astype(np.uint64)
-
-
-def _ids_of(digests: np.ndarray) -> list[str]:
-    numbers = digests % np.uint64(MAX_CLIENT_ID) + np.uint64(1)
-    return pc.cast(pa.array(numbers), pa.large_string()).to_numpy(zero_copy_only=False).tolist()
-
-
-def derive_client_ids(campaign: str, keys) -> list[str]:
-    """client_id_message values from the campaign key and each row's content: 1 ≤ id < 2**53.
-
-    ``keys`` are the rows' content keys (:func:`content_keys`), as texts or an Arrow array.
-
-    Example:
-        >>> one = derive_client_ids("spring", ["79801234567"])
-        >>> one == derive_client_ids("spring", ["79801234567"])
-        True
-        >>> one != derive_client_ids("autumn", ["79801234567"])
-        True
-    """
-    return _ids_of(_digests(campaign, keys))
-
-
-def _first_of_each(values: np.ndarray) -> np.ndarray:
-    """For each row, the position of the first row with the same value."""
-    codes = pd.factorize(values)[0]
-    return np.unique(codes, return_index=True)[1][codes]
-
-
-def _client_ids(
-    recipients, digests, labels, problems: _Problems, duplicate, has_phone
-) -> np.ndarray:
-    derived = np.array(_ids_of(digests), dtype=object)
-    if "client_id_message" not in recipients.columns:
-        ids = derived
-    else:
-        own = _texts(recipients["client_id_message"])
-        given = ~_blank(own)
-        bad = given & np.array(
-            [v is not None and not F.CLIENT_ID_RE.match(v.strip()) for v in own.tolist()],
-            dtype=bool,
-        )
-        problems.add(
-            bad, lambda i: f"client_id_message: {own[i]!r} must be a number of 1 to 18 digits"
-        )
-        own = np.array([v.strip() if v else v for v in own.tolist()], dtype=object)
-        ids = np.where(given & ~bad, own, derived)
-    # A duplicate row repeats its twin's derived id; it is reported as a duplicate already.
-    # Rows without a phone are never sent: they all share the content "no phone", and so
-    # a derived id, which is no one's problem.
-    counted = has_phone & ~duplicate
-    repeated = pd.Series(np.where(counted, ids, None), dtype=object).duplicated().to_numpy()
-    repeated = repeated & counted
-    if repeated.any():
-        first = {}
-        for i, value in enumerate(ids.tolist()):
-            if counted[i]:
-                first.setdefault(value, i)
-        problems.add(
-            repeated,
-            lambda i: (
-                f"client_id_message: {ids[i]} is also the id of row {labels[first[ids[i]]]!r} "
-                "(each message needs its own)"
-            ),
-        )
-    return ids
-
-
 def plan(
     recipients: pd.DataFrame,
     templates: pd.DataFrame | None = None,
@@ -400,7 +216,10 @@ def plan(
             ``client_id_message`` (your own ids win) and any columns the texts use as
             ``{placeholders}``. A column named like a message field overrides the
             template for the rows where it has a value.
-        templates: a ``template`` column and message fields (``send_viber``, ``text_sms``...).
+        templates: a ``template`` column and message fields (``send_viber``, ``text_sms``,
+            ``send_whatsapp``, ``text_whatsapp``, ``send_vk``, ``templateId``...). A
+            ``templateData`` cell is JSON text of an object whose string values may hold
+            ``{placeholders}``; it is rendered per recipient.
         campaign: the campaign key. The same key and content give the same client ids on
             every run, so a re-run never sends twice; a new key gives new ids.
         region: the region of phones written without a country code.
@@ -452,16 +271,24 @@ def _plan(recipients, templates, campaign, region, now, zone) -> pd.DataFrame:
 
     values, no_template = _assemble(recipients, templates, problems, campaign)
     _refuse_surrogates(values, recipients, templates, problems)
-    failed, rendered = _render(values, recipients, problems)
-    viber, sms = _channel_orders(values, problems)
-    _check_fields(values, viber, sms, problems, failed)
+    given = {
+        f
+        for f in F.MESSAGE_FIELDS
+        if f in recipients.columns or (templates is not None and f in templates.columns)
+    } | {"name_delivery"}  # the campaign when no template names it
+    failed, rendered = _render(values, recipients, problems, given)
+    render_template_data(values, recipients, problems)
+    used = _channel_orders(values, problems)
+    _check_fields(values, used, problems, failed, given)
     _time_send(recipients, values, problems, now, zone)
 
     columns = {"phone": _arrow_text(phones, few_distinct=False)}
+    absent = pa.nulls(n, pa.large_string())  # a field no template or column gives
     for field in F.MESSAGE_FIELDS:
         columns[field] = rendered.get(field)
         if columns[field] is None:
-            columns[field] = _arrow_text(values[field], few_distinct=True)
+            empty = field not in given and field not in F.ORDER_FIELDS
+            columns[field] = absent if empty else _arrow_text(values[field], few_distinct=True)
     _refuse_controls(columns, problems)  # after rendering: placeholders may bring them
     # Same content, same 64-bit keyed digest: duplicates are found on the digests.
     digests = _digests(campaign, content_keys(columns))
@@ -476,13 +303,14 @@ def _plan(recipients, templates, campaign, region, now, zone) -> pd.DataFrame:
     # Without its template a row's fields are meaningless: say that, not what follows.
     problems.keep_only(no_template, ("template", "phone"))
 
+    sms = used["sms"]
     sms_texts = values["text_sms"]
     if "text_sms" in rendered:
         sms_texts = pc.if_else(
             pa.array(sms), rendered["text_sms"], pa.scalar(None, pa.large_string())
         )
     else:
-        sms_texts = np.where(sms & ~_blank(sms_texts), sms_texts, None)
+        sms_texts = np.where(sms & ~_blank(sms_texts), sms_texts, None)  # type: ignore[call-overload]
     encodings, parts = sms_parts_many(sms_texts)
 
     frame = {}

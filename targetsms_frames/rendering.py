@@ -79,10 +79,14 @@ def format_value(text: str, conversion: str | None, spec: str) -> str:
 
 
 def render(
-    values: dict[str, np.ndarray], recipients: pd.DataFrame, problems: Problems
+    values: dict[str, np.ndarray],
+    recipients: pd.DataFrame,
+    problems: Problems,
+    given: set[str] | None = None,
 ) -> tuple[dict[str, np.ndarray], dict[str, pa.Array]]:
     """Fill ``{placeholder}`` in every text field from the row's columns (in place).
 
+    ``given``: the fields some template or column gives (default: every text field).
     Returns, per field, the rows whose text could not be rendered (already reported),
     and, for the fields rendered wholly in Arrow, the Arrow array of the result (the
     same texts as ``values``), so they need not be converted back.
@@ -110,12 +114,14 @@ def render(
                             dtype=bool,
                         )
                         broken[name] = bad
-                        cells = np.where(bad, None, cells)
+                        cells = np.where(bad, None, cells)  # type: ignore[call-overload]
                         array = pa.array(cells, pa.large_string())
                     columns[name] = pa.chunked_array([array])
         return columns[name]
 
     for field in F.TEXT_FIELDS:
+        if given is not None and field not in given:
+            continue  # empty in every row: nothing to fill
         field_texts = values[field]
         rendered = field_texts.copy()
         failed[field] = np.zeros(len(field_texts), dtype=bool)
@@ -163,7 +169,7 @@ def render(
                     problems.add_at(i, f"{field}: no value for placeholder {shown}")
                 ok &= ~missing
                 if spec or conversion:  # rare: format each value in Python
-                    formatted = []
+                    formatted: list[str | None] = []
                     for k, v in enumerate(cell.to_pylist()):
                         try:
                             formatted.append(format_value(v or "", conversion, spec or ""))

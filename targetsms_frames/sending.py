@@ -12,8 +12,9 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from ._speed import gc_paused, text_series
-from .answers import ACCEPTED, INVALID, REJECTED, SENT_COLUMNS, UNKNOWN, rows_for_error
+from .answers import ACCEPTED, HELD, INVALID, REJECTED, SENT_COLUMNS, UNKNOWN, rows_for_error
 from .client import Client
+from .contracts import ID_COLUMNS, SENT
 from .documents import DEFAULT_MAX_PHONES, build_documents, check_plan, sendable
 from .errors import AuthError, ConfigError, ProviderError, TransportError
 from .journal import Journal, merge
@@ -22,6 +23,8 @@ log = logging.getLogger(__name__)
 
 NOT_SENT = "not sent: the send stopped before this row's document was posted"
 EARLIER_NO_ID = "accepted earlier; the provider did not repeat its id_message"
+_PHONE_COLUMNS = ("client_id_message", "phone", "name_delivery")  # from the plan
+KEPT = (ACCEPTED, HELD)  # outcomes the provider keeps: never sent again
 ACCEPTED_BEFORE = "accepted before (the journal has it); today's plan says: "
 
 
@@ -80,7 +83,9 @@ def send(
 
     Returns:
         The sent frame: ``client_id_message``, ``phone``, ``name_delivery``,
-        ``id_message``, ``id_viber``, ``id_sms``, ``count_message``, ``outcome``, ``error``.
+        ``id_message``, one ``id_<channel>`` per channel (``id_viber``, ``id_whatsapp``,
+        ``id_sms``, ``id_vk``), ``count_message``, ``outcome`` (``held``: the provider
+        keeps it until the account is topped up; never sent again), ``error``.
 
     Raises:
         AuthError: the provider refused the login; what was sent before is in the journal.
@@ -102,13 +107,13 @@ def send(
         from .preflight import apply_preflight
 
         plan = apply_preflight(plan, client, allow_partial=allow_partial)
-    own_journal = journal is not None and not isinstance(journal, Journal)
-    book = Journal(journal) if own_journal else journal
+    if journal is None or isinstance(journal, Journal):
+        return _send(plan, client, journal, workers, max_phones, progress)
+    book = Journal(journal)
     try:
         return _send(plan, client, book, workers, max_phones, progress)
     finally:
-        if own_journal:
-            book.close()
+        book.close()
 
 
 def _send(plan, client, book: Journal | None, workers, max_phones, progress) -> pd.DataFrame:
@@ -118,12 +123,17 @@ def _send(plan, client, book: Journal | None, workers, max_phones, progress) -> 
         # The account, not the login: a token client has none (Client.account covers both).
         book.bind(client.account, client.url)
         results = book.results()
+    # Accepted, or held by the provider until a top-up: either way it is the provider's
+    # now, and sending again would only ask it twice.
     done_before = np.array(
-        [results.get(c, {}).get("outcome") == ACCEPTED for c in client_ids.tolist()], dtype=bool
+        [results.get(c, {}).get("outcome") in KEPT for c in client_ids.tolist()], dtype=bool
     )
     to_send = sendable(plan) & ~done_before
     if done_before.any():
-        log.info("journal: %d rows were accepted before and are not sent again", done_before.sum())
+        log.info(
+            "journal: %d rows were accepted or held before and are not sent again",
+            done_before.sum(),
+        )
     with gc_paused():
         work = deque(build_documents(plan, max_phones=max_phones, rows=to_send))
     bar = tqdm(
@@ -161,7 +171,7 @@ def _send(plan, client, book: Journal | None, workers, max_phones, progress) -> 
                     results[row["client_id_message"]] = _merge(
                         results.get(row["client_id_message"]), row
                     )
-                if book is not None:
+                if book is not None and doc_id is not None:
                     book.record_results(doc_id, rows, _summary(rows))
                 bar.update(len(rows))
         if failure is not None:
@@ -185,18 +195,17 @@ def sent_frame(plan: pd.DataFrame, results: dict[str, dict]) -> pd.DataFrame:
     """The sent frame of a plan from results by client id (pure)."""
     index = plan.index
     n = len(plan)
-    problems = plan["problem"].to_numpy(dtype=object, na_value=None)
+    problems = plan["problem"].to_numpy(dtype=object, na_value=None)  # type: ignore[call-overload]
     columns = {c: np.full(n, None, dtype=object) for c in SENT_COLUMNS}
-    columns["client_id_message"] = plan["client_id_message"].to_numpy(dtype=object, na_value=None)
-    columns["phone"] = plan["phone"].to_numpy(dtype=object, na_value=None)
-    columns["name_delivery"] = plan["name_delivery"].to_numpy(dtype=object, na_value=None)
-    fill = ("id_message", "id_viber", "id_sms", "count_message", "outcome", "error")
+    for name in _PHONE_COLUMNS:
+        columns[name] = plan[name].to_numpy(dtype=object, na_value=None)  # type: ignore[call-overload]
+    fill = ("id_message", *ID_COLUMNS, "count_message", "outcome", "error")
     ok = sendable(plan)
     claimed: set[str] = set()  # a client id's journaled result goes to one row only
     for i, client_id in enumerate(columns["client_id_message"].tolist()):
         if not ok[i]:
             row = results.get(client_id) if client_id not in claimed else None
-            if row is not None and row["outcome"] == ACCEPTED:
+            if row is not None and row["outcome"] in KEPT:
                 # Accepted before (a resumed campaign): the provider has it and charged for
                 # it, whatever today's plan says; today's problem is reported beside it.
                 claimed.add(client_id)
@@ -215,10 +224,10 @@ def sent_frame(plan: pd.DataFrame, results: dict[str, dict]) -> pd.DataFrame:
             continue
         for name in fill:
             columns[name][i] = row.get(name)
-    frame = {
-        name: pd.Series(values, index=index, dtype="Int64")
-        if name == "count_message"
-        else text_series(values, index)
+    frame = {  # dtypes from the sent frame's contract (contracts.SENT)
+        name: text_series(values, index)
+        if SENT[name] == "str"
+        else pd.Series(values, index=index, dtype=SENT[name])
         for name, values in columns.items()
     }
     return pd.DataFrame(frame, index=index)

@@ -13,65 +13,53 @@ from tqdm.auto import tqdm
 
 from . import fields as F
 from ._speed import text_series
-from .answers import STATE_COLUMNS
 from .checks import check_frame
 from .client import Client
+from .contracts import STATES as CONTRACT
+from .contracts import STATES_COLUMNS
 from .errors import InputError, TransportError
 
 log = logging.getLogger(__name__)
 
-STATES_COLUMNS: tuple[str, ...] = (*STATE_COLUMNS, "final", "error")
 STATE_DTYPE = pd.CategoricalDtype(list(F.STATES))
 DEFAULT_CHUNK = 1000
+_DTYPES = {"str": None, "state": STATE_DTYPE}  # None: pandas' string dtype (text_series)
 
 
 def _empty_state(id_message: str | None) -> dict:
-    return {
-        "id_message": id_message,
-        "time_change_state": None,
-        "state": None,
-        "state_sms": None,
-        "state_viber": None,
-        "num_parts_sms": None,
-        "price_sms": None,
-        "price_viber": None,
-        "final": False,
-        "error": None,
-    }
+    row: dict = dict.fromkeys(STATES_COLUMNS)
+    row.update(id_message=id_message, final=False)
+    return row
 
 
 def states_frame(rows: list[dict], index: pd.Index | None = None) -> pd.DataFrame:
-    """Typed states frame from state rows (pure).
+    """Typed states frame from state rows (pure), with the columns of ``contracts.STATES``.
 
     Example:
         >>> f = states_frame([{"id_message": "7", "time_change_state": "2026-01-01 10:00:00",
-        ...     "state": "deliver", "state_sms": None, "state_viber": "deliver",
+        ...     "state": "deliver", "state_sms": None, "state_viber": "read",
         ...     "num_parts_sms": 0, "price_sms": 0.0, "price_viber": 1.2, "final": True,
         ...     "error": None}])
-        >>> str(f["time_change_state"].dtype), str(f["state"].dtype), bool(f.loc[0, "final"])
-        ('datetime64[us]', 'category', True)
+        >>> str(f["time_change_state"].dtype), f.loc[0, "state_viber"], bool(f.loc[0, "final"])
+        ('datetime64[us]', 'read', True)
     """
     index = pd.RangeIndex(len(rows)) if index is None else index
-    column = {name: [r[name] for r in rows] for name in STATES_COLUMNS}
-    return pd.DataFrame(
-        {
-            "id_message": text_series(column["id_message"], index),
-            "time_change_state": pd.to_datetime(
-                pd.Series(column["time_change_state"], index=index, dtype="str"),
+    frame = {}
+    for name, dtype in CONTRACT.items():
+        values = [r.get(name) for r in rows]
+        if dtype == "str":
+            frame[name] = text_series(values, index)
+        elif dtype.startswith("datetime64"):
+            frame[name] = pd.to_datetime(
+                pd.Series(values, index=index, dtype="str"),
                 format=F.TIME_CHANGE_FORMAT,
                 errors="coerce",
-            ).astype("datetime64[us]"),
-            "state": pd.Series(column["state"], index=index, dtype=STATE_DTYPE),
-            "state_sms": pd.Series(column["state_sms"], index=index, dtype=STATE_DTYPE),
-            "state_viber": pd.Series(column["state_viber"], index=index, dtype=STATE_DTYPE),
-            "num_parts_sms": pd.Series(column["num_parts_sms"], index=index, dtype="Int64"),
-            "price_sms": pd.Series(column["price_sms"], index=index, dtype="float64"),
-            "price_viber": pd.Series(column["price_viber"], index=index, dtype="float64"),
-            "final": pd.Series(column["final"], index=index, dtype="bool"),
-            "error": text_series(column["error"], index),
-        },
-        index=index,
-    )
+            ).astype(dtype)  # type: ignore[call-overload]
+        elif dtype == "bool":
+            frame[name] = pd.Series([bool(v) for v in values], index=index, dtype="bool")
+        else:
+            frame[name] = pd.Series(values, index=index, dtype=_DTYPES.get(dtype, dtype))
+    return pd.DataFrame(frame, index=index)
 
 
 def _ids_of(sent_or_ids) -> tuple[list[str | None], pd.Index, pd.DataFrame | None]:
@@ -79,10 +67,11 @@ def _ids_of(sent_or_ids) -> tuple[list[str | None], pd.Index, pd.DataFrame | Non
         check_frame(sent_or_ids, "the sent frame")
         if "id_message" not in sent_or_ids.columns:
             raise InputError("the frame has no 'id_message' column; pass the frame send() returned")
-        ids = sent_or_ids["id_message"].to_numpy(dtype=object, na_value=None).tolist()
+        ids = sent_or_ids["id_message"].to_numpy(dtype=object, na_value=None).tolist()  # type: ignore[call-overload]
         return ids, sent_or_ids.index, sent_or_ids
     if isinstance(sent_or_ids, pd.Series):
-        return sent_or_ids.to_numpy(dtype=object, na_value=None).tolist(), sent_or_ids.index, None
+        values = sent_or_ids.to_numpy(dtype=object, na_value=None)  # type: ignore[call-overload]
+        return values.tolist(), sent_or_ids.index, None
     if isinstance(sent_or_ids, str) or not isinstance(sent_or_ids, Iterable):
         raise InputError("pass a sent frame, or a list or Series of id_message values")
     ids = list(sent_or_ids)
@@ -116,12 +105,13 @@ def fetch_states(
         progress: show how many are final (default: when there is a terminal or notebook).
 
     Returns:
-        ``id_message``, ``time_change_state`` (datetime64), ``state``, ``state_sms``,
-        ``state_viber`` (categories), ``num_parts_sms`` (Int64), ``price_sms``,
-        ``price_viber`` (float64), ``final`` (bool), ``error`` (the provider's text when
-        the state is not a documented one). Given a sent frame, its columns come first,
-        the state's error is ``state_error`` and ``final`` is missing for rows without an
-        id, which are otherwise left untouched.
+        ``id_message``, ``time_change_state`` (datetime64), ``state`` and one
+        ``state_<channel>`` per channel (categories; ``state_viber`` may also be
+        ``read``, ``link`` or ``unsubscribe``), ``num_parts_sms`` (Int64), one
+        ``price_<channel>`` per channel (float64), ``final`` (bool), ``error`` (the
+        provider's text when the state is not a documented one). Given a sent frame,
+        its columns come first, the state's error is ``state_error`` and ``final`` is
+        missing for rows without an id, which are otherwise left untouched.
 
     Example:
         >>> import pandas as pd, targetsms_frames as tsf
@@ -180,6 +170,6 @@ def fetch_states(
     # Joined to a sent frame: the send's own ``error`` stays; the state's is ``state_error``,
     # and ``final`` is missing for rows that were never sent.
     has_id = np.array([i is not None for i in ids], dtype=bool)
-    states["final"] = states["final"].astype("boolean").where(has_id, pd.NA)
+    states["final"] = states["final"].astype("boolean").where(has_id, pd.NA)  # type: ignore[call-overload]
     states = states.drop(columns="id_message").rename(columns={"error": "state_error"})
     return sent.drop(columns=[c for c in states.columns if c in sent.columns]).join(states)

@@ -14,12 +14,14 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from .labels import CHANNEL_NAMES
+from . import fields as F
+from .channels import CHANNEL_NAMES as TABLE_ORDER
+from .channels import CHANNELS
 
 MAX_CAMPAIGNS = 12  # the chart's categories; the rest are added up as "others"
 OTHERS = "\x00others"  # a key no campaign can have (a name never holds NUL after safe_text)
-REACHED = frozenset({"deliver", "read", "link", "unsubscribe"})  # the channel reached the phone
-ENGAGED = frozenset({"read", "link"})
+REACHED = frozenset({"deliver", *F.ENGAGED_STATES})  # the channel reached the phone
+ENGAGED = frozenset(s for c in CHANNELS for s in c.read)  # read (a link is read first)
 _PRICE = re.compile(r"^price_(\w+)$")
 _MONEY = re.compile(r"^money_(\w+)$")
 
@@ -91,7 +93,7 @@ class Summary:
 
 
 def _channel_order(channels: list[str]) -> list[str]:
-    known = list(CHANNEL_NAMES)
+    known = list(TABLE_ORDER)  # the channel table's order (channels.py)
     return sorted(channels, key=lambda c: (known.index(c) if c in known else len(known), c))
 
 

@@ -149,12 +149,8 @@ def test_plan_prints_the_money_range(tmp_path, workbook):
             "--region XX is not a known region",
         ),
         (
-            ("plan", "{wb}", "--campaign", "k", "--tariffs", "whatsapp=1"),
-            "'whatsapp' is not a channel here (channels: viber, sms)",
-        ),
-        (
-            ("plan", "{wb}", "--campaign", "k", "--tariffs", "viber=1"),
-            "--tariffs has no price for sms",
+            ("plan", "{wb}", "--campaign", "k", "--tariffs", "telegram=1"),
+            "'telegram' is not a channel here (channels: viber, whatsapp, sms, vk)",
         ),
         (("demo", "--recipients", "0"), "0 is not a number of recipients: give 1 or more"),
         (("send", "{wb}", "--campaign", "k", "--yes"), "no TargetSMS credentials"),

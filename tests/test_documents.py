@@ -44,7 +44,9 @@ def test_identical_messages_share_a_block():
     b, a = doc["message"]
     assert a == {
         "send_viber": "1",
+        "send_whatsapp": "0",
         "send_sms": "2",
+        "send_vk": "0",
         "name_delivery": "docs",
         "sender_viber": "Shop",
         "text_viber": "Скидка",
@@ -53,7 +55,7 @@ def test_identical_messages_share_a_block():
         "text_sms": "Скидка",
         "phones": a["phones"],
     }
-    assert "send_viber" not in b and "text_viber" not in b  # empty and unused fields are left out
+    assert b["send_viber"] == "0" and "text_viber" not in b  # unused: "0"; empty: left out
     sent = {(p["phone"], p["client_id_message"]) for p in phones_of([doc])}
     assert sent == set(zip(plan["phone"], plan["client_id_message"], strict=True))
 

@@ -47,7 +47,8 @@ BAD_ROWS = [
     ({"send_sms": "x"}, "send_sms: 'x' is not a cascade position 0-9 (0 = don't use this channel)"),
     (
         {"send_viber": "0", "send_sms": "0"},
-        "send_viber, send_sms: no channel (set send_viber and/or send_sms to 1-9)",
+        "send_viber, send_whatsapp, send_sms, send_vk: no channel "
+        "(set send_viber, send_whatsapp, send_sms and/or send_vk to 1-9)",
     ),
     ({"text_sms": None}, "text_sms: required when send_sms is set"),
     ({"sender_sms": None}, "sender_sms: required when send_sms is set"),

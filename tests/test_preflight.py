@@ -41,8 +41,9 @@ def test_an_unaffordable_campaign_is_refused_before_any_document():
     )
     assert caught.value.needed == Decimal("50.00") and caught.value.available == Decimal("10.00")
     assert posted == 0 and not ledger.submitted and ledger.balance == Decimal("10.00")
-    assert partial["outcome"].value_counts().to_dict() == {"accepted": 2, "rejected": 8}
-    assert partial["error"].dropna().eq(F.ERR_NO_MONEY).all()
+    # The documented no-money text: the provider keeps them until a top-up ("held").
+    assert partial["outcome"].value_counts().to_dict() == {"accepted": 2, "held": 8}
+    assert partial["error"].dropna().eq(F.ERR_HELD).all()
 
 
 def test_stop_listed_and_unapproved_sender_rows_are_reported_and_not_sent():

@@ -16,16 +16,30 @@ import targetsms_frames as tsf
 from targetsms_frames import fields as F
 from targetsms_frames.sandbox import provider as P
 
-RESULT_KEYS = {"id_message", "client_id_message", "phone", "count_message", "id_viber", "id_sms"}
+# The current document's answer shapes (smsgate/CascadingDoc): every channel's keys.
+RESULT_KEYS = {
+    "id_message",
+    "client_id_message",
+    "phone",
+    "count_message",
+    "id_viber",
+    "id_whatsapp",
+    "id_sms",
+    "id_vk",
+}
 STATE_KEYS = {
     "id_message",
     "time_change_state",
     "state",
     "state_sms",
     "state_viber",
+    "state_whatsapp",
+    "state_vk",
     "num_parts_sms",
     "price_sms",
     "price_viber",
+    "price_whatsapp",
+    "price_vk",
 }
 
 
@@ -198,7 +212,7 @@ def viber_block(**fields) -> dict:
     ("block", "text"),
     [
         ("not a block", P.ERR_BAD_BLOCK),
-        (viber_block(send_viber=1), P.err_type("send_viber")),
+        (viber_block(send_viber=1, text_viber=1), P.err_type("text_viber")),
         (viber_block(text_viber=["Hi"]), P.err_type("text_viber")),
         (viber_block(send_viber="10"), P.err_order("send_viber")),
         (viber_block(send_sms="-1"), P.err_order("send_sms")),
@@ -214,7 +228,7 @@ def viber_block(**fields) -> dict:
         (viber_block(validity_period_viber="1.5"), P.ERR_VALIDITY),
         (viber_block(finale_viber_read="2"), P.ERR_FINALE),
         (viber_block(send_sms="2"), P.ERR_NO_TEXT_SMS),
-        (viber_block(send_sms="2", text_sms="Hi"), P.ERR_SENDER_SMS),
+        (viber_block(send_sms="2", text_sms="Hi"), F.ERR_NO_SENDER),
         (viber_block(send_sms="2", text_sms="Hi", sender_sms="TwelveLetter"), P.ERR_SENDER_SMS),
         (viber_block(send_sms="2", text_sms="Hi", sender_sms="1" * 16), P.ERR_SENDER_SMS),
         (viber_block(send_sms="2", text_sms="Hi", sender_sms="Магазин"), P.ERR_SENDER_SMS),
@@ -263,7 +277,7 @@ def test_a_bad_block_does_not_stop_the_others(sb):
         ({"phone": "7" * 16, "client_id_message": "1"}, P.ERR_BAD_PHONE),
         ({"phone": 79801234567, "client_id_message": "1"}, P.ERR_BAD_PHONE),
         ({"phone": "79801234567", "client_id_message": "abc"}, P.ERR_BAD_CLIENT_ID),
-        ({"phone": "79801234567", "client_id_message": 5}, P.ERR_BAD_CLIENT_ID),
+        ({"phone": "79801234567", "client_id_message": "-5"}, P.ERR_BAD_CLIENT_ID),
         ("79801234567", P.ERR_BAD_PHONE),
     ],
 )
@@ -309,7 +323,7 @@ def test_balance_runs_out_per_phone():
     with tsf.sandbox(balance="5.00", tariffs={"sms": "2.50"}) as sb:
         block = sms_block(*[(f"7980123456{i}", str(i)) for i in range(3)])
         results = post(sb, {"message": [block]})["message"][0]
-        assert [r.get("error") for r in results] == [None, None, F.ERR_NO_MONEY]
+        assert [r.get("error") for r in results] == [None, None, F.ERR_HELD]
         ledger = sb.ledger
         assert ledger.balance == Decimal("0.00") and ledger.total_charged == Decimal("5.00")
 

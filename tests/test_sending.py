@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 
 import targetsms_frames as tsf
+from targetsms_frames import fields as F
 from targetsms_frames.answers import SENT_COLUMNS
 from targetsms_frames.errors import AuthError, JournalError
 from targetsms_frames.sandbox import SandboxProcess
@@ -173,13 +174,16 @@ def test_a_wrong_password_stops_the_send(tmp_path):
             tsf.send(plan, client, journal=tmp_path / "j.journal", progress=False)
 
 
-def test_a_rejected_document_marks_its_rows(monkeypatch):
+def test_rows_without_money_are_held_not_rejected(monkeypatch):
     plan = make_plan(4)
     with tsf.sandbox() as sb:
         sb.provider.accounts[sb.login].balance = 0
         sent = tsf.send(plan, sb.client(), progress=False, preflight=False)
-    assert sent["outcome"].eq("rejected").all()
-    assert sent["error"].eq("Недостаточно средств для отправки SMS.").all()
+        held = sb.ledger.held
+    # The provider's documented no-money text: it keeps the message until a top-up.
+    assert sent["outcome"].eq("held").all()
+    assert sent["error"].eq(F.ERR_HELD).all()
+    assert held == dict.fromkeys(plan["client_id_message"], 1)
 
 
 CHILD = textwrap.dedent(

@@ -14,6 +14,7 @@ from openpyxl.utils import range_boundaries
 
 import targetsms_frames as tsf
 from targetsms_frames import excel
+from targetsms_frames.channels import CHANNELS
 from targetsms_frames.demo import DEMO_TARIFFS, sample_recipients, sample_templates
 from targetsms_frames.errors import InputError
 from targetsms_frames.labels import unlabel
@@ -90,7 +91,7 @@ def test_the_chart_sits_on_the_summary_first_screen_named_by_channel(books):
     for series in chart.series:
         ref = series.tx.strRef.f.split("!")[1].replace("$", "")
         legend.append(ws[ref].value)
-    assert legend == ["Viber", "SMS"]
+    assert legend == [c.label for c in CHANNELS]  # a series per channel of the table
     axis = chart.y_axis.number_format.formatCode
     assert not chart.y_axis.number_format.sourceLinked  # not the cells' "0.00 ₽"
     assert ".00" not in axis and axis.count("₽") == 1 and "RUB" not in axis
@@ -114,9 +115,10 @@ def test_summary_figures_agree_with_the_frames(books, sheets):
     assert rows["Estimate before sending"][1] == pytest.approx(total["estimate"], abs=0.001)
     charged = (states["price_viber"] > 0).sum()
     assert rows["Viber"][:2] == (charged, pytest.approx(total["money_viber"], abs=0.001))
-    # The provider reports no reads in this edition: a dash and a footnote, not "0 %".
-    assert rows["Read in Viber *"][0] == "—"
-    assert any(str(k).startswith("* the provider reported no reads") for k in rows)
+    # The sandbox reports Viber reads and clicks (the current edition): a rate, not a dash.
+    viber = states["state_viber"].astype(object)
+    reached = viber.isin(["deliver", "read", "link", "unsubscribe"]).sum()
+    assert rows["Read in Viber"][0] == pytest.approx(viber.isin(["read", "link"]).sum() / reached)
 
 
 @pytest.mark.parametrize(("labels", "total"), [("ru", "Итого"), ("en", "Total"), (None, "total")])
@@ -223,7 +225,7 @@ def test_channels_come_from_the_columns_present(tmp_path):
     book = openpyxl.load_workbook(tmp_path / "c.xlsx")
     ws = book["summary"]
     legend = [ws[s.tx.strRef.f.split("!")[1].replace("$", "")].value for s in ws._charts[0].series]
-    assert legend == ["Viber", "SMS", "WhatsApp", "VK"]
+    assert legend == [c.label for c in CHANNELS]  # the channel table's order
     assert {"Цена WhatsApp, ₽", "Цена VK, ₽", "Статус WhatsApp"} <= set(header(book["states"]))
     rows = {r[0]: r[1:] for r in ws.iter_rows(values_only=True) if r and r[0]}
     assert rows["Прочитано в Viber"][0] == pytest.approx(1.0)  # read or link, of reached
@@ -235,7 +237,7 @@ def test_a_cost_report_alone_keeps_its_chart_named_by_channel(tmp_path, sheets):
     tsf.to_excel(tmp_path / "r.xlsx", costs=sheets["costs"])
     ws = openpyxl.load_workbook(tmp_path / "r.xlsx")["costs"]
     (chart,) = ws._charts
-    assert [s.tx.v for s in chart.series] == ["Viber", "SMS"]
+    assert [s.tx.v for s in chart.series] == [c.label for c in CHANNELS]
     assert chart.anchor._from.col < 12  # on screen, under the table, not at column O
 
 
@@ -288,4 +290,7 @@ def test_summary_from_what_each_command_writes(tmp_path, sheets):
     start = [r[0] for r in table].index("Campaign")
     campaigns = table[start + 1 :]
     assert len(campaigns) == 12 and campaigns[-1][0] == "Others"
-    assert sum(r[3] for r in campaigns) == pytest.approx(sheets["costs"].iloc[-1]["money_total"])
+    total = table[start].index("Total")  # after one money column per channel
+    assert sum(r[total] for r in campaigns) == pytest.approx(
+        sheets["costs"].iloc[-1]["money_total"]
+    )

@@ -19,7 +19,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from .. import fields as F
 from . import gate
-from .provider import Ledger, Provider
+from .provider import DEFAULT_VK_TEMPLATES, Ledger, Provider
 
 PATH = "/sendmessagejson.php"
 GATE_PATH = "/" + F.GATE_PATH_SEGMENT
@@ -129,8 +129,8 @@ class _Handler(BaseHTTPRequestHandler):
             # Counted apart and never faulted, so the faults a test scripts for its send
             # documents are not used up by the preflight that send() runs first.
             sandbox.gate_requests += 1
-            answer = gate.handle(sandbox.provider, body, self.headers.get("Authorization", ""))
-            self._reply_json(answer)
+            gate_answer = gate.handle(sandbox.provider, body, self.headers.get("Authorization", ""))
+            self._reply_json(gate_answer)
             return
         sandbox.requests += 1
         fault = sandbox.faults.next()
@@ -148,8 +148,8 @@ class _Handler(BaseHTTPRequestHandler):
         if fault == "html":
             self._reply(200, _HTML_PAGE, "text/html")
             return
-        answer = sandbox.provider.handle(body, self.headers)
-        answer = json.dumps(answer, ensure_ascii=False).encode()
+        reply = sandbox.provider.handle(body, self.headers)
+        answer = json.dumps(reply, ensure_ascii=False).encode()
         if fault == "drop_after":
             self._drop()
             return
@@ -222,9 +222,15 @@ class Sandbox:
         senders: dict[str, str] | None = None,
         any_originator: bool = True,
         zone: int = 0,
+        vk_templates: Iterable[str] = DEFAULT_VK_TEMPLATES,
     ) -> None:
         self.provider = Provider(
-            tariffs=tariffs, rates=rates, seed=seed, speed=speed, duplicate_answer=duplicate_answer
+            tariffs=tariffs,
+            rates=rates,
+            seed=seed,
+            speed=speed,
+            duplicate_answer=duplicate_answer,
+            vk_templates=vk_templates,
         )
         self.login = login
         self.password = password or "sandbox-" + secrets.token_hex(6)
@@ -252,6 +258,7 @@ class Sandbox:
         if self._server is None:
             raise RuntimeError("the sandbox is not running; use `with sandbox() as sb:`")
         host, port = self._server.server_address[:2]
+        host = host.decode() if isinstance(host, bytes) else host
         return f"http://{host}:{port}{PATH}"
 
     @property
@@ -360,6 +367,7 @@ class SandboxProcess:
             text=True,
             env={**os.environ, "PYTHONUNBUFFERED": "1"},
         )
+        assert self._process.stdout is not None  # started with stdout=PIPE
         lines = [self._process.stdout.readline().strip() for _ in range(3)]
         if not lines[0].startswith("TargetSMS sandbox listening on "):
             self.__exit__()
@@ -378,7 +386,8 @@ class SandboxProcess:
         except subprocess.TimeoutExpired:
             self._process.kill()
             self._process.wait()
-        self._process.stdout.close()
+        if self._process.stdout is not None:
+            self._process.stdout.close()
         self._process = None
 
     def client(self, **options):

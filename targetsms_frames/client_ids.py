@@ -1,0 +1,149 @@
+"""client_id_message: the provider's guard against sending twice, derived once per row.
+
+A row's id is a keyed BLAKE2b digest of its content (the phone and every message
+field) under the campaign key, so the same campaign and content give the same id
+on every run, and a new campaign key gives new ids. A user's own ids win.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from . import fields as F
+from ._columns import Problems as _Problems
+from ._columns import blank as _blank
+from ._columns import texts as _texts
+
+MAX_CLIENT_ID = 2**53 - 1  # exact in a float64 and in JavaScript: safe in every tool
+
+
+def content_keys(columns: dict[str, pa.Array]) -> pa.Array:
+    """Per row, the phone and every message field, as one text: what makes a message itself.
+
+    The phone, then each field in the order of ``MESSAGE_FIELDS``, joined by the unit
+    separator "\\x1f" (a missing field as empty text).
+    """
+    parts = [columns["phone"], *(columns[f] for f in F.LEGACY_FIELDS)]
+    separator = pa.scalar("\x1f", pa.large_string())
+    joined = pc.binary_join_element_wise(
+        *parts, separator, null_handling="replace", null_replacement=""
+    )
+    # The newer channels' fields join the key only where a row uses them, so a row of
+    # the 2019 fields keeps the key (and the derived client id) it always had.
+    newer = [
+        pc.if_else(pc.equal(columns[f], "0"), pa.scalar(None, pa.large_string()), columns[f])
+        if f in F.ORDER_FIELDS
+        else columns[f]
+        for f in F.MESSAGE_FIELDS
+        if f not in F.LEGACY_FIELDS
+    ]
+    # Most campaigns use none of them: one look at the null counts, and no join.
+    if any(column.null_count < len(column) for column in newer):
+        used = pc.is_valid(newer[0])
+        for column in newer[1:]:
+            used = pc.or_kleene(used, pc.is_valid(column))
+        extra = pc.binary_join_element_wise(
+            *newer, separator, null_handling="replace", null_replacement=""
+        )
+        with_extra = pc.binary_join_element_wise(
+            joined, extra, pa.scalar("\x1e", pa.large_string()), null_handling="replace"
+        )
+        joined = pc.if_else(used, with_extra, joined)
+    return joined.combine_chunks() if isinstance(joined, pa.ChunkedArray) else joined
+
+
+def _hasher(campaign: str):
+    """A BLAKE2b hasher keyed by the campaign (keys longer than 64 bytes are hashed first)."""
+    key = campaign.encode()
+    if len(key) > 64:
+        key = hashlib.blake2b(key).digest()
+    return hashlib.blake2b(digest_size=8, key=key)
+
+
+def digests(campaign: str, keys) -> np.ndarray:
+    """The keyed 64-bit BLAKE2b digest of each content key, as unsigned integers."""
+    copy = _hasher(campaign).copy
+    keys = keys if isinstance(keys, pa.Array) else pa.array(keys, pa.large_string())
+    # Hash the UTF-8 bytes where Arrow keeps them: no Python string per row.
+    _, offsets, data = keys.buffers()
+    offsets = np.frombuffer(offsets, dtype=np.int64)[keys.offset : keys.offset + len(keys) + 1]
+    data = memoryview(data if data is not None else b"")
+
+    def digest(start: int, end: int) -> bytes:
+        h = copy()
+        h.update(data[start:end])
+        return h.digest()
+
+    digests = b"".join(map(digest, offsets[:-1].tolist(), offsets[1:].tolist()))
+    return np.frombuffer(digests, dtype=">u8").astype(np.uint64)
+
+
+def _ids_of(digests: np.ndarray) -> list[str]:
+    numbers = digests % np.uint64(MAX_CLIENT_ID) + np.uint64(1)
+    return pc.cast(pa.array(numbers), pa.large_string()).to_numpy(zero_copy_only=False).tolist()
+
+
+def derive_client_ids(campaign: str, keys) -> list[str]:
+    """client_id_message values from the campaign key and each row's content: 1 ≤ id < 2**53.
+
+    ``keys`` are the rows' content keys (:func:`content_keys`), as texts or an Arrow array.
+
+    Example:
+        >>> one = derive_client_ids("spring", ["79801234567"])
+        >>> one == derive_client_ids("spring", ["79801234567"])
+        True
+        >>> one != derive_client_ids("autumn", ["79801234567"])
+        True
+    """
+    return _ids_of(digests(campaign, keys))
+
+
+def first_of_each(values: np.ndarray) -> np.ndarray:
+    """For each row, the position of the first row with the same value."""
+    codes = pd.factorize(values)[0]
+    return np.unique(codes, return_index=True)[1][codes]
+
+
+def client_ids(
+    recipients, digests, labels, problems: _Problems, duplicate, has_phone
+) -> np.ndarray:
+    derived = np.array(_ids_of(digests), dtype=object)
+    if "client_id_message" not in recipients.columns:
+        ids = derived
+    else:
+        own = _texts(recipients["client_id_message"])
+        given = ~_blank(own)
+        bad = given & np.array(
+            [v is not None and not F.CLIENT_ID_RE.match(v.strip()) for v in own.tolist()],
+            dtype=bool,
+        )
+        problems.add(
+            bad, lambda i: f"client_id_message: {own[i]!r} must be a number of 1 to 18 digits"
+        )
+        own = np.array([v.strip() if v else v for v in own.tolist()], dtype=object)
+        ids = np.where(given & ~bad, own, derived)
+    # A duplicate row repeats its twin's derived id; it is reported as a duplicate already.
+    # Rows without a phone are never sent: they all share the content "no phone", and so
+    # a derived id, which is no one's problem.
+    counted = has_phone & ~duplicate
+    candidates = np.where(counted, ids, None)  # type: ignore[call-overload]
+    repeated = pd.Series(candidates, dtype=object).duplicated().to_numpy()
+    repeated = repeated & counted
+    if repeated.any():
+        first: dict = {}
+        for i, value in enumerate(ids.tolist()):
+            if counted[i]:
+                first.setdefault(value, i)
+        problems.add(
+            repeated,
+            lambda i: (
+                f"client_id_message: {ids[i]} is also the id of row {labels[first[ids[i]]]!r} "
+                "(each message needs its own)"
+            ),
+        )
+    return ids

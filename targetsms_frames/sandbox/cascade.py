@@ -1,0 +1,259 @@
+"""The sandbox's delivery simulation: each message walks its cascade, channel by channel.
+
+Each channel has its own timings (:data:`TIMINGS`), delivery rates and tariff (the
+provider's ``rates`` and ``tariffs``); whether a channel delivers, expires or fails
+for a phone is drawn from the seed and the phone, so the same phone meets the same
+fate on every run. A delivered Viber message may then be read, its link followed or
+the person unsubscribe (engagement, at configurable rates); WhatsApp and VK have none.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from typing import NamedTuple
+
+from .. import fields as F
+from ..channels import BY_NAME, CHANNELS
+from .ledger import rubles
+
+
+class Timing(NamedTuple):
+    """Simulated seconds from the start of a channel attempt to its outcome."""
+
+    deliver: float
+    fail: float
+    expire: float | None  # None: the block's validity period (a messenger)
+
+
+TIMINGS = {
+    "viber": Timing(3.0, 10.0, None),
+    "whatsapp": Timing(4.0, 12.0, None),
+    "vk": Timing(5.0, 20.0, 3600.0),
+    "sms": Timing(15.0, 60.0, 24 * 3600.0),
+}
+PARTLY_S = 24 * 3600.0
+ENGAGE_S = 60.0  # from delivery to the person's reading (and then following the link)
+SMS_EXPIRE_S = TIMINGS["sms"].expire
+
+DEFAULT_TARIFFS = {"viber": "1.20", "whatsapp": "2.00", "vk": "0.90", "sms": "2.50"}
+DEFAULT_RATES = {
+    "viber": {
+        "deliver": 0.70,
+        "expired": 0.20,
+        "partly_deliver": 0.0,
+        "read": 0.80,  # of the delivered
+        "link": 0.25,  # of the read
+        "unsubscribe": 0.0,  # of the read who did not follow the link
+    },
+    "whatsapp": {"deliver": 0.75, "expired": 0.15, "partly_deliver": 0.0},
+    "vk": {"deliver": 0.60, "expired": 0.20, "partly_deliver": 0.0},
+    "sms": {"deliver": 0.95, "expired": 0.03, "partly_deliver": 0.0},
+}
+
+
+def draws(seed: int, phone: str) -> tuple[float, float, float]:
+    """Three uniform numbers in [0, 1) fixed by the seed and the phone.
+
+    They decide the Viber outcome, the SMS outcome and whether a delivered Viber
+    message is read, so a phone meets the same fate on every run.
+    """
+    digest = hashlib.blake2b(f"{seed}:{phone}".encode(), digest_size=12).digest()
+    return _uniforms(digest)  # type: ignore[return-value]
+
+
+def _uniforms(digest: bytes) -> tuple[float, ...]:
+    scale = 2.0**-32
+    return tuple(int.from_bytes(digest[k : k + 4], "big") * scale for k in range(0, len(digest), 4))
+
+
+def more_draws(seed: int, phone: str) -> tuple[float, ...]:
+    """The draws of the newer channels and of engagement (WhatsApp, VK, link, unsubscribe).
+
+    A second digest, so the first three draws (and every existing phone's fate) stay.
+    """
+    return _uniforms(hashlib.blake2b(f"{seed}:{phone}:more".encode(), digest_size=16).digest())
+
+
+class Fate(NamedTuple):
+    outcomes: tuple[tuple[str, str], ...]  # (channel, outcome) for every channel
+    engaged: str  # what the person does with a delivered Viber message ("" for nothing)
+
+
+def outcome(u: float, rates: dict) -> str:
+    deliver = rates["deliver"]
+    expired = deliver + rates["expired"]
+    if u < deliver:
+        return "deliver"
+    if u < expired:
+        return "expired"
+    if u < expired + rates["partly_deliver"]:
+        return "partly_deliver"
+    return "not_deliver"
+
+
+def fate(seed: int, phone: str, rates: dict) -> Fate:
+    """Every channel's outcome and the Viber engagement, for this phone."""
+    u_viber, u_sms, u_read = draws(seed, phone)
+    u_whatsapp, u_vk, u_link, u_unsub = more_draws(seed, phone)
+    u = {"viber": u_viber, "sms": u_sms, "whatsapp": u_whatsapp, "vk": u_vk}
+    viber = rates["viber"]
+    engaged = ""
+    if u_read < viber["read"]:
+        engaged = "read"
+        if u_link < viber["link"]:
+            engaged = "link"
+        elif u_unsub < viber["unsubscribe"]:
+            engaged = "unsubscribe"
+    return Fate(tuple((c.name, outcome(u[c.name], rates[c.name])) for c in CHANNELS), engaged)
+
+
+@dataclass(slots=True, frozen=True)
+class Block:
+    """The message fields of one accepted block, shared by all its phones."""
+
+    name_delivery: str
+    channels: tuple[str, ...]  # cascade order
+    start: float  # sandbox time the cascade starts (time_send or acceptance)
+    validity_s: float
+    finale_read: bool
+    sms_parts: int
+    # Cascades by fate: every phone of a block with the same fate shares one.
+    cascades: dict = field(default_factory=dict, compare=False)
+    # What the account gate's list_scheduled shows (sandbox/gate.py).
+    sender_sms: str = ""
+    text_sms: str = ""
+    time_send: str = ""
+    validity: dict = field(default_factory=dict, compare=False)  # channel → seconds
+
+    @property
+    def count_message(self) -> str:
+        """Parts in the first channel of the cascade (one for a per-message channel)."""
+        first = BY_NAME[self.channels[0]]
+        return str(self.sms_parts) if first.pricing == "part" else "1"
+
+
+class Step(NamedTuple):
+    """One channel attempt of a message's cascade."""
+
+    channel: str
+    outcome: str  # the channel's final state
+    begin: float
+    end: float
+    cost: int  # kopecks
+    engaged: str = ""  # what the person did afterwards ("read", "link", ...)
+    engaged_at: float = 0.0
+
+
+@dataclass(slots=True)
+class Message:
+    id_message: int
+    client_id: str
+    phone: str
+    block: Block
+    accepted_at: float
+    steps: tuple[Step, ...]
+    ids: dict[str, int]  # channel → its id (0: not in the cascade)
+    cancelled: bool = False  # deleted from the schedule through the account gate
+
+    @property
+    def id_sms(self) -> int:
+        return self.ids.get("sms", 0)
+
+    @property
+    def id_viber(self) -> int:
+        return self.ids.get("viber", 0)
+
+
+def step_cost(tariffs: dict[str, int], channel: str, block: Block) -> int:
+    """Kopecks for one attempt: per message, or per SMS part."""
+    price = tariffs[channel]
+    return price * block.sms_parts if BY_NAME[channel].pricing == "part" else price
+
+
+def cascade(block: Block, fate: Fate, tariffs: dict[str, int]) -> tuple[Step, ...]:
+    """The channel attempts of a message with this fate in this block."""
+    steps = block.cascades.get(fate)
+    if steps is not None:
+        return steps
+    outcomes = dict(fate.outcomes)
+    made: list[Step] = []
+    t = block.start
+    for channel in block.channels:
+        result = outcomes[channel]
+        cost = step_cost(tariffs, channel, block)
+        timing = TIMINGS[channel]
+        validity = block.validity.get(channel, block.validity_s)
+        if result == "deliver":
+            end = t + timing.deliver
+            engaged = fate.engaged if BY_NAME[channel].engaged else ""
+            made.append(Step(channel, result, t, end, cost, engaged, end + ENGAGE_S))
+            if channel == "viber" and block.finale_read and not engaged:
+                # Delivered but never read: at the end of the validity period the
+                # cascade moves on, as the provider document describes.
+                t += validity
+                continue
+            break
+        expire = validity if timing.expire is None else timing.expire
+        partly = expire if timing.expire is None else PARTLY_S
+        end = t + {"not_deliver": timing.fail, "expired": expire}.get(result, partly)
+        made.append(Step(channel, result, t, end, cost))
+        t = end
+    steps = block.cascades[fate] = tuple(made)
+    return steps
+
+
+def message_state(m: Message, now: float) -> tuple[str, dict[str, str], float]:
+    """Overall state, per-channel states and time of the last change, at ``now``."""
+    per_channel = {c.name: F.STATE_SEND for c in CHANNELS}
+    changed = m.accepted_at
+    finished = True
+    for step in m.steps:
+        if step.begin > now:
+            finished = False
+            break
+        changed = max(changed, step.begin)
+        if step.end <= now:
+            per_channel[step.channel] = step.outcome
+            changed = max(changed, step.end)
+            if step.engaged and step.engaged_at <= now:
+                per_channel[step.channel] = step.engaged
+                changed = max(changed, step.engaged_at)
+        else:
+            finished = False
+    if not finished:
+        return F.STATE_SEND, per_channel, changed
+    if any(step.outcome == "deliver" for step in m.steps):
+        return "deliver", per_channel, changed
+    return m.steps[-1].outcome, per_channel, changed
+
+
+def state_row(m: Message, now: float, format_time) -> dict:
+    state, per_channel, changed = message_state(m, now)
+    price = {c.name: 0 for c in CHANNELS}
+    parts = 0
+    for i, step in enumerate(m.steps):
+        if i == 0 or step.begin <= now:  # the first channel is paid on acceptance
+            price[step.channel] += step.cost
+            if BY_NAME[step.channel].pricing == "part":
+                parts = m.block.sms_parts
+    return {
+        "id_message": str(m.id_message),
+        "time_change_state": format_time(changed),
+        "state": state,
+        **{c.state_key: per_channel[c.name] for c in CHANNELS},
+        "num_parts_sms": str(parts),
+        **{c.price_key: rubles(price[c.name]) for c in CHANNELS},
+    }
+
+
+def unknown_row(id_message: str, text: str) -> dict:
+    """The state row of an id the account never sent: the error text as its state."""
+    row = {key: "" for c in CHANNELS for key in (c.state_key, c.price_key)}
+    return {
+        "id_message": id_message,
+        "time_change_state": "",
+        "state": text,
+        **row,
+        "num_parts_sms": "",
+    }

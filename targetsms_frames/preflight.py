@@ -79,7 +79,12 @@ def amount(value: Decimal, currency: str = "RUR") -> str:
     return f"{value.quantize(Decimal('0.01')):,} {sign}".strip()
 
 
-def judge(plan: pd.DataFrame, facts: Facts, lookup: pd.DataFrame | None = None) -> pd.DataFrame:
+def judge(
+    plan: pd.DataFrame,
+    facts: Facts,
+    lookup: pd.DataFrame | None = None,
+    paid: np.ndarray | None = None,
+) -> pd.DataFrame:
     """The preflight frame of a plan from the gate's facts (pure); see :func:`preflight`."""
     index = plan.index
     n = len(plan)
@@ -134,7 +139,9 @@ def judge(plan: pd.DataFrame, facts: Facts, lookup: pd.DataFrame | None = None) 
         unknown = costs["operator"].isna().to_numpy() & at_highest
         add(unknown, "operator unknown: priced at the account's highest tariff", False)
 
-    counted = ok & ~blocking
+    # A resumed campaign needs money only for what is left: rows the provider already has
+    # were paid for (or are held until a top-up) and are never sent again.
+    counted = ok & ~blocking & ~(paid if paid is not None else np.zeros(n, dtype=bool))
     needed = total(costs["most_cost"], counted)
     first = total(costs["first_cost"], counted)
     have = facts.balance.attrs["value"]
@@ -167,7 +174,11 @@ def judge(plan: pd.DataFrame, facts: Facts, lookup: pd.DataFrame | None = None) 
 
 
 def preflight(
-    plan: pd.DataFrame, client: Client, *, lookup: pd.DataFrame | None = None
+    plan: pd.DataFrame,
+    client: Client,
+    *,
+    lookup: pd.DataFrame | None = None,
+    paid: np.ndarray | None = None,
 ) -> pd.DataFrame:
     """What the provider would refuse in a plan, row by row, and the money against the balance.
 
@@ -177,6 +188,8 @@ def preflight(
         lookup: :func:`targetsms_frames.lookup` of the phones, to price rows by operator
             and warn about unknown operators; without it every row is priced at the
             account's highest tariff of its channel.
+        paid: rows the provider has already (a journal's accepted or held rows, in plan
+            order): judged as the others, but out of the money against the balance.
 
     Returns:
         Same index as the plan: ``preflight`` (NA when nothing is wrong, else the rules
@@ -197,11 +210,15 @@ def preflight(
         >>> check.attrs["verdict"]
         'needs 2.50 ₽ at most, the account has 15,000.00 ₽: enough'
     """
-    return judge(plan, gather(plan, client), lookup)
+    return judge(plan, gather(plan, client), lookup, paid)
 
 
 def checked_preflight(
-    plan: pd.DataFrame, client: Client, *, hint: str = "pass preflight=False"
+    plan: pd.DataFrame,
+    client: Client,
+    *,
+    hint: str = "pass preflight=False",
+    paid: np.ndarray | None = None,
 ) -> pd.DataFrame:
     """:func:`preflight`, a gate refusal or a malformed gate answer told as one clear error.
 
@@ -209,7 +226,7 @@ def checked_preflight(
         ProviderError: naming the gate and saying how to send without the preflight.
     """
     try:
-        return preflight(plan, client)
+        return preflight(plan, client, paid=paid)
     except AuthError:
         raise
     except ProviderError as exc:

@@ -103,31 +103,41 @@ def send(
     check_plan(plan)
     if workers < 1:
         raise ValueError("workers must be at least 1")
-    if preflight:  # the account's own checks (preflight.py), once, before any document
-        from .preflight import apply_preflight
-
-        plan = apply_preflight(plan, client, allow_partial=allow_partial)
-    if journal is None or isinstance(journal, Journal):
-        return _send(plan, client, journal, workers, max_phones, progress)
-    book = Journal(journal)
+    own_journal = journal is not None and not isinstance(journal, Journal)
+    book: Journal | None = (
+        journal if isinstance(journal, Journal) else Journal(journal) if journal else None
+    )
     try:
-        return _send(plan, client, book, workers, max_phones, progress)
+        results: dict[str, dict] = {}
+        if book is not None:
+            # The account, not the login: a token client has none (Client.account covers both).
+            book.bind(client.account, client.url)
+            results = book.results()
+        if preflight:  # the account's own checks (preflight.py), once, before any document
+            from .preflight import apply_preflight, checked_preflight
+
+            check = checked_preflight(plan, client, paid=kept_before(plan, results))
+            plan = apply_preflight(plan, client, allow_partial=allow_partial, check=check)
+        return _send(plan, client, book, results, workers, max_phones, progress)
     finally:
-        book.close()
+        if own_journal and book is not None:
+            book.close()
 
 
-def _send(plan, client, book: Journal | None, workers, max_phones, progress) -> pd.DataFrame:
-    client_ids = plan["client_id_message"].to_numpy(dtype=object, na_value=None)
-    results: dict[str, dict] = {}
-    if book is not None:
-        # The account, not the login: a token client has none (Client.account covers both).
-        book.bind(client.account, client.url)
-        results = book.results()
-    # Accepted, or held by the provider until a top-up: either way it is the provider's
-    # now, and sending again would only ask it twice.
-    done_before = np.array(
+def kept_before(plan: pd.DataFrame, results: dict[str, dict]) -> np.ndarray:
+    """Rows whose client id the journal has as accepted or held: the provider's already."""
+    client_ids = plan["client_id_message"].astype(object).where(plan["client_id_message"].notna())
+    return np.array(
         [results.get(c, {}).get("outcome") in KEPT for c in client_ids.tolist()], dtype=bool
     )
+
+
+def _send(
+    plan, client, book: Journal | None, results: dict[str, dict], workers, max_phones, progress
+) -> pd.DataFrame:
+    # Accepted, or held by the provider until a top-up: either way it is the provider's
+    # now, and sending again would only ask it twice.
+    done_before = kept_before(plan, results)
     to_send = sendable(plan) & ~done_before
     if done_before.any():
         log.info(

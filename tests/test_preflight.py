@@ -151,3 +151,33 @@ def test_the_journal_wins_over_a_stop_list_that_changed_between_runs(tmp_path):
         assert again[column].tolist() == first[column].tolist(), column
     assert again.loc["b", "error"].endswith("phone is on the account's stop list")
     assert posted_again == 0  # nothing sent again: a is journaled, b too
+
+
+def test_a_re_run_or_a_resume_is_judged_on_what_is_left_to_send(tmp_path):
+    """Money spent on rows the journal has is not asked for again (the balance check)."""
+    recipients = pd.DataFrame(
+        {"phone": [f"7980123456{i}" for i in range(4)], "send_sms": "1"}
+        | {"sender_sms": "Shop", "text_sms": "Hi"}
+    )
+    plan = tsf.plan(recipients, campaign="resume")
+    whole, half = tmp_path / "whole.journal", tmp_path / "half.journal"
+    with tsf.sandbox(balance="10") as sb:  # 4 SMS at 2.50: exactly the balance
+        client = sb.client()
+        first = tsf.send(plan, client, journal=whole, progress=False)
+        assert sb.ledger.balance == Decimal("0")
+        again = tsf.send(plan, client, journal=whole, progress=False)
+        assert sb.ledger.balance == Decimal("0")
+    assert (first["outcome"] == "accepted").all() and (again["outcome"] == "accepted").all()
+    assert again["id_message"].tolist() == first["id_message"].tolist()
+    with tsf.sandbox(balance="10") as sb:  # killed after two rows: five roubles left
+        client = sb.client()
+        tsf.send(plan.iloc[:2], client, journal=half, progress=False)
+        resumed = tsf.send(plan, client, journal=half, progress=False)
+        assert sb.ledger.balance == Decimal("0")
+        assert dict(sb.ledger.accepted) == {c: 1 for c in plan["client_id_message"]}
+    assert (resumed["outcome"] == "accepted").all()
+    with tsf.sandbox(balance="4") as sb:  # still too little for the two rows left
+        client = sb.client()
+        tsf.send(plan.iloc[:1], client, journal=tmp_path / "short.journal", progress=False)
+        with pytest.raises(BalanceError, match=r"needs 7\.50 ₽ at most, the account has 1\.50 ₽"):
+            tsf.send(plan, client, journal=tmp_path / "short.journal", progress=False)

@@ -107,16 +107,17 @@ def run_plan(args: argparse.Namespace) -> int:
     return common.OK
 
 
-def _accepted_before(journal: str) -> set[str]:
+def _journal_results(journal: str) -> dict[str, dict]:
+    """What an existing journal knows, by client id (nothing for a new one)."""
     from ..journal import Journal
 
     if not os.path.exists(journal):
-        return set()
+        return {}
     with Journal(journal) as book:
-        return {k for k, row in book.results().items() if row["outcome"] == "accepted"}
+        return book.results()
 
 
-def show_preflight(campaign, client, *, allow_partial: bool):
+def show_preflight(campaign, client, *, allow_partial: bool, paid=None):
     """Run the preflight and print it: the verdict, blocking rows and warnings by rule.
 
     Raises:
@@ -126,7 +127,7 @@ def show_preflight(campaign, client, *, allow_partial: bool):
     from ..errors import BalanceError
     from ..preflight import checked_preflight, rule_counts
 
-    check = checked_preflight(campaign, client, hint="pass --no-preflight")
+    check = checked_preflight(campaign, client, hint="pass --no-preflight", paid=paid)
     blocking, warnings = rule_counts(check)
     print(f"preflight: the campaign {check.attrs['verdict']}")
     for title, counts in (("not sent", blocking), ("warnings", warnings)):
@@ -146,7 +147,7 @@ def show_preflight(campaign, client, *, allow_partial: bool):
 def run_send(args: argparse.Namespace) -> int:
     from ..account import account_time
     from ..preflight import apply_preflight
-    from ..sending import send
+    from ..sending import kept_before, send
 
     output = check_output(default_output(args, "sent"))
     tariffs = common.tariffs(args.tariffs)
@@ -163,13 +164,15 @@ def run_send(args: argparse.Namespace) -> int:
             print(f"time_send is read in the account's zone: Moscow {clock.offset_hours:+d} h")
         if tariffs:
             print(estimate_line(campaign, tariffs)[1])
+        before = _journal_results(journal)
+        earlier = {k for k, row in before.items() if row["outcome"] == "accepted"}
         check = None
-        if args.preflight:
-            check = show_preflight(campaign, client, allow_partial=args.allow_partial)
+        if args.preflight:  # money only for what the journal does not have yet
+            paid = kept_before(campaign, before)
+            check = show_preflight(campaign, client, allow_partial=args.allow_partial, paid=paid)
         if not common.confirm(args, "Send?"):
             print("nothing was sent")
             return common.DECLINED
-        earlier = _accepted_before(journal)
         planned = campaign  # its problems sheet, with the preflight's stopped rows added
         if check is not None:
             campaign = apply_preflight(

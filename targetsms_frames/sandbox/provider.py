@@ -32,11 +32,11 @@ from .cascade import (
     SMS_EXPIRE_S,
     TIMINGS,
     Block,
+    Fates,
     Message,
     Step,
     cascade,
     draws,
-    fate,
     message_state,
     state_row,
     step_cost,
@@ -104,6 +104,7 @@ class Provider:
         self._pending: list[tuple[float, int, Account, Message, Step]] = []  # later cascade charges
         self._seq = 0
         self._checks = BlockChecks(self.vk_templates)
+        self._fate = Fates(seed, self.rates)
         # Cascades by fate, shared by the blocks that cascade alike (one-phone blocks of
         # one document): built once per fate instead of once per block.
         self._cascades: dict[tuple, dict] = {}
@@ -257,7 +258,7 @@ class Provider:
             if client_id:
                 account.held[client_id] = account.held.get(client_id, 0) + 1
             return {"client_id_message": client_id, "phone": phone, "error": F.ERR_HELD}
-        steps = cascade(block, fate(self.seed, phone, self.rates), self.tariffs)
+        steps = cascade(block, self._fate(phone), self.tariffs)
         message = Message(
             id_message=self._next_id,
             client_id=client_id,

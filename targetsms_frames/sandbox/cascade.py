@@ -187,9 +187,13 @@ class Fates:
         return made
 
 
-@dataclass(slots=True, frozen=True)
+@dataclass(slots=True)
 class Block:
-    """The message fields of one accepted block, shared by all its phones."""
+    """The message fields of one accepted block, shared by all its phones.
+
+    Never changed once made; not frozen only because a frozen dataclass is slower to
+    make (a block per recipient in a personalised campaign).
+    """
 
     name_delivery: str
     channels: tuple[str, ...]  # cascade order

@@ -258,31 +258,29 @@ class Provider:
             if client_id:
                 account.held[client_id] = account.held.get(client_id, 0) + 1
             return {"client_id_message": client_id, "phone": phone, "error": F.ERR_HELD}
-        steps = cascade(block, self._fate(phone), self.tariffs)
-        message = Message(
-            id_message=self._next_id,
-            client_id=client_id,
-            phone=phone,
-            block=block,
-            accepted_at=now,
-            steps=steps,
-            ids=self._channel_ids(block.channels),
-        )
-        self._next_id += 1
-        account.messages[message.id_message] = message
+        fate = self._fate(phone)
+        steps = block.cascades.get(fate) or cascade(block, fate, self.tariffs)
+        message_id = self._next_id
+        self._next_id = message_id + 1
+        message = Message(message_id, client_id, phone, block, now, steps, self._channel_ids(block))
+        account.messages[message_id] = message
         if client_id:
             account.by_client_id[client_id] = message
-        account.phones[phone] = account.phones.get(phone, 0) + 1
+        phones = account.phones
+        phones[phone] = phones.get(phone, 0) + 1
         # The first channel is paid when the message is accepted; a fallback channel
         # when the cascade reaches it.
-        self._charge(account, message, steps[0], now)
+        first = steps[0]
+        account.balance -= first.cost
+        account.charges.append((now, message_id, client_id, first.channel, first.cost))
         for step in steps[1:]:
             self._seq += 1
             heapq.heappush(self._pending, (step.begin, self._seq, account, message, step))
         return self._result(message)
 
-    def _channel_ids(self, channels: tuple[str, ...]) -> dict[str, int]:
+    def _channel_ids(self, block: Block) -> dict[str, int]:
         """The channels' ids of a new message, in channel-table order (0: not used)."""
+        channels = block.channels
         ids = {}
         next_id = self._next_channel_id
         for c in BY_NAME:

@@ -32,11 +32,11 @@ from .cascade import (
     SMS_EXPIRE_S,
     TIMINGS,
     Block,
+    Fates,
     Message,
     Step,
     cascade,
     draws,
-    fate,
     message_state,
     state_row,
     step_cost,
@@ -44,7 +44,7 @@ from .cascade import (
 )
 from .ledger import Account, Charge, Ledger, rubles, to_kopecks
 from .rules import *  # noqa: F403  (the error texts, as before the split)
-from .rules import ERR_BAD_ID, ERR_NO_MESSAGES, ERR_NO_REQUEST, check_block, phone_error
+from .rules import ERR_BAD_ID, ERR_NO_MESSAGES, ERR_NO_REQUEST, BlockChecks, phone_error
 
 # The channels' timings under their earlier names (tests and notebooks use them).
 VIBER_DELIVER_S, VIBER_FAIL_S = TIMINGS["viber"].deliver, TIMINGS["viber"].fail
@@ -103,6 +103,12 @@ class Provider:
         self._next_channel_id = 5_000_000
         self._pending: list[tuple[float, int, Account, Message, Step]] = []  # later cascade charges
         self._seq = 0
+        self._checks = BlockChecks(self.vk_templates)
+        self._fate = Fates(seed, self.rates)
+        # Cascades by fate, shared by the blocks that cascade alike (one-phone blocks of
+        # one document): built once per fate instead of once per block.
+        self._cascades: dict[tuple, dict] = {}
+        self._id_keys = tuple((c.name, c.id_key) for c in CHANNELS)
 
     # -- accounts and time ---------------------------------------------------------------
 
@@ -188,7 +194,7 @@ class Provider:
         return {"message": [self._send_block(account, b, now) for b in blocks]}
 
     def _send_block(self, account: Account, raw, now: float):
-        checked = check_block(raw, self.vk_templates)
+        checked = self._checks(raw)
         if isinstance(checked, str):
             return {"error": checked}
         channels, validity, finale_read, start, fields = checked
@@ -203,17 +209,27 @@ class Provider:
         if start is not None and account.zone:  # time_send is in the account's zone
             start = start - timedelta(hours=account.zone)
         parts = sms_parts(fields.get("text_sms", ""))[1] if "sms" in channels else 0
+        begin = max(now, start.timestamp()) if start else now
+        validity_s = validity.get("viber", F.DEFAULT_VALIDITY_MINUTES) * 60.0
+        by_validity = {c: minutes * 60.0 for c, minutes in validity.items()}
+        alike = (channels, begin, validity_s, tuple(by_validity.items()), finale_read, parts)
+        cascades = self._cascades.get(alike)
+        if cascades is None:
+            if len(self._cascades) >= 1024:
+                self._cascades.clear()
+            cascades = self._cascades[alike] = {}
         block = Block(
             name_delivery=fields.get("name_delivery", "").strip() or F.DEFAULT_SENDER_NAME,
             channels=channels,
-            start=max(now, start.timestamp()) if start else now,
-            validity_s=validity.get("viber", F.DEFAULT_VALIDITY_MINUTES) * 60.0,
+            start=begin,
+            validity_s=validity_s,
             finale_read=finale_read,
             sms_parts=parts,
+            cascades=cascades,
             sender_sms=fields.get("sender_sms", "").strip(),
             text_sms=fields.get("text_sms", ""),
             time_send=fields.get("time_send", "").strip(),
-            validity={c: minutes * 60.0 for c, minutes in validity.items()},
+            validity=by_validity,
         )
         first_cost = step_cost(self.tariffs, channels[0], block)
         return [self._send_phone(account, block, p, first_cost, now) for p in raw["phones"]]
@@ -242,42 +258,51 @@ class Provider:
             if client_id:
                 account.held[client_id] = account.held.get(client_id, 0) + 1
             return {"client_id_message": client_id, "phone": phone, "error": F.ERR_HELD}
-        steps = cascade(block, fate(self.seed, phone, self.rates), self.tariffs)
-        message = Message(
-            id_message=self._next_id,
-            client_id=client_id,
-            phone=phone,
-            block=block,
-            accepted_at=now,
-            steps=steps,
-            ids={c: self._channel_id() if c in block.channels else 0 for c in BY_NAME},
-        )
-        self._next_id += 1
-        account.messages[message.id_message] = message
+        fate = self._fate(phone)
+        steps = block.cascades.get(fate) or cascade(block, fate, self.tariffs)
+        message_id = self._next_id
+        self._next_id = message_id + 1
+        message = Message(message_id, client_id, phone, block, now, steps, self._channel_ids(block))
+        account.messages[message_id] = message
         if client_id:
             account.by_client_id[client_id] = message
-        account.phones[phone] = account.phones.get(phone, 0) + 1
+        phones = account.phones
+        phones[phone] = phones.get(phone, 0) + 1
         # The first channel is paid when the message is accepted; a fallback channel
         # when the cascade reaches it.
-        self._charge(account, message, steps[0], now)
+        first = steps[0]
+        account.balance -= first.cost
+        account.charges.append((now, message_id, client_id, first.channel, first.cost))
         for step in steps[1:]:
             self._seq += 1
             heapq.heappush(self._pending, (step.begin, self._seq, account, message, step))
         return self._result(message)
 
-    def _channel_id(self) -> int:
-        self._next_channel_id += 1
-        return self._next_channel_id
+    def _channel_ids(self, block: Block) -> dict[str, int]:
+        """The channels' ids of a new message, in channel-table order (0: not used)."""
+        channels = block.channels
+        ids = {}
+        next_id = self._next_channel_id
+        for c in BY_NAME:
+            if c in channels:
+                next_id += 1
+                ids[c] = next_id
+            else:
+                ids[c] = 0
+        self._next_channel_id = next_id
+        return ids
 
-    @staticmethod
-    def _result(m: Message) -> dict:
-        return {
+    def _result(self, m: Message) -> dict:
+        ids = m.ids
+        result = {
             "id_message": str(m.id_message),
             "client_id_message": m.client_id,
             "phone": m.phone,
             "count_message": m.block.count_message,
-            **{c.id_key: str(m.ids[c.name]) for c in CHANNELS},
         }
+        for name, key in self._id_keys:
+            result[key] = str(ids[name])
+        return result
 
     # -- money and the cascade -----------------------------------------------------------
 

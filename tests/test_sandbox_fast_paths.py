@@ -1,0 +1,102 @@
+"""The sandbox's fast paths give exactly what the plain rules give.
+
+The accept path memoises block checks per shape and works out fates with
+precomputed cuts (issue 14); the same seed must still give the same fates, and a
+block the same verdict, as :func:`check_block` and :func:`fate` give one by one.
+"""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from targetsms_frames.channels import BY_NAME
+from targetsms_frames.sandbox.cascade import DEFAULT_RATES, Fates, fate
+from targetsms_frames.sandbox.rules import BlockChecks, check_block
+
+_share = st.floats(0, 1, allow_nan=False)
+
+
+@st.composite
+def _rates(draw) -> dict:
+    rates = {}
+    for name in BY_NAME:
+        deliver, expired = draw(_share), draw(_share)
+        rates[name] = {
+            **DEFAULT_RATES[name],
+            "deliver": deliver,
+            "expired": expired * (1 - deliver),
+            "partly_deliver": draw(_share) * (1 - deliver) * (1 - expired),
+        }
+    rates["viber"] |= {"read": draw(_share), "link": draw(_share), "unsubscribe": draw(_share)}
+    return rates
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    seed=st.integers(0, 2**31),
+    phones=st.lists(st.from_regex(r"7\d{10}", fullmatch=True), min_size=1, max_size=20),
+    rates=_rates(),
+)
+def test_fates_are_the_fates_of_the_plain_rule(seed, phones, rates):
+    fates = Fates(seed, rates)
+    for phone in phones:
+        assert fates(phone) == fate(seed, phone, rates)
+
+
+_texts = st.text(alphabet=" aбв{}\n", max_size=1005)
+_values = st.one_of(
+    st.sampled_from(["", "0", "1", "2", "x", " ", "60", "-1", "100", "Shop", "2030-01-01 10:00"]),
+    st.integers(-1, 3),
+    st.booleans(),
+    st.none(),
+    st.just(1.5),
+)
+_names = st.sampled_from(
+    [
+        "send_viber",
+        "send_sms",
+        "send_whatsapp",
+        "send_vk",
+        "sender_viber",
+        "sender_sms",
+        "validity_period_viber",
+        "finale_viber_read",
+        "time_send",
+        "templateId",
+        "button_url",
+        "name_delivery",
+    ]
+)
+_block = st.fixed_dictionaries(
+    {},
+    optional={
+        "text_viber": _texts,
+        "text_sms": _texts,
+        "text_whatsapp": _texts,
+        "button_text": _texts,
+        "phones": st.sampled_from([[], [{"phone": "79001234567"}], "79001234567"]),
+    },
+).flatmap(lambda texts: st.dictionaries(_names, _values).map(lambda rest: {**rest, **texts}))
+
+
+@settings(max_examples=300, deadline=None)
+@given(blocks=st.lists(_block, min_size=1, max_size=8))
+def test_memoised_block_checks_give_the_verdict_of_check_block(blocks):
+    checks = BlockChecks(frozenset({"100"}))
+    for raw in blocks * 2:  # the second round meets every shape in the memo
+        assert checks(raw) == check_block(raw, frozenset({"100"}))
+
+
+def test_blocks_differing_only_in_their_texts_share_a_verdict_but_keep_their_texts():
+    checks = BlockChecks(frozenset())
+    base = {"send_viber": "1", "send_sms": 2, "sender_viber": "Shop", "sender_sms": "Shop"}
+    phones = [{"phone": "79001234567"}]
+    first = checks({**base, "text_viber": "Клиент 1", "text_sms": "Клиент 1", "phones": phones})
+    second = checks({**base, "text_viber": "Клиент 2", "text_sms": "Клиент 2", "phones": phones})
+    assert not isinstance(first, str) and not isinstance(second, str)
+    assert first.channels == second.channels == ("viber", "sms")
+    assert (first.fields["text_sms"], second.fields["text_sms"]) == ("Клиент 1", "Клиент 2")
+    assert second.fields["send_sms"] == "2"  # a JSON number, as its text
+    too_long = checks({**base, "text_viber": "x" * 1001, "text_sms": "y", "phones": phones})
+    assert too_long == "Значение поля text_viber превышает 1000 символов"

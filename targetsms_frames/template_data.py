@@ -4,6 +4,9 @@ In a templates sheet it is JSON text of an object; its string values may hold
 ``{placeholders}``, filled per recipient from the row's columns like a text
 field. The plan keeps it as compact JSON text (a string column, like every
 message field); :func:`as_object` turns it into the object the block carries.
+Its keys and text values, once placeholders are filled and JSON escapes decoded, obey
+the rules of every text field (cells.py); a number is sent only if JSON carries it
+exactly. Anything else is a row problem, never an exception.
 """
 
 from __future__ import annotations

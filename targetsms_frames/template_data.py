@@ -4,20 +4,61 @@ In a templates sheet it is JSON text of an object; its string values may hold
 ``{placeholders}``, filled per recipient from the row's columns like a text
 field. The plan keeps it as compact JSON text (a string column, like every
 message field); :func:`as_object` turns it into the object the block carries.
+Its keys and text values, once placeholders are filled and JSON escapes decoded, obey
+the rules of every text field (cells.py); a number is sent only if JSON carries it
+exactly. Anything else is a row problem, never an exception.
 """
 
 from __future__ import annotations
 
 import json
 import string
+from decimal import Decimal
 
 import numpy as np
 
 from ._columns import Problems, per_value
-from .cells import cell_text
+from .cells import cell_text, control_problem, surrogate_problem
 
 FIELD = "templateData"
 _FORMATTER = string.Formatter()
+
+
+class _Refused(Exception):
+    """A JSON text that decodes, but not into something sendable exactly (why: the text)."""
+
+
+def _object(pairs: list[tuple[str, object]]) -> dict:
+    # json.loads keeps the last of two equal keys silently: which one the user meant is
+    # unknown, so it is the user's to say (keys compare after their escapes are decoded).
+    out: dict = {}
+    for key, value in pairs:
+        if key in out:
+            raise _Refused(f"the key {key!r} appears twice")
+        out[key] = value
+    return out
+
+
+def _number(literal: str) -> float:
+    # A float that is not the number written (1e999 is inf, which JSON cannot carry;
+    # 0.1000000000000000000001 is 0.1) would send another value than the cell says.
+    value = float(literal)
+    if value != value or value in (float("inf"), float("-inf")):
+        raise _Refused(f"the number {literal[:30]} is too large for JSON")
+    if Decimal(repr(value)) != Decimal(literal):
+        raise _Refused(
+            f"the number {literal[:30]} cannot be sent exactly (write it in quotes, as text)"
+        )
+    return value
+
+
+def _constant(name: str) -> float:
+    raise _Refused(f"{name} is not a JSON number")  # json.loads would take NaN and Infinity
+
+
+def _text_problem(text: str) -> str | None:
+    """Why a key or text value breaks the rules of every text field, or None."""
+    return surrogate_problem(text) or control_problem(text)
 
 
 def _parse(text: str | None) -> tuple[dict | None, str | None]:
@@ -25,14 +66,28 @@ def _parse(text: str | None) -> tuple[dict | None, str | None]:
     if text is None or not text.strip():
         return None, None
     try:
-        value = json.loads(text)
+        value = json.loads(
+            text, object_pairs_hook=_object, parse_float=_number, parse_constant=_constant
+        )
     except json.JSONDecodeError as exc:
         return None, f"{FIELD}: not JSON ({exc.msg} at character {exc.pos})"
+    except _Refused as exc:
+        return None, f"{FIELD}: {exc}"
+    except RecursionError:
+        return None, f"{FIELD}: nested too deeply (a parameter's value is text or a number)"
+    except ValueError:  # an integer of more than 4300 digits
+        return None, f"{FIELD}: a number has too many digits"
     if not isinstance(value, dict):
         return None, f"{FIELD}: must be a JSON object of the template's parameters"
     for key, item in value.items():
+        problem = _text_problem(key)
+        if problem is not None:
+            return None, f"{FIELD}: the key {key!r} {problem}"
         if isinstance(item, bool) or not isinstance(item, (str, int, float)):
             return None, f"{FIELD}: the value of {key!r} must be text or a number"
+        problem = _text_problem(item) if isinstance(item, str) else None
+        if problem is not None:
+            return None, f"{FIELD}: the value of {key!r} {problem}"
     return value, None
 
 
@@ -90,6 +145,11 @@ def render_template_data(values: dict[str, np.ndarray], recipients, problems: Pr
             for key, item in value.items():
                 if isinstance(item, str):
                     item, problem = _fill(item, row)
+                    if item is not None and problem is None:
+                        # A placeholder's value is held to the same rules as a literal.
+                        problem = _text_problem(item)
+                        if problem is not None:
+                            problem = f"{FIELD}: the value of {key!r} {problem}"
                     if problem is not None:
                         problems.add_at(i, problem)
                         break

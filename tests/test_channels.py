@@ -387,12 +387,22 @@ def test_a_channel_without_a_tariff_is_closed_to_the_account():
 # -- parsers -------------------------------------------------------------------------------
 
 
+# Text as every text field takes it: no lone surrogates, no C0
+# controls other than tab, line feed and carriage return.
+TEXT = st.characters(
+    blacklist_categories=("Cs",),
+    blacklist_characters=[chr(c) for c in range(32) if c not in (9, 10, 13)],
+)
+
+
 @given(
     st.dictionaries(
-        st.text(min_size=1, max_size=8),
+        st.text(TEXT, min_size=1, max_size=8),
         st.one_of(
-            st.text(max_size=12).filter(lambda t: "{" not in t and "}" not in t),
+            st.text(TEXT, max_size=12).filter(lambda t: "{" not in t and "}" not in t),
             st.integers(-(10**6), 10**6),
+            st.integers(-(10**40), 10**40),
+            st.floats(allow_nan=False, allow_infinity=False),
         ),
         max_size=5,
     )
@@ -447,3 +457,86 @@ def test_a_rows_client_id_does_not_depend_on_the_other_rows():
     sms_alone = tsf.plan(pd.DataFrame([sms]), campaign="k")
     assert alone.loc[0, "client_id_message"] == together.loc[1, "client_id_message"]
     assert sms_alone.loc[0, "client_id_message"] == together.loc[0, "client_id_message"]
+
+
+# -- templateData under hostile input: a row problem or sent exactly, never an exception ----
+
+
+def vk_plan(template_data: str, name: object = "Anna") -> pd.DataFrame:
+    recipients = pd.DataFrame(
+        {
+            "phone": [PHONE],
+            "name": pd.Series([name], dtype=object),  # pandas' str cannot hold a surrogate
+            "send_vk": "1",
+            "templateId": "100",
+            "templateData": pd.Series([template_data], dtype=object),
+        }
+    )
+    return tsf.plan(recipients, campaign="v")
+
+
+NOT_TEXT = "has an invalid character '\\ud800' (a lone surrogate) at position"
+CONTROL = "has a control character '\\x01' at position 2 (only tab and line breaks are allowed)"
+
+
+@pytest.mark.parametrize(
+    ("data", "name", "rule"),
+    [
+        ('{"name": "{name}"}', "\ud800", f"the value of 'name' {NOT_TEXT} 1"),
+        ('{"name": "Hi {name}"}', "a\ud800", f"the value of 'name' {NOT_TEXT} 5"),
+        ('{"name": "\\ud800"}', "Anna", f"the value of 'name' {NOT_TEXT} 1"),
+        ('{"\\ud800": "x"}', "Anna", f"the key '\\ud800' {NOT_TEXT} 1"),
+        ('{"name": "{name}"}', "a\x01b", f"the value of 'name' {CONTROL}"),
+        ('{"name": "a\\u0001b"}', "Anna", f"the value of 'name' {CONTROL}"),
+        ('{"a\\u0001": "x"}', "Anna", f"the key 'a\\x01' {CONTROL}"),
+        ('{"n": 1e999}', "Anna", "the number 1e999 is too large for JSON"),
+        ('{"n": -1E400}', "Anna", "the number -1E400 is too large for JSON"),
+        ('{"n": NaN}', "Anna", "NaN is not a JSON number"),
+        ('{"n": -Infinity}', "Anna", "-Infinity is not a JSON number"),
+        (
+            '{"n": 0.10000000000000000001}',
+            "Anna",
+            "the number 0.10000000000000000001 cannot be sent exactly (write it in quotes, as text)",
+        ),
+        ('{"n": 1, "n": 2}', "Anna", "the key 'n' appears twice"),
+        ('{"n": 1, "\\u006e": 2}', "Anna", "the key 'n' appears twice"),
+        ('{"n": {"m": 1, "m": 2}}', "Anna", "the key 'm' appears twice"),
+        ('{"n": ' + "[" * 100_000 + "]" * 100_000 + "}", "Anna", "nested too deeply (a parameter's value is text or a number)"),
+        ('{"n": ' + "9" * 5000 + "}", "Anna", "a number has too many digits"),
+        ('{"n": [[1]]}', "Anna", "the value of 'n' must be text or a number"),
+        ('{"n": {"m": "x"}}', "Anna", "the value of 'n' must be text or a number"),
+        ('{"n": true}', "Anna", "the value of 'n' must be text or a number"),
+        ('{"n": null}', "Anna", "the value of 'n' must be text or a number"),
+        ('"text"', "Anna", "must be a JSON object of the template's parameters"),
+        ("[]", "Anna", "must be a JSON object of the template's parameters"),
+        ("null", "Anna", "must be a JSON object of the template's parameters"),
+        ("12", "Anna", "must be a JSON object of the template's parameters"),
+    ],
+)  # fmt: skip
+def test_hostile_template_data_is_a_row_problem_naming_the_rule(data, name, rule):
+    found = tsf.problems(vk_plan(data, name))
+    assert found.to_dict("records") == [{"row": 0, "column": "templateData", "rule": rule}]
+
+
+@pytest.mark.parametrize(
+    ("data", "name", "sent"),
+    [
+        ('{"T": "a\\tb\\r\\nc"}', "Anna", {"T": "a\tb\r\nc"}),
+        ('{"T": "{name}"}', "a\tb\nc", {"T": "a\tb\nc"}),
+        ('{"T": "\\u00e9 {{x}}"}', "Anna", {"T": "é {x}"}),  # doubled braces: literal ones
+        ('{"T": "{{{name}}}"}', "Anna", {"T": "{Anna}"}),
+        (
+            '{"n": 10000000000000000000000000000001, "f": 0.1, "e": 1.5e300, "z": -0.0}',
+            "Anna",
+            {"n": 10**31 + 1, "f": 0.1, "e": 1.5e300, "z": -0.0},
+        ),
+        ("{}", "Anna", {}),
+    ],
+)
+def test_template_data_that_can_be_sent_is_sent_exactly(data, name, sent):
+    plan = vk_plan(data, name)
+    assert plan["problem"].isna().all()
+    (doc,) = tsf.documents(plan)
+    (block,) = doc["message"]
+    assert block["templateData"] == sent
+    assert json.dumps(block["templateData"], allow_nan=False)  # what the provider can read

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import json
+import re
 from datetime import UTC, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
@@ -241,13 +243,65 @@ CELL = st.one_of(
     st.sampled_from(["{name}", "Hi {name:>5}", "{name!r}", "2030-01-01 10:00", "Shop"]),
 )
 COLUMNS = ["phone", "name", "client_id_message", "template", *tsf.planning.F.MESSAGE_FIELDS]
+HOSTILE = "{}:!.>0123456789name ;\x00\x01\x1b\t\n\ud800\udfff\\"
+# VK's templateData: JSON objects whose keys and values hold placeholders and hostile text
+# (written raw or as JSON escapes), odd numbers and nesting; and JSON that is not quite.
+JSON_TEXT = st.one_of(
+    st.sampled_from(["{name}", "Hi {name}", "{phone}", "{nope}", "{{x}}", "{", "{name:>5}"]),
+    st.sampled_from(["a\x01b", "\ud800", "x\udfff {name}", "\t\r\n", "\x1b[31m{name}"]),
+    st.text(alphabet=HOSTILE, max_size=8),
+)
+JSON_VALUE = st.one_of(
+    JSON_TEXT,
+    JSON_TEXT,  # text twice as often: an object with one bad value is refused whole
+    st.integers(-(10**40), 10**40),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.sampled_from([None, True, [1], {"m": "x"}]),
+)
+JSON_KEY = st.sampled_from(["Name", "N", "a\x01", "\ud800"]) | st.text(alphabet=HOSTILE, max_size=4)
+JSON_OBJECT = st.builds(
+    lambda data, ascii: json.dumps(data, ensure_ascii=ascii),
+    st.dictionaries(JSON_KEY, JSON_VALUE, min_size=1, max_size=3),
+    st.booleans(),  # escapes (\ud800, \u0001) or the characters themselves
+)
+ODD_JSON = st.sampled_from(
+    [
+        '{"n": 1e999}',
+        '{"n": NaN}',
+        '{"n": 0.10000000000000000001}',
+        '{"n": 1, "n": 2}',
+        '{"n": ' + "[" * 3000 + "]" * 3000 + "}",
+        '{"n": ' + "9" * 5000 + "}",
+        '["{name}"]',
+        '{"a\\u0001": "x"}',
+        '{"a": "\\udc00{name}"}',
+    ]
+)
+# one_of flattens CELL's eleven branches into its own: pick the kind first, so most cells
+# are objects that parse and reach the rendering.
+TEMPLATE_DATA = st.sampled_from([JSON_OBJECT] * 6 + [ODD_JSON] * 2 + [CELL]).flatmap(lambda s: s)
+ROW = {c: CELL for c in COLUMNS} | {
+    "templateData": TEMPLATE_DATA,
+    "send_vk": st.sampled_from(["1", "2"]) | CELL,
+    "templateId": st.just("100") | CELL,
+}
+
+
+def assert_sendable_template_data(plan: pd.DataFrame) -> None:
+    """Every clean row's templateData is a JSON object the provider can read, of text
+    that obeys the rules of every text field."""
+    for text in plan.loc[plan["problem"].isna(), "templateData"].dropna():
+        data = json.loads(text)
+        assert isinstance(data, dict)
+        json.dumps(data, allow_nan=False)  # raises on inf and NaN
+        for key, value in data.items():
+            for t in [key, value] if isinstance(value, str) else [key]:
+                assert not re.search("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff]", t)
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
-    st.lists(
-        st.fixed_dictionaries({}, optional={c: CELL for c in COLUMNS}), min_size=1, max_size=5
-    ),
+    st.lists(st.fixed_dictionaries({}, optional=ROW), min_size=1, max_size=5),
     st.sampled_from(["object", "mixed"]),
     st.booleans(),
 )
@@ -262,7 +316,8 @@ def test_plan_never_raises_on_row_data(rows, kind, with_templates):
     recipients.index = [f"r{i}" for i in range(len(recipients))]
     templates = pd.DataFrame(
         {"template": ["1", "Shop"], "send_sms": ["1", "1"], "sender_sms": "Shop"}
-        | {"text_sms": ["{name}", "Hi"]}
+        | {"text_sms": ["{name}", "Hi"], "send_vk": ["2", "0"], "templateId": ["100", None]}
+        | {"templateData": ['{"Name": "{name}", "Phone": "+{phone}"}', None]}
     )
     if not with_templates or "template" not in recipients:
         templates = None
@@ -278,4 +333,5 @@ def test_plan_never_raises_on_row_data(rows, kind, with_templates):
     assert ready["client_id_message"].str.fullmatch(r"[0-9]{1,18}").all()
     assert ready["client_id_message"].is_unique
     assert set(tsf.problems(plan)["row"]) == set(plan.index[~sendable])
+    assert_sendable_template_data(plan)
     assert sum(len(b["phones"]) for d in tsf.documents(plan) for b in d["message"]) == len(ready)

@@ -57,8 +57,14 @@ def null_provider(rows: int, runs: int, workers: dict) -> list[dict]:
             null.ledger(reset=True)
             with tempfile.TemporaryDirectory() as tmp:
                 started = time.perf_counter()
+                # The null provider has no account gate (and the baselines ask none).
                 sent = tsf.send(
-                    plan, client, journal=Path(tmp) / "j.journal", progress=False, **workers
+                    plan,
+                    client,
+                    journal=Path(tmp) / "j.journal",
+                    progress=False,
+                    preflight=False,
+                    **workers,
                 )
                 sends.append(rows / (time.perf_counter() - started))
             _check_sent(sent, plan)
@@ -178,7 +184,7 @@ def latency_null(rows: int, runs: int, ms: float, workers: dict) -> list[dict]:
         for _ in range(runs):
             null.ledger(reset=True)
             started = time.perf_counter()
-            sent = tsf.send(plan, client, progress=False, **workers)
+            sent = tsf.send(plan, client, progress=False, preflight=False, **workers)
             sends.append(rows / (time.perf_counter() - started))
             _check_sent(sent, plan)
             books = null.ledger(reset=True)

@@ -139,7 +139,10 @@ def _char(c: str) -> str:
         for codec in ("latin-1", "cp1252", "cp1251"):  # UTF-8 read in a legacy code page
             alts.add(re.escape(utf8.decode(codec, "replace")))
         alts.add(f"(?:\\?|\ufffd{{1,{len(utf8)}}})")  # lost in a lossy re-encoding
-    return "(?:" + "|".join(sorted(alts, key=len, reverse=True)) + ")"
+    spelled = "(?:" + "|".join(sorted(alts, key=len, reverse=True)) + ")"
+    if c in "\"'/":  # escaped for JSON first, then the escape's parts escaped again
+        spelled = f"(?:\\\\|%(?:25)*5c)*{spelled}"
+    return spelled
 
 
 def _variants(secret: str) -> set[str]:

@@ -93,18 +93,23 @@ class SecretHeader(str):
 
 
 # How a server may spell one character of a secret when it echoes it. Every backslash
-# escape takes one or more backslashes (an escape escaped again, e.g. JSON in JSON), so a
-# spelling found in a decoded text is still found in that text's JSON dump (deep()'s check).
-_BS = r"\\+"
+# escape takes one to eight backslashes (an escape escaped again, e.g. JSON in JSON, up to
+# three times), so a spelling found in a decoded text is still found in that text's JSON
+# dump (deep()'s check). Repeats are bounded so that a hostile run of backslashes or %25
+# costs linear time, not quadratic.
+_BS = r"\\{1,8}"
 _SHORT = {'"': '"', "'": "'", "/": "/", "\b": "b", "\f": "f", "\n": "n", "\r": "r", "\t": "t"}
 _SHORT |= {"\x0b": "v", "\x00": "0"}
-_AMP = r"(?:&|\\+u0026|%(?:25)*26)(?:amp;)*"  # an entity's & as-is, JSON-hexed or escaped again
+# An entity's & as is, JSON-hexed or escaped again.
+_AMP = r"(?:&|\\{1,8}u0026|%(?:25){0,3}26)(?:amp;){0,3}"
 _NAMES: dict[str, list[str]] = {}
 for _name, _value in html.entities.html5.items():
     if len(_value) == 1 and _name.lower() == _name:  # matched regardless of case anyway
         _NAMES.setdefault(_value, []).append(_name)
 # A text cut inside the escape of the next character: "...pa%2", "...pa\u00", "...pa&am".
-_DANGLING = r"(?:\\+(?:u[0-9a-f]{0,3}|x[0-9a-f]?)?|(?:%(?:25)*[0-9a-f]{0,2}){1,4}|&#?x?[0-9a-z]*)?"
+_DANGLING = (
+    r"(?:\\{1,8}(?:u[0-9a-f]{0,3}|x[0-9a-f]?)?|(?:%(?:25){0,3}[0-9a-f]{0,2}){1,4}|&#?x?[0-9a-z]{0,32})?"
+)
 
 
 @functools.lru_cache(maxsize=4096)
@@ -124,13 +129,13 @@ def _char(c: str) -> str:
     alts |= {f"{_BS}U{o:08x}", f"{_BS}u\\{{0*{o:x}\\}}"}  # Python \U, JavaScript \u{...}
     if o < 0x100:
         alts.add(f"{_BS}x{o:02x}")
-        alts.add(f"%(?:25)*{o:02x}")  # percent-encoded as Latin-1
+        alts.add(f"%(?:25){{0,3}}{o:02x}")  # percent-encoded as Latin-1
     # HTML entities: decimal and hex (leading zeros, the ; optional), then the named ones.
     alts.add(f"{_AMP}#0*{o}(?:;|(?![0-9]))")
     alts.add(f"{_AMP}#x0*{o:x}(?:;|(?![0-9a-f]))")
     alts |= {_AMP + re.escape(name) for name in _NAMES.get(c, ())}
     # Percent-encoded UTF-8 (escaped again any number of times), JavaScript's escape().
-    alts.add("".join(f"%(?:25)*{b:02x}" for b in utf8))
+    alts.add("".join(f"%(?:25){{0,3}}{b:02x}" for b in utf8))
     if o < 0x10000:
         alts.add(f"%u{o:04x}")
     if c == " ":
@@ -141,7 +146,7 @@ def _char(c: str) -> str:
         alts.add(f"(?:\\?|\ufffd{{1,{len(utf8)}}})")  # lost in a lossy re-encoding
     spelled = "(?:" + "|".join(sorted(alts, key=len, reverse=True)) + ")"
     if c in "\"'/":  # escaped for JSON first, then the escape's parts escaped again
-        spelled = f"(?:\\\\|%(?:25)*5c)*{spelled}"
+        spelled = f"(?:\\\\|%(?:25){{0,3}}5c){{0,8}}{spelled}"
     return spelled
 
 

@@ -614,3 +614,15 @@ def test_a_redirect_to_a_host_named_like_the_password_does_not_reveal_it():
         exc = _raised(lambda: _send_one(server.url()))
     assert isinstance(exc, ConfigError) and ".evil.example" in str(exc)
     assert PASSWORD.lower() not in str(exc).lower()
+
+
+def test_a_hostile_run_of_escapes_is_scrubbed_in_linear_time():
+    import time
+
+    scrub = Scrubber([WILD_PASSWORD])
+    for filler in ("\\", "%25", "&amp;", "&#", "pa/ss \\"):
+        text = "pa" + filler * (200_000 // len(filler)) + "y"
+        start = time.perf_counter()
+        scrub.deep({"a": text}, json.dumps({"a": text}).encode())
+        scrub(text)
+        assert time.perf_counter() - start < 3, filler  # quadratic would take minutes

@@ -108,7 +108,8 @@ for _name, _value in html.entities.html5.items():
         _NAMES.setdefault(_value, []).append(_name)
 # A text cut inside the escape of the next character: "...pa%2", "...pa\u00", "...pa&am".
 _DANGLING = (
-    r"(?:\\{1,8}(?:u[0-9a-f]{0,3}|x[0-9a-f]?)?|(?:%(?:25){0,3}[0-9a-f]{0,2}){1,4}|&#?x?[0-9a-z]{0,32})?"
+    r"(?:\\{1,8}(?:u[0-9a-f]{0,3}|x[0-9a-f]?)?"
+    r"|(?:%(?:25){0,3}[0-9a-f]{0,2}){1,4}|&#?x?[0-9a-z]{0,32})?"
 )
 
 
@@ -241,7 +242,9 @@ class Scrubber:
         # runs are found by a character-class scan (fast in C), the exact pattern is then
         # tried on the runs alone, so a long answer costs one scan.
         members = "".join(sorted(re.escape(c) for c in alphabet))
-        self._runs = re.compile(f"[{members}]{{{shortest},}}", flags) if whole else None
+        # Maximal runs only (the lookbehind): a scan never restarts inside a shorter run.
+        runs = f"(?<![{members}])[{members}]{{{shortest},}}"
+        self._runs = re.compile(runs, flags) if whole else None
 
     def _found(self, text: str) -> bool:
         """Whether any full spelling of a secret is in the text (cheap when none is)."""

@@ -10,12 +10,15 @@ the request back to us.
 
 from __future__ import annotations
 
+import base64
+import functools
+import html.entities
 import json
 import re
 import reprlib
+import unicodedata
 from collections.abc import Iterable
 from typing import Any, NoReturn
-from urllib.parse import quote
 
 MASK = "***"
 # A secret cut short at the edge of a text (a server that echoes the first bytes of
@@ -89,18 +92,104 @@ class SecretHeader(str):
         raise TypeError("a header that holds credentials is not pickled")
 
 
-def _forms(secret: str) -> set[str]:
-    """The ways a secret can be spelled in a text we produce or receive."""
-    return (
-        {
-            secret,
-            json.dumps(secret, ensure_ascii=False)[1:-1],  # as it is in our request body
-            json.dumps(secret)[1:-1],  # re-encoded by a server as ASCII JSON
-            repr(secret)[1:-1],  # inside a !r of a text that contains it
-            quote(secret, safe=""),  # percent-encoded, e.g. echoed in a URL
-        }
-        - {""}
-    )
+# How a server may spell one character of a secret when it echoes it. Every backslash
+# escape takes one to eight backslashes (an escape escaped again, e.g. JSON in JSON, up to
+# three times), so a spelling found in a decoded text is still found in that text's JSON
+# dump (deep()'s check). Repeats are bounded so that a hostile run of backslashes or %25
+# costs linear time, not quadratic.
+_BS = r"\\{1,8}"
+_SHORT = {'"': '"', "'": "'", "/": "/", "\b": "b", "\f": "f", "\n": "n", "\r": "r", "\t": "t"}
+_SHORT |= {"\x0b": "v", "\x00": "0"}
+# An entity's & as is, JSON-hexed or escaped again.
+_AMP = r"(?:&|\\{1,8}u0026|%(?:25){0,3}26)(?:amp;){0,3}"
+_NAMES: dict[str, list[str]] = {}
+for _name, _value in html.entities.html5.items():
+    if len(_value) == 1 and _name.lower() == _name:  # matched regardless of case anyway
+        _NAMES.setdefault(_value, []).append(_name)
+# A text cut inside the escape of the next character: "...pa%2", "...pa\u00", "...pa&am".
+_DANGLING = (
+    r"(?:\\{1,8}(?:u[0-9a-f]{0,3}|x[0-9a-f]?)?"
+    r"|(?:%(?:25){0,3}[0-9a-f]{0,2}){1,4}|&#?x?[0-9a-z]{0,32})?"
+)
+
+
+@functools.lru_cache(maxsize=4096)
+def _char(c: str) -> str:
+    """A regex for every spelling of one character: raw, escaped, entity, percent, mangled."""
+    o, utf8 = ord(c), c.encode("utf-8", "surrogatepass")
+    alts = {re.escape(c)}
+    if c == "\\":
+        alts.add(_BS)
+    elif c in _SHORT:
+        alts.add(_BS + re.escape(_SHORT[c]))
+    if o < 0x10000:  # JSON, JavaScript and Python \uXXXX
+        alts.add(f"{_BS}u{o:04x}")
+    else:  # JSON's surrogate pair
+        hi, lo = 0xD800 + ((o - 0x10000) >> 10), 0xDC00 + ((o - 0x10000) & 0x3FF)
+        alts.add(f"{_BS}u{hi:04x}{_BS}u{lo:04x}")
+    alts |= {f"{_BS}U{o:08x}", f"{_BS}u\\{{0*{o:x}\\}}"}  # Python \U, JavaScript \u{...}
+    if o < 0x100:
+        alts.add(f"{_BS}x{o:02x}")
+        alts.add(f"%(?:25){{0,3}}{o:02x}")  # percent-encoded as Latin-1
+    # HTML entities: decimal and hex (leading zeros, the ; optional), then the named ones.
+    alts.add(f"{_AMP}#0*{o}(?:;|(?![0-9]))")
+    alts.add(f"{_AMP}#x0*{o:x}(?:;|(?![0-9a-f]))")
+    alts |= {_AMP + re.escape(name) for name in _NAMES.get(c, ())}
+    # Percent-encoded UTF-8 (escaped again any number of times), JavaScript's escape().
+    alts.add("".join(f"%(?:25){{0,3}}{b:02x}" for b in utf8))
+    if o < 0x10000:
+        alts.add(f"%u{o:04x}")
+    if c == " ":
+        alts.add(r"\+")
+    if o >= 0x80:
+        for codec in ("latin-1", "cp1252", "cp1251"):  # UTF-8 read in a legacy code page
+            alts.add(re.escape(utf8.decode(codec, "replace")))
+        alts.add(f"(?:\\?|\ufffd{{1,{len(utf8)}}})")  # lost in a lossy re-encoding
+    spelled = "(?:" + "|".join(sorted(alts, key=len, reverse=True)) + ")"
+    if c in "\"'/":  # escaped for JSON first, then the escape's parts escaped again
+        spelled = f"(?:\\\\|%(?:25){{0,3}}5c){{0,8}}{spelled}"
+    return spelled
+
+
+def _variants(secret: str) -> set[str]:
+    """The secret as given, in both Unicode normal forms (a server may normalise) and in
+    upper and folded case where these change its length (ß and SS)."""
+    forms = {secret, unicodedata.normalize("NFC", secret), unicodedata.normalize("NFD", secret)}
+    return forms | {v for v in (secret.upper(), secret.casefold()) if len(v) != len(secret)}
+
+
+# Characters every spelling may use besides the secret's own (escapes, entities, hex).
+_SYNTAX = frozenset("\\&#;%+?{}xXuUmp0123456789abcdefABCDEF\ufffd" + "".join(_SHORT.values()))
+
+
+def _alphabet(secret: str) -> set[str]:
+    """Every character any spelling in :func:`_char` of this secret's characters can hold."""
+    chars = set(_SYNTAX)
+    for variant in _variants(secret):
+        for c in variant:
+            chars.add(c)
+            utf8 = c.encode("utf-8", "surrogatepass")
+            for codec in ("latin-1", "cp1252", "cp1251"):
+                chars.update(utf8.decode(codec, "replace"))
+            for name in _NAMES.get(c, ()):
+                chars.update(name)
+    return chars
+
+
+def _base64(secret: str) -> list[str]:
+    """The secret inside any base64 text (a Basic auth echo of ``login:password``).
+
+    A base64 text spells the secret three ways, by its offset modulo 3; each way's
+    characters that depend on the secret's bytes alone are matched, case-sensitively.
+    """
+    data, forms = secret.encode("utf-8", "surrogatepass"), []
+    for shift in range(3):
+        encoded = base64.b64encode(bytes(shift) + data).decode()
+        middle = encoded[-(-8 * shift // 6) : 8 * (shift + len(data)) // 6]
+        if len(middle) >= MIN_FRAGMENT:
+            urlsafe = middle.translate(str.maketrans("+/", "-_"))
+            forms += [f"(?-i:{re.escape(middle)})", f"(?-i:{re.escape(urlsafe)})"]
+    return forms
 
 
 class Scrubber:
@@ -113,21 +202,67 @@ class Scrubber:
     """
 
     def __init__(self, secrets: Iterable[str]) -> None:
-        forms: set[str] = set()
-        for secret in secrets:
-            if secret:
-                forms |= _forms(secret)
-        # Longest first, so that a form containing another is replaced whole. Matched
-        # regardless of case: a host name, for one, comes back lowercased.
-        self._forms = sorted(forms, key=len, reverse=True)
-        alternatives = "|".join(map(re.escape, self._forms))
-        self._any = re.compile(alternatives, re.IGNORECASE) if forms else None
-        self._folded = [f.lower() for f in self._forms if len(f.lower()) == len(f)]
+        whole: list[str] = []
+        heads: list[str] = []  # a secret's first characters, cut short at a text's end
+        tails: list[str] = []  # its last characters, at a text's start
+        self._width, shortest = 0, 1 << 30
+        self._literals: list[str] = []  # the base64 forms, case-sensitive
+        self._hex: list[str] = []  # the hex dumps, lowercase
+        alphabet: set[str] = set()
+        for secret in filter(None, secrets):
+            for variant in _variants(secret):
+                chars = [_char(c) for c in variant]
+                whole.append("".join(chars))
+                if len(chars) > MIN_FRAGMENT:
+                    # Nested optional groups: every cut length, in a pattern linear in size.
+                    rest = ""
+                    for c in reversed(chars[MIN_FRAGMENT:-1]):
+                        rest = f"(?:{c}{rest})?"
+                    heads.append("".join(chars[:MIN_FRAGMENT]) + rest)
+                    lead = ""
+                    for c in chars[1:-MIN_FRAGMENT]:
+                        lead = f"(?:{lead}{c})?"
+                    tails.append(lead + "".join(chars[-MIN_FRAGMENT:]))
+            literal = [*_base64(secret), secret.encode("utf-8", "surrogatepass").hex()]
+            whole += literal
+            self._literals += [form[5:-1].replace("\\", "") for form in literal[:-1]]
+            self._hex.append(literal[-1])
+            alphabet |= _alphabet(secret)
+            shortest = min([shortest, *map(len, _variants(secret))])
+            # How far from a text's end a cut-short head can start: a character's longest
+            # spelling is 14 characters, escapes of escapes aside.
+            self._width = max(self._width, 32 * len(secret) + 32)
+        # Matched regardless of case (base64 aside): a host name, for one, comes back
+        # lowercased, and hex digits and entity names come in either case.
+        flags = re.IGNORECASE | re.DOTALL
+        self._any = re.compile("|".join(whole), flags) if whole else None
+        self._head = re.compile(f"(?:{'|'.join(heads)}){_DANGLING}\\Z", flags) if heads else None
+        self._tail = re.compile("|".join(tails), flags) if tails else None
+        # Every other spelling is a run of at least `shortest` characters of the alphabet:
+        # runs are found by a character-class scan (fast in C), the exact pattern is then
+        # tried on the runs alone, so a long answer costs one scan.
+        members = "".join(sorted(re.escape(c) for c in alphabet))
+        # Maximal runs only (the lookbehind): a scan never restarts inside a shorter run.
+        runs = f"(?<![{members}])[{members}]{{{shortest},}}"
+        self._runs = re.compile(runs, flags) if whole else None
+
+    def _found(self, text: str) -> bool:
+        """Whether any full spelling of a secret is in the text (cheap when none is)."""
+        if self._any is None or self._runs is None:
+            return False
+        if any(form in text for form in self._literals):
+            return True
+        if self._hex and any(form in text.lower() for form in self._hex):
+            return True
+        search = self._any.search
+        return any(search(text, run.start(), run.end()) for run in self._runs.finditer(text))
 
     def __call__(self, text: str) -> str:
         if self._any is None:
             return text
-        return self._edges(self._any.sub(MASK, text))
+        if self._found(text):
+            text = self._any.sub(MASK, text)
+        return self._edges(text)
 
     def deep(self, value: Any, raw: bytes | None = None) -> Any:
         """A decoded JSON answer (``raw``: its bytes) with every text holding a secret scrubbed.
@@ -141,12 +276,12 @@ class Scrubber:
         if raw is not None and b"\\" not in raw:
             # Without escapes every decoded text is a slice of the raw UTF-8 answer.
             try:
-                if not self._any.search(raw.decode("utf-8")):
+                if not self._found(raw.decode("utf-8")):
                     return value
             except UnicodeDecodeError:
                 pass
         try:  # one pass in C first: a secret in any decoded text shows in this dump
-            if not self._any.search(json.dumps(value, ensure_ascii=False)):
+            if not self._found(json.dumps(value, ensure_ascii=False)):
                 return value
         except (RecursionError, ValueError):
             pass
@@ -156,30 +291,27 @@ class Scrubber:
             holder, key = stack.pop()
             item = holder[key]
             if isinstance(item, str):
-                if self._any.search(item) and not (item.isascii() and item.isdigit()):
+                if self._found(item) and not (item.isascii() and item.isdigit()):
                     holder[key] = self(item)
             elif isinstance(item, list):
                 stack.extend((item, k) for k in range(len(item)))
             elif isinstance(item, dict):
-                if any(self._any.search(k) for k in item):
+                if any(self._found(k) for k in item):
                     item = holder[key] = {self(k): v for k, v in item.items()}
                 stack.extend((item, k) for k in item)
         return root[0]
 
     def _edges(self, text: str) -> str:
         """Mask a secret cut short at either end of the text."""
-        for form in self._folded:
-            low = text.lower()
-            if len(low) != len(text):  # a character that lowercases to two: compare as is
-                low = text
-            for k in range(min(len(form), len(text)) - 1, MIN_FRAGMENT - 1, -1):
-                if low.endswith(form[:k]):
-                    text, low = text[:-k] + MASK, low[:-k] + MASK
-                    break
-            for k in range(min(len(form), len(text)) - 1, MIN_FRAGMENT - 1, -1):
-                if low.startswith(form[-k:]):
-                    text = MASK + text[k:]
-                    break
+        if self._head is None or self._tail is None:
+            return text
+        window = max(0, len(text) - self._width)
+        cut = self._head.search(text, window)
+        if cut is not None:
+            text = text[: cut.start()] + MASK
+        cut = self._tail.match(text)
+        if cut is not None and cut.end() > 0:
+            text = MASK + text[cut.end() :]
         return text
 
     def clip(self, text: str, limit: int = MAX_TEXT) -> str:

@@ -15,7 +15,6 @@ with price 0.
 
 from __future__ import annotations
 
-import json
 from datetime import datetime, timedelta
 
 from .. import fields as F
@@ -69,29 +68,12 @@ def sender_refusal(account: Account, sender: str) -> str | None:
     return None
 
 
-def _authenticate(provider: Provider, doc: dict, authorization: str) -> Account | str:
-    """The provider's one rule for who speaks: a Bearer token, else ``security``'s login."""
-    security = doc.get("security")
-    credentials = security if isinstance(security, dict) else {}
-    account = provider.auth(credentials, {"Authorization": authorization})
-    return account if account is not None else F.ERR_BAD_LOGIN
-
-
 def handle(provider: Provider, body: bytes, authorization: str = "") -> dict:
     """Answer one gate document, as the provider would (never raises)."""
-    if not body or not body.strip():
-        return {"error": F.ERR_NO_POST}
-    try:
-        doc = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
-        return {"error": F.ERR_BAD_JSON}
-    if not isinstance(doc, dict):
-        return {"error": F.ERR_BAD_JSON}
-    account = _authenticate(provider, doc, authorization)
-    if isinstance(account, str):
-        return {"error": account}
-    if account.blocked:
-        return {"error": F.ERR_BLOCKED}
+    admitted = provider.admit(body, {"Authorization": authorization}, nested=True)
+    if isinstance(admitted, dict):
+        return admitted
+    doc, account = admitted
     kind = doc.get("type")
     answer = _TYPES.get(kind) if isinstance(kind, str) else None
     if answer is None:

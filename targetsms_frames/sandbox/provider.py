@@ -162,8 +162,14 @@ class Provider:
             return None
         return account
 
-    def handle(self, body: bytes, headers=None) -> dict:
-        """Answer one posted document, as the provider would (never raises)."""
+    def admit(
+        self, body: bytes, headers=None, *, nested: bool = False
+    ) -> tuple[dict, Account] | dict:
+        """A posted document and the account it speaks for, or the provider's error answer.
+
+        Both endpoints read a document this way; ``nested``: the gate's documents carry
+        the login and password in ``security``.
+        """
         if not body or not body.strip():
             return {"error": F.ERR_NO_POST}
         try:
@@ -172,11 +178,20 @@ class Provider:
             return {"error": F.ERR_BAD_JSON}
         if not isinstance(doc, dict):
             return {"error": F.ERR_BAD_JSON}
-        account = self.auth(doc, headers)
+        credentials = doc.get("security") if nested else doc
+        account = self.auth(credentials if isinstance(credentials, dict) else {}, headers)
         if account is None:
             return {"error": F.ERR_BAD_LOGIN}
         if account.blocked:
             return {"error": F.ERR_BLOCKED}
+        return doc, account
+
+    def handle(self, body: bytes, headers=None) -> dict:
+        """Answer one posted document, as the provider would (never raises)."""
+        admitted = self.admit(body, headers)
+        if isinstance(admitted, dict):
+            return admitted
+        doc, account = admitted
         with self._lock:
             now = self.now()
             self._settle(now)

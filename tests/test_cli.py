@@ -2,36 +2,13 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-
 import openpyxl
 import pytest
+from cli_run import run
 
 import targetsms_frames as tsf
 from targetsms_frames.demo import sample_recipients, sample_templates
 from targetsms_frames.sandbox import SandboxProcess
-
-CLI = [sys.executable, "-m", "targetsms_frames.cli"]
-
-
-def run(*args, env=None, cwd=None, input=None, timeout=180):
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("TARGETSMS_")}
-    # The API's names and English texts, whatever this machine's locale (labels.py).
-    for name in ("LC_ALL", "LC_MESSAGES", "LANGUAGE"):
-        environment.pop(name, None)
-    environment["LANG"] = "C.UTF-8"
-    environment.update(env or {})
-    return subprocess.run(
-        [*CLI, *map(str, args)],
-        capture_output=True,
-        text=True,
-        env=environment,
-        cwd=cwd,
-        input=input,
-        timeout=timeout,
-    )
 
 
 @pytest.fixture

@@ -3,39 +3,16 @@ CLI's languages, through real subprocesses against sandboxes on 127.0.0.1."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from datetime import datetime, timedelta
 
 import openpyxl
 import pandas as pd
+from cli_run import run
 
 import targetsms_frames as tsf
 from targetsms_frames import fields as F
 from targetsms_frames.demo import sample_recipients, sample_templates
 from targetsms_frames.sandbox.persist import PersistentSandbox
-
-CLI = [sys.executable, "-m", "targetsms_frames.cli"]
-LOCALE = ("LC_ALL", "LC_MESSAGES", "LANG", "LANGUAGE")
-
-
-def run(*args, env=None, cwd=None, input="", timeout=180):
-    """The CLI in a subprocess: no TARGETSMS_ variables and an English locale unless given."""
-    environment = {
-        k: v for k, v in os.environ.items() if not k.startswith("TARGETSMS_") and k not in LOCALE
-    }
-    environment["LANG"] = "C.UTF-8"
-    environment.update(env or {})
-    return subprocess.run(
-        [*CLI, *map(str, args)],
-        capture_output=True,
-        text=True,
-        env=environment,
-        cwd=cwd,
-        input=input,
-        timeout=timeout,
-    )
 
 
 def ok(result):

@@ -3,38 +3,15 @@ exit codes that tell the truth, outputs by extension, errors as one sentence."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-
 import openpyxl
 import pandas as pd
 import pytest
+from cli_run import run
 
 import targetsms_frames as tsf
 from targetsms_frames.demo import sample_recipients, sample_templates
 from targetsms_frames.sandbox import SandboxProcess
 from targetsms_frames.sandbox.persist import PersistentSandbox
-
-CLI = [sys.executable, "-m", "targetsms_frames.cli"]
-
-
-def run(*args, env=None, cwd=None, timeout=180):
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("TARGETSMS_")}
-    # The API's names and English texts, whatever this machine's locale (labels.py).
-    for name in ("LC_ALL", "LC_MESSAGES", "LANGUAGE"):
-        environment.pop(name, None)
-    environment["LANG"] = "C.UTF-8"
-    environment.update(env or {})
-    return subprocess.run(
-        [*CLI, *map(str, args)],
-        capture_output=True,
-        text=True,
-        env=environment,
-        cwd=cwd,
-        input="",
-        timeout=timeout,
-    )
 
 
 def one_sentence(result, code: int = 2) -> str:

@@ -15,22 +15,8 @@ import time
 import numpy as np
 import pandas as pd
 import requests
+from baseline_pandas import FIELDS  # the message fields a user posts, listed once
 
-FIELDS = (
-    "send_viber",
-    "send_sms",
-    "name_delivery",
-    "time_send",
-    "sender_viber",
-    "text_viber",
-    "button_text",
-    "button_url",
-    "image_url",
-    "validity_period_viber",
-    "finale_viber_read",
-    "sender_sms",
-    "text_sms",
-)
 HEADERS = {"Content-Type": "application/json; charset=utf-8"}
 
 

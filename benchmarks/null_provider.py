@@ -74,6 +74,8 @@ _STATE = re.compile(rb'^\s*\{.*"state":\s*\[', re.S)
 _ID = re.compile(rb'"id_message":\s*"([^"]*)"')
 _LOGIN = re.compile(rb'"login":\s*"([^"]*)"')
 _PASSWORD = re.compile(rb'"password":\s*"([^"]*)"')
+_STATE_HEAD, _STATE_TAIL = (part.encode() for part in STATE_ITEM.format("\0").split("\0"))
+_STATE_JOIN = _STATE_TAIL + b"," + _STATE_HEAD
 _RESULT = (
     '{{"id_message":"{0}","client_id_message":"{1}","phone":"{2}","count_message":"1",'
     '"id_viber":"0","id_sms":"{0}"}}'
@@ -96,8 +98,10 @@ def answer(body: bytes) -> bytes:
     if b'"message"' not in body:
         ids = _ID.findall(body)
         BOOKS.state_ids += len(ids)
-        items = ",".join(STATE_ITEM.format(i.decode()) for i in ids)
-        return ('{"state":[' + items + "]}").encode()
+        if not ids:
+            return b'{"state":[]}'
+        # One join in C: the canned item around each id (the same bytes as the format).
+        return b'{"state":[' + _STATE_HEAD + _STATE_JOIN.join(ids) + _STATE_TAIL + b"]}"
     # Each block has one "phones" key; its entries are the client ids up to the next one.
     counts = [seg.count(b'"client_id_message"') for seg in body.split(b'"phones":')[1:]]
     entries = _ENTRY.findall(body)

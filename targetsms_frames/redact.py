@@ -245,6 +245,11 @@ class Scrubber:
         # Maximal runs only (the lookbehind): a scan never restarts inside a shorter run.
         runs = f"(?<![{members}])[{members}]{{{shortest},}}"
         self._runs = re.compile(runs, flags) if whole else None
+        # For ASCII text, the same runs seen through a byte table (1: a member, as the
+        # class above matches it): no run that long means no run at all, in one C scan.
+        member = re.compile(f"[{members}]", flags).fullmatch if whole else lambda c: None
+        self._ascii_members = bytes(b < 128 and member(chr(b)) is not None for b in range(256))
+        self._ascii_run = b"\x01" * shortest
 
     def _found(self, text: str) -> bool:
         """Whether any full spelling of a secret is in the text (cheap when none is)."""
@@ -254,6 +259,8 @@ class Scrubber:
             return True
         if self._hex and any(form in text.lower() for form in self._hex):
             return True
+        if text.isascii() and self._ascii_run not in text.encode().translate(self._ascii_members):
+            return False
         search = self._any.search
         return any(search(text, run.start(), run.end()) for run in self._runs.finditer(text))
 

@@ -18,6 +18,8 @@ from collections.abc import Sequence
 from datetime import datetime
 from functools import lru_cache
 
+import orjson
+
 from . import fields as F
 from .contracts import ID_COLUMNS, PRICE_COLUMNS, STATE_KEYS
 from .contracts import SENT_COLUMNS as SENT_COLUMNS  # re-exported: the sent frame's columns
@@ -47,8 +49,33 @@ class Malformed(ValueError):
     """A value of an answer that breaks its rule (caught here, never raised out)."""
 
 
+# A JSON number with 19 or more digits before its point (2**63 has 19): orjson makes
+# such an integer a float where json keeps it exact, so json reads those answers.
+# Conservative: the same bytes inside a string only send that answer to json too.
+_LONG_NUMBER = re.compile(rb"[:\[,]\s*-?[0-9]{19}")
+_DIGIT_TABLE = bytes(48 <= b <= 57 for b in range(256))  # digits → 1, the rest → 0
+_DIGIT_RUN = b"\x01" * 19
+
+
+def _long_number(content: bytes) -> bool:
+    """Whether the answer may hold such a number (a quick scan in C first)."""
+    return _DIGIT_RUN in content.translate(_DIGIT_TABLE) and bool(_LONG_NUMBER.search(content))
+
+
 def decode(content: bytes) -> tuple[dict | None, str | None]:
-    """The answer as a JSON object, or what is wrong with it (never raises)."""
+    """The answer as a JSON object, or what is wrong with it (never raises).
+
+    orjson reads it when it can (what it accepts, it reads as json does); anything it
+    refuses (NaN, a lone surrogate, deep nesting, a BOM, ...) is json's to judge, so
+    the answer and the problem are exactly json's.
+    """
+    if isinstance(content, bytes) and not _long_number(content):
+        try:
+            answer = orjson.loads(content)
+        except orjson.JSONDecodeError:
+            pass
+        else:
+            return (answer, None) if isinstance(answer, dict) else (None, "JSON but not an object")
     try:
         answer = json.loads(content)
     except RecursionError:

@@ -22,11 +22,12 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, NoReturn
 
+import pyarrow as pa
 import requests
 from requests.adapters import HTTPAdapter
 from tenacity import Retrying
 
-from . import answers
+from . import answers, state_answers
 from . import fields as F
 from .errors import AuthError, ConfigError, InputError, ProviderError, TransportError
 from .redact import Scrubber, Secret, SecretBytes, SecretHeader
@@ -400,3 +401,11 @@ class Client:
         if not items:
             return []
         return answers.state_rows(self.post({"state": items}), scrub=self._scrub)
+
+    def fetch_state_table(self, ids: Iterable[str]) -> pa.Table:
+        """:meth:`fetch_state` column-wise: the same rows as an Arrow table
+        (``state_answers.SCHEMA``; times as their checked text)."""
+        items = [{"id_message": str(i)} for i in ids]
+        answer = self.post({"state": items}) if items else {}
+        found = answer.get("state")
+        return state_answers.state_table(found if isinstance(found, list) else [], self._scrub)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import logging
 import time
 from collections.abc import Callable, Iterable
@@ -9,15 +10,18 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 from tqdm.auto import tqdm
 
 from . import fields as F
-from ._speed import text_series
+from ._speed import gc_paused, text_series
 from .checks import check_frame
 from .client import Client
 from .contracts import STATES as CONTRACT
 from .contracts import STATES_COLUMNS
 from .errors import InputError, TransportError
+from .state_answers import SCHEMA
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +64,111 @@ def states_frame(rows: list[dict], index: pd.Index | None = None) -> pd.DataFram
         else:
             frame[name] = pd.Series(values, index=index, dtype=_DTYPES.get(dtype, dtype))
     return pd.DataFrame(frame, index=index)
+
+
+def _datetimes(texts: pa.Array, dtype: str) -> np.ndarray:
+    """Checked time texts as ``dtype``, each distinct text converted once (as states_frame
+    converts them); null is NaT."""
+    encoded = pc.dictionary_encode(texts)
+    distinct = pd.to_datetime(
+        pd.Series(encoded.dictionary.to_pylist(), dtype="str"),
+        format=F.TIME_CHANGE_FORMAT,
+        errors="coerce",
+    ).astype(dtype)  # type: ignore[call-overload]
+    distinct = np.append(distinct.to_numpy(), np.datetime64("NaT"))  # the last: for null
+    return distinct[pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False)]
+
+
+def _states(texts: pa.Array, index: pd.Index) -> pd.Series:
+    """State texts as the categorical of the documented states (any other text is NaN)."""
+    encoded = pc.dictionary_encode(texts)
+    codes = STATE_DTYPE.categories.get_indexer(encoded.dictionary.to_pylist())
+    codes = np.append(codes, -1)[pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False)]
+    return pd.Series(pd.Categorical.from_codes(codes, dtype=STATE_DTYPE), index=index)
+
+
+def table_frame(table: pa.Table, index: pd.Index, missing_ids: dict[int, object] | None = None):
+    """The typed states frame of a table of state rows (``state_answers.SCHEMA``), column-wise.
+
+    The same frame as :func:`states_frame` of the table's rows; ``missing_ids`` gives the
+    rows that are null in the table (no answer) their ``id_message`` (position → id).
+    """
+    frame = {}
+    for name, dtype in CONTRACT.items():
+        column = table[name].combine_chunks()
+        if name == "id_message" and missing_ids:
+            values = column.to_pylist()
+            for position, id_message in missing_ids.items():
+                values[position] = id_message
+            frame[name] = text_series(values, index)
+        elif dtype == "str":
+            frame[name] = text_series(column, index)
+        elif dtype.startswith("datetime64"):
+            frame[name] = pd.Series(_datetimes(column, dtype), index=index)
+        elif dtype == "state":
+            frame[name] = _states(column, index)
+        elif dtype == "bool":
+            frame[name] = pd.Series(
+                pc.fill_null(column, False).to_numpy(zero_copy_only=False), index=index
+            )
+        elif dtype == "Int64":
+            values = pc.fill_null(column, 0).to_numpy(zero_copy_only=False).astype("int64")
+            mask = pc.is_null(column).to_numpy(zero_copy_only=False)
+            frame[name] = pd.Series(pd.arrays.IntegerArray(values, mask), index=index)
+        else:  # float64: null is NaN
+            frame[name] = pd.Series(column.to_numpy(zero_copy_only=False), index=index)
+    return pd.DataFrame(frame, index=index)
+
+
+def _plain(ids: list) -> bool:
+    """Whether every id is a non-empty text of ASCII digits (checked in C): then an id
+    is its own key, with nothing to strip."""
+    try:
+        joined = "".join(ids)
+    except TypeError:  # a None, or not a text
+        return False
+    return joined.isascii() and joined.isdigit() and min(map(len, ids)) > 0
+
+
+class _Answered:
+    """The state rows answered so far, as Arrow tables: for each id the last row wins."""
+
+    def __init__(self) -> None:
+        self.tables: list[pa.Table] = []
+        self.where: dict[str, int] = {}  # id → its row in the tables, end to end
+        self.finals: list[np.ndarray] = []
+        self.size = 0
+
+    def add(self, asked: list[str], table: pa.Table) -> None:
+        """The answer to ``asked``: a row is the id it names, or the id asked in its place."""
+        table = table.slice(0, len(asked))  # a row beyond those asked matches none
+        named = table["id_message"].to_pylist()
+        if None in named:
+            named = [a if n is None else n for n, a in zip(named, asked, strict=False)]
+        self.where.update(zip(named, range(self.size, self.size + len(named)), strict=True))
+        self.finals.append(table["final"].to_numpy(zero_copy_only=False))
+        self.tables.append(table)
+        self.size += len(named)
+
+    def positions(self, keys: list) -> np.ndarray:
+        """Each key's row (-1: no answer)."""
+        found = map(self.where.get, keys, itertools.repeat(-1))
+        return np.fromiter(found, dtype=np.int64, count=len(keys))
+
+    def not_final(self, keys: list[str]) -> list[str]:
+        """The keys without a final answer yet."""
+        finals = np.concatenate([*self.finals, [False]])  # the last: for no answer
+        done = finals[self.positions(keys)]
+        return list(itertools.compress(keys, np.logical_not(done).tolist()))
+
+    def rows_of(self, ids: list, plain: bool) -> tuple[pa.Table, dict[int, object]]:
+        """One row per id (null where there is no answer), and the ids with no answer."""
+        keys = ids if plain else [None if i is None else str(i).strip() for i in ids]
+        positions = self.positions(keys)
+        missing = positions < 0
+        table = pa.concat_tables(self.tables) if self.tables else SCHEMA.empty_table()
+        taken = table.combine_chunks().take(pa.array(positions, mask=missing))
+        return taken, {int(k): ids[k] for k in np.flatnonzero(missing)}
 
 
 def _ids_of(sent_or_ids) -> tuple[list[str | None], pd.Index, pd.DataFrame | None]:
@@ -127,9 +236,13 @@ def fetch_states(
     if chunk_size < 1 or workers < 1:
         raise InputError("chunk_size and workers must be at least 1")
     ids, index, sent = _ids_of(sent_or_ids)
-    unique = list(dict.fromkeys(i for i in ids if i is not None and str(i).strip()))
-    unique = [str(i).strip() for i in unique]
-    known: dict[str, dict] = {}
+    plain = _plain(ids)
+    if plain:
+        unique = list(dict.fromkeys(ids))
+    else:
+        unique = list(dict.fromkeys(i for i in ids if i is not None and str(i).strip()))
+        unique = [str(i).strip() for i in unique]
+    answered = _Answered()
     deadline = time.monotonic() + timeout
     pause = interval
     bar = tqdm(
@@ -138,21 +251,24 @@ def fetch_states(
         desc="final states" if wait else "states",
         disable=(not progress) if progress is not None else None,
     )
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="targetsms-state") as pool:
+    with (
+        ThreadPoolExecutor(max_workers=workers, thread_name_prefix="targetsms-state") as pool,
+        gc_paused(),  # answers are many small dicts and no cycles: see _speed.gc_paused
+    ):
         open_ids = unique
         while True:
             chunks = [open_ids[k : k + chunk_size] for k in range(0, len(open_ids), chunk_size)]
             try:
-                for chunk, rows in zip(chunks, pool.map(client.fetch_state, chunks), strict=True):
-                    for asked, row in zip(chunk, rows, strict=False):
-                        known[row["id_message"] or asked] = row
+                tables = pool.map(client.fetch_state_table, chunks)
+                for chunk, table in zip(chunks, tables, strict=True):
+                    answered.add(chunk, table)
             except TransportError as exc:
                 if not wait:
                     raise
                 # While waiting, a bad spell of the network costs one poll, not the states
                 # gathered so far: the next poll asks again.
                 log.warning("a state poll failed, trying again later: %s", exc)
-            open_ids = [i for i in unique if not known.get(i, {}).get("final")]
+            open_ids = answered.not_final(unique)
             bar.n = len(unique) - len(open_ids)
             bar.refresh()
             if not wait or not open_ids or time.monotonic() + pause > deadline:
@@ -160,11 +276,8 @@ def fetch_states(
             sleep(pause)
             pause = min(pause * 1.5, max_interval)
     bar.close()
-    rows = [
-        known.get(str(i).strip(), _empty_state(i)) if i is not None else _empty_state(None)
-        for i in ids
-    ]
-    states = states_frame(rows, index)
+    table, missing_ids = answered.rows_of(ids, plain)
+    states = table_frame(table, index, missing_ids)
     if sent is None:
         return states
     # Joined to a sent frame: the send's own ``error`` stays; the state's is ``state_error``,

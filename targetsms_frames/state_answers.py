@@ -1,0 +1,171 @@
+"""State answers column-wise: the same rows as :func:`answers.state_row`, as an Arrow table.
+
+A state answer repeats a few values (states, times, prices) over thousands of ids, so
+each column is checked at once: ids by one vectorised pattern, every other column by
+running the per-item parser (``as_time``, ``as_count``, ``as_price``, the state rules)
+once per *distinct* text. A row that holds anything else (a value that is not ASCII
+text, a malformed value, an undocumented or missing state, an item that is not an
+object) is flagged and rebuilt by :func:`answers.state_row` itself, so every row is
+exactly what the per-item parser gives (tests/test_state_columns.py checks it on
+arbitrary answers). Over-flagging is always safe: it only costs time.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Sequence
+from operator import itemgetter
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from . import fields as F
+from .answers import Malformed, _known_state, as_count, as_price, as_time, state_row
+from .contracts import PRICE_COLUMNS, STATE_KEYS, STATES
+from .redact import NO_SECRETS, Scrubber
+
+# The table's columns (those of ``contracts.STATES``) and their Arrow types; a time stays
+# its checked text here (states.py makes it datetime64 once per distinct text).
+ARROW_TYPES: dict[str, pa.DataType] = {
+    name: {"Int64": pa.int64(), "float64": pa.float64(), "bool": pa.bool_()}.get(dtype, pa.string())
+    for name, dtype in STATES.items()
+}
+SCHEMA = pa.schema(list(ARROW_TYPES.items()))
+ITEM_KEYS: tuple[str, ...] = (
+    "id_message",
+    "time_change_state",
+    "state",
+    *STATE_KEYS,
+    "num_parts_sms",
+    *PRICE_COLUMNS,
+)
+_EMPTY: dict = {}
+_ODD = object()  # stands for an unhashable value (a list or an object): flagged
+
+
+def _columns(items: list) -> dict[str, Sequence]:
+    """Each key's values over the items (None where an item lacks the key)."""
+    first = items[0] if items else None
+    if type(first) is dict and len(first) > 1:
+        # The common case: every item has the first one's keys (the same number of keys,
+        # and each of the first's found), so one C call per item takes them all.
+        keys = tuple(first)
+        try:
+            if len(set(map(len, items))) == 1:
+                columns = zip(*map(itemgetter(*keys), items), strict=True)
+                found = dict(zip(keys, columns, strict=True))
+                missing = (None,) * len(items)
+                return {key: found.get(key, missing) for key in ITEM_KEYS}
+        except (KeyError, TypeError, IndexError):  # another key, or not an object
+            pass
+    dicts = [item if isinstance(item, dict) else _EMPTY for item in items]  # as state_row
+    return {key: [item.get(key) for item in dicts] for key in ITEM_KEYS}
+
+
+def _ids(values: Sequence) -> tuple[pa.Array, np.ndarray]:
+    """The id_message column, and which rows to flag (anything but 1–20 ASCII digits or
+    None). The common case (all ids digits) is checked on the ids joined, in C."""
+    n = len(values)
+    try:
+        joined = "".join(values)
+    except TypeError:  # a None, a number, a list ...
+        joined = ""
+    if n and joined.isascii() and joined.isdigit():
+        lengths = np.fromiter(map(len, values), np.int64, n)
+        if lengths.min() >= 1 and lengths.max() <= 20:
+            offsets = np.zeros(n + 1, np.int32)
+            np.cumsum(lengths, out=offsets[1:])
+            data = joined.encode("ascii")
+            texts = pa.StringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(data))
+            # An id of zeros (a channel not used) is None; only ids that start with 0 can be.
+            starts = np.flatnonzero(np.frombuffer(data, np.uint8)[offsets[:-1]] == ord("0"))
+            zeros = np.zeros(n, dtype=bool)
+            zeros[[k for k in starts if not values[k].strip("0")]] = True
+            if zeros.any():
+                texts = pc.if_else(pa.array(zeros), pa.scalar(None, pa.string()), texts)
+            return texts, np.zeros(n, dtype=bool)
+    good = [
+        type(v) is str and v.isascii() and v.isdigit() and len(v) <= 20 and bool(v.strip("0"))
+        for v in values
+    ]
+    texts = pa.array([v if ok else None for v, ok in zip(values, good, strict=True)], pa.string())
+    flagged = [not ok and v is not None for v, ok in zip(values, good, strict=True)]
+    # A zero id is None and not flagged; the careful path agrees, so flagging it is harmless.
+    return texts, np.array(flagged, dtype=bool).reshape(n)
+
+
+def _per_distinct(
+    values: Sequence, parse: Callable, kind: pa.DataType
+) -> tuple[pa.Array, np.ndarray]:
+    """``parse`` of each distinct value once, spread back to the rows: (values, flagged).
+
+    Only texts and None are parsed; any other value flags its row (1, 1.0 and True are one
+    key of a dict, so their parses could not be told apart; the careful path can).
+    """
+    try:
+        index = dict.fromkeys(values)
+    except TypeError:  # unhashable: a list or an object
+        values = [v if v is None or type(v) is str else _ODD for v in values]
+        index = dict.fromkeys(values)
+    results, bad = [], []
+    for position, key in enumerate(index):
+        index[key] = position  # only values change: iterating stays valid
+        result, malformed = None, True
+        if key is None or type(key) is str:
+            with contextlib.suppress(Malformed):
+                result, malformed = parse(key), False
+        results.append(result)
+        bad.append(malformed)
+    codes = np.fromiter(map(index.__getitem__, values), np.intp, len(values))
+    return pa.array(results, kind).take(codes), np.array(bad, dtype=bool)[codes]
+
+
+def _overall(value: str | None) -> str:
+    """``state``'s own rule: the documented state, else Malformed (the careful path
+    then writes the error text and decides ``final``)."""
+    state = value.strip() if value is not None else ""
+    if state not in F.OVERALL_STATES:
+        raise Malformed("state")
+    return state
+
+
+def state_table(items: list, scrub: Scrubber = NO_SECRETS) -> pa.Table:
+    """State rows of the answer's items, as an Arrow table of :data:`SCHEMA`.
+
+    Row ``k`` is ``answers.state_row(items[k], scrub)``, column-wise (times as text).
+
+    Example:
+        >>> t = state_table([{"id_message": "7", "time_change_state": "2026-01-01 10:00:00",
+        ...     "state": "deliver", "state_viber": "read", "price_viber": "1.20"}])
+        >>> t.to_pylist()[0]["price_viber"], t.to_pylist()[0]["final"]
+        (1.2, True)
+    """
+    n = len(items)
+    raw = _columns(items)
+    columns: dict[str, pa.Array] = {}
+    columns["id_message"], flagged = _ids(raw["id_message"])
+    columns["state"], bad = _per_distinct(raw["state"], _overall, pa.string())
+    flagged |= bad
+    final = pc.fill_null(pc.is_in(columns["state"], pa.array(F.FINAL_STATES)), False)
+    for key in STATE_KEYS:  # never malformed: any other text is None
+        columns[key], bad = _per_distinct(raw[key], _known_state, pa.string())
+        flagged |= bad
+    for key, parse in (
+        ("time_change_state", as_time),
+        ("num_parts_sms", as_count),
+        *((key, as_price) for key in PRICE_COLUMNS),
+    ):
+        columns[key], bad = _per_distinct(raw[key], parse, ARROW_TYPES[key])
+        flagged |= bad
+
+    columns["final"] = final
+    columns["error"] = pa.nulls(n, pa.string())
+    if flagged.any():
+        careful = [state_row(items[k], scrub) for k in np.flatnonzero(flagged)]
+        mask = pa.array(flagged)
+        for name, kind in ARROW_TYPES.items():
+            columns[name] = pc.replace_with_mask(
+                columns[name], mask, pa.array([row[name] for row in careful], kind)
+            )
+    return pa.table([columns[name] for name in ARROW_TYPES], schema=SCHEMA)

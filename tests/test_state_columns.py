@@ -1,0 +1,244 @@
+"""The column-wise state path gives exactly what the per-item path gives, on any answer.
+
+``state_answers.state_table`` against ``answers.state_row``; ``states.table_frame``
+against ``states.states_frame``; ``answers.decode`` (orjson first) against json; the
+scrubber's ASCII prefilter against its full scan.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pandas as pd
+import pyarrow as pa
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from targetsms_frames import answers, state_answers
+from targetsms_frames import fields as F
+from targetsms_frames.redact import Scrubber
+from targetsms_frames.states import _empty_state, states_frame, table_frame
+
+SCRUB = Scrubber(["hunter2-secret"])
+KEYS = list(state_answers.ITEM_KEYS)
+
+scalars = (
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(10**25), max_value=10**25)
+    | st.floats(allow_nan=True, allow_infinity=True)
+    | st.text(max_size=12)
+    | st.sampled_from(["１２３", "²", "٣", "0", "00", "000", "", " ", "\u00a0", "1.5", "7"])
+)
+junk = st.recursive(
+    scalars,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner),
+    max_leaves=6,
+)
+# Values near the rules' edges, so that most items are well formed or nearly so.
+near = {
+    "id_message": st.sampled_from(
+        ["7", "0012", "0", "000", "9" * 20, "9" * 21, " 7", "7 ", "７", "", "1a", "1\n"]
+    )
+    | st.from_regex(r"[0-9]{1,22}", fullmatch=True),
+    "time_change_state": st.sampled_from(
+        [
+            "2026-01-01 10:00:00",
+            "2026-02-30 10:00:00",
+            "2026-01-01 24:00:00",
+            "2026-01-01 10:00:60",
+            "0000-01-01 00:00:00",
+            "0001-01-01 00:00:00",
+            "9999-12-31 23:59:59",
+            " 2026-01-01 10:00:00",
+            "２０２６-01-01 10:00:00",
+            "",
+        ]
+    ),
+    "state": st.sampled_from([*F.STATES, " deliver", "deliver\n", "\u00a0send", "Deliver", ""])
+    | st.just(F.ERR_UNKNOWN_ID)
+    | st.just("hunter2-secret " * 80),
+    "num_parts_sms": st.sampled_from(["0", "1", "999", "1000", "1001", "0001", "²", " 2", ""]),
+    "price": st.sampled_from(
+        ["0", "1.20", "0,5", ".5", "1.", "999999.9999", "1000000", "1.00001", "-1", "inf", "nan"]
+    )
+    | st.sampled_from(["1e3", "１.2", " 1.2", ""])
+    | st.floats(allow_nan=True, allow_infinity=True)
+    | st.integers(min_value=-5, max_value=10**7),
+}
+
+
+def _near(key: str):
+    if key.startswith("price_"):
+        return near["price"]
+    if key.startswith("state_"):
+        return st.sampled_from([*F.STATES, " read", "", "x"])
+    return near[key]
+
+
+items = st.one_of(
+    st.fixed_dictionaries({}, optional={k: _near(k) | junk for k in KEYS}),
+    st.fixed_dictionaries(
+        {k: _near(k) for k in KEYS[:3]}, optional={"price_viber": _near("price_viber")}
+    ),
+    junk,
+)
+FAST = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+def same(a, b) -> bool:
+    """Equal values of the same type (1 == 1.0 == True is not enough here)."""
+    if isinstance(a, float) and isinstance(b, float) and math.isnan(a) and math.isnan(b):
+        return True
+    return type(a) is type(b) and a == b
+
+
+def assert_rows_agree(given_items: list) -> None:
+    table = state_answers.state_table(given_items, SCRUB)
+    assert table.schema == state_answers.SCHEMA
+    reference = [answers.state_row(item, SCRUB) for item in given_items]
+    got = table.to_pylist()
+    assert len(got) == len(reference)
+    for k, (row, ref) in enumerate(zip(got, reference, strict=True)):
+        assert set(row) == set(ref), k
+        for key in ref:
+            assert same(row[key], ref[key]), (k, key, row[key], ref[key], given_items[k])
+
+
+@FAST
+@given(st.lists(items, max_size=8))
+def test_the_table_is_exactly_the_per_item_rows(given_items):
+    assert_rows_agree(given_items)
+
+
+@FAST
+@given(st.lists(st.fixed_dictionaries({k: _near(k) for k in KEYS}), min_size=1, max_size=6))
+def test_the_table_agrees_when_every_item_has_the_same_keys(given_items):
+    # The common shape: every item has the same keys (the one-call-per-item path).
+    assert_rows_agree(given_items)
+
+
+def test_well_formed_and_hostile_items_together():
+    good = {
+        "id_message": "7",
+        "time_change_state": "2026-01-01 10:00:00",
+        "state": "deliver",
+        "state_sms": "",
+        "state_viber": "read",
+        "num_parts_sms": "0",
+        "price_sms": "0",
+        "price_viber": "1.20",
+    }
+    hostile = [
+        good,
+        good | {"id_message": "０"},
+        good | {"price_viber": float("nan")},
+        good | {"price_viber": 10**30},
+        good | {"num_parts_sms": [["1"]]},
+        good | {"state": "hunter2-secret was here"},
+        good | {"id_message": "\ud800"},
+        {"id_message": "8"},
+        None,
+        ["deliver"],
+        good | {"id_message": "0000"},
+        good | {"state_viber": 5},
+    ]
+    assert_rows_agree(hostile * 3)
+    rows = state_answers.state_table(hostile, SCRUB).to_pylist()
+    assert "hunter2" not in repr(rows)
+    assert rows[0]["error"] is None and rows[0]["final"] is True
+    assert rows[1]["id_message"] is None and "malformed id_message" in rows[1]["error"]
+
+
+def test_an_empty_answer_is_an_empty_table():
+    assert state_answers.state_table([], SCRUB).num_rows == 0
+
+
+# -- the frame -----------------------------------------------------------------------------
+
+
+@FAST
+@given(st.lists(items, max_size=6), st.lists(st.booleans(), max_size=8))
+def test_the_frame_is_exactly_states_frame(given_items, answered):
+    table = state_answers.state_table(given_items, SCRUB)
+    rows = table.to_pylist()
+    # Some rows have no answer: null in the table, the empty state in the rows.
+    picks = [k if a and k < len(rows) else -1 for k, a in enumerate(answered)]
+    missing = {p: f"id{p}" if p % 2 else None for p, k in enumerate(picks) if k < 0}
+    taken = table.take(pa.array([k if k >= 0 else None for k in picks], pa.int64()))
+    index = pd.RangeIndex(10, 10 + len(picks))
+    got = table_frame(taken, index, missing)
+    reference = states_frame(
+        [rows[k] if k >= 0 else _empty_state(missing[p]) for p, k in enumerate(picks)], index
+    )
+    pd.testing.assert_frame_equal(got, reference)
+
+
+# -- decode and the scrubber ---------------------------------------------------------------
+
+json_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(10**30), max_value=10**30)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=10),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=6), inner),
+    max_leaves=10,
+)
+
+
+@FAST
+@given(json_values, st.booleans())
+def test_decode_reads_as_json_does(value, spaced):
+    content = json.dumps(value, ensure_ascii=spaced, indent=1 if spaced else None).encode()
+    answer, problem = answers.decode(content)
+    expected = json.loads(content)
+    if isinstance(expected, dict):
+        assert problem is None and repr(answer) == repr(expected)
+    else:
+        assert (answer, problem) == (None, "JSON but not an object")
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        b'{"a": 18446744073709551616}',
+        b'{"a": [-9223372036854775809]}',
+        b'{"a": 1e400}',
+        b'{"a": NaN}',
+        b'{"a": "\\ud800"}',
+        b'\xef\xbb\xbf{"a": 1}',
+        b'{"a": 1} x',
+        b"[" * 5000,
+        b'{"a": 1',
+        '{"a": "é"}'.encode("utf-16"),
+    ],
+)
+def test_decode_leaves_what_orjson_refuses_or_bends_to_json(content):
+    try:
+        expected = json.loads(content)
+    except RecursionError:
+        expected = "deep"
+    except ValueError:
+        expected = "bad"
+    answer, problem = answers.decode(content)
+    if isinstance(expected, dict):
+        assert problem is None and repr(answer) == repr(expected)
+    else:
+        assert answer is None and problem is not None
+
+
+@FAST
+@given(st.text(alphabet=st.characters(max_codepoint=127), max_size=200))
+def test_the_scrubbers_ascii_prefilter_agrees_with_its_full_scan(noise):
+    scrub = Scrubber(["hunter2-secret", "s3cr3t-t0k3n"])
+    for text in (noise, noise + "hunter2-secret", "hunter2-secre" + noise, noise + "s3cr3t"):
+        full = any(
+            scrub._any.search(text, run.start(), run.end()) for run in scrub._runs.finditer(text)
+        )
+        literal = any(form in text for form in scrub._literals) or any(
+            form in text.lower() for form in scrub._hex
+        )
+        assert scrub._found(text) == (full or literal)

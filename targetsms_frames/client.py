@@ -22,7 +22,6 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, NoReturn
 
-import pyarrow as pa
 import requests
 from requests.adapters import HTTPAdapter
 from tenacity import Retrying
@@ -402,10 +401,10 @@ class Client:
             return []
         return answers.state_rows(self.post({"state": items}), scrub=self._scrub)
 
-    def fetch_state_table(self, ids: Iterable[str]) -> pa.Table:
-        """:meth:`fetch_state` column-wise: the same rows as an Arrow table
-        (``state_answers.SCHEMA``; times as their checked text)."""
+    def fetch_state_items(self, ids: Iterable[str]) -> state_answers.StateItems:
+        """:meth:`fetch_state` unparsed: the answer's items and the scrubber that cleaned
+        them (``state_answers.state_table`` parses the items of many documents at once)."""
         items = [{"id_message": str(i)} for i in ids]
         answer = self.post({"state": items}) if items else {}
         found = answer.get("state")
-        return state_answers.state_table(found if isinstance(found, list) else [], self._scrub)
+        return state_answers.StateItems(found if isinstance(found, list) else [], self._scrub)

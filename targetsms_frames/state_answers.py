@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable, Sequence
 from operator import itemgetter
+from typing import NamedTuple
 
 import numpy as np
 import pyarrow as pa
@@ -41,6 +42,15 @@ ITEM_KEYS: tuple[str, ...] = (
     *PRICE_COLUMNS,
 )
 _EMPTY: dict = {}
+
+
+class StateItems(NamedTuple):
+    """A state answer's items, unparsed, with the scrubber that cleaned them."""
+
+    items: list
+    scrub: Scrubber
+
+
 _ODD = object()  # stands for an unhashable value (a list or an object): flagged
 
 
@@ -117,7 +127,12 @@ def _per_distinct(
                 result, malformed = parse(key), False
         results.append(result)
         bad.append(malformed)
-    codes = np.fromiter(map(index.__getitem__, values), np.intp, len(values))
+    n = len(values)
+    if len(results) == 1:  # one value down the column (a state, an absent key ...)
+        column = pa.nulls(n, kind) if results[0] is None else pa.repeat(results[0], n)
+        column = column if column.type == kind else column.cast(kind)
+        return column, np.full(n, bad[0], dtype=bool)
+    codes = np.fromiter(map(index.__getitem__, values), np.intp, n)
     return pa.array(results, kind).take(codes), np.array(bad, dtype=bool)[codes]
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import logging
 import time
+from collections import deque
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 
@@ -21,12 +22,15 @@ from .client import Client
 from .contracts import STATES as CONTRACT
 from .contracts import STATES_COLUMNS
 from .errors import InputError, TransportError
-from .state_answers import SCHEMA
+from .state_answers import SCHEMA, state_table
 
 log = logging.getLogger(__name__)
 
 STATE_DTYPE = pd.CategoricalDtype(list(F.STATES))
 DEFAULT_CHUNK = 1000
+# Answer items parsed at once: each parse costs a few dozen numpy and Arrow calls, the
+# same for one row as for twenty thousand.
+BATCH = 20_000
 _DTYPES = {"str": None, "state": STATE_DTYPE}  # None: pandas' string dtype (text_series)
 
 
@@ -139,9 +143,38 @@ class _Answered:
         self.finals: list[np.ndarray] = []
         self.size = 0
 
+    def poll(self, pool: ThreadPoolExecutor, client: Client, chunks: list, window: int) -> None:
+        """Ask for every chunk, ``window`` documents in flight (so that answers never pile
+        up), and parse the answers in batches of about :data:`BATCH` items."""
+        asked: list[str] = []
+        items: list = []
+        flying: deque = deque()
+        scrub = None
+        try:
+            for chunk in [*chunks, None]:
+                if chunk is not None:
+                    flying.append((chunk, pool.submit(client.fetch_state_items, chunk)))
+                    if len(flying) < window:
+                        continue
+                while flying and (chunk is None or len(flying) >= window):
+                    sent, future = flying.popleft()
+                    answer = future.result()
+                    n = min(len(sent), len(answer.items))  # a row beyond those asked: none
+                    asked += sent[:n]
+                    items += answer.items[:n]
+                    scrub = answer.scrub
+                    if len(items) >= BATCH:
+                        self.add(asked, state_table(items, scrub))
+                        asked, items = [], []
+        finally:  # what was answered before a failure is kept, as with every poll
+            for _, future in flying:
+                future.cancel()
+            if items:
+                self.add(asked, state_table(items, scrub))
+
     def add(self, asked: list[str], table: pa.Table) -> None:
-        """The answer to ``asked``: a row is the id it names, or the id asked in its place."""
-        table = table.slice(0, len(asked))  # a row beyond those asked matches none
+        """The rows answering ``asked``, in order: a row is the id it names, or the id asked
+        in its place."""
         named = table["id_message"].to_pylist()
         if None in named:
             named = [a if n is None else n for n, a in zip(named, asked, strict=False)]
@@ -259,9 +292,7 @@ def fetch_states(
         while True:
             chunks = [open_ids[k : k + chunk_size] for k in range(0, len(open_ids), chunk_size)]
             try:
-                tables = pool.map(client.fetch_state_table, chunks)
-                for chunk, table in zip(chunks, tables, strict=True):
-                    answered.add(chunk, table)
+                answered.poll(pool, client, chunks, window=2 * workers)
             except TransportError as exc:
                 if not wait:
                     raise

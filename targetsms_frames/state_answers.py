@@ -136,6 +136,65 @@ def _per_distinct(
     return pa.array(results, kind).take(codes), np.array(bad, dtype=bool)[codes]
 
 
+def _by_signature(items: list) -> dict[str, tuple[pa.Array, np.ndarray]] | None:
+    """The common case, row-wise: every item has the first one's keys, and the values
+    besides the id and the time repeat, so each distinct combination is parsed once.
+
+    None when the items differ in shape (or hold a list or an object): then the
+    columns are parsed one by one. Values are grouped by ``==``: a text equals only that
+    text, so groups that merge 1, 1.0 and True hold no text there and are all flagged.
+    """
+    first = items[0] if items else None
+    if type(first) is not dict or not {"id_message", "time_change_state"} <= first.keys():
+        return None
+    others = tuple(key for key in first if key not in ("id_message", "time_change_state"))
+    if len(others) < 2:
+        return None
+    try:
+        if len(set(map(len, items))) != 1:
+            return None
+        ids = list(map(itemgetter("id_message"), items))
+        times = list(map(itemgetter("time_change_state"), items))
+        signatures = list(map(itemgetter(*others), items))
+        index = dict.fromkeys(signatures)
+    except (KeyError, TypeError, IndexError):  # another key, not an object, unhashable
+        return None
+    results: list[list] = [[] for _ in RULES]
+    bad: list[bool] = []
+    for position, signature in enumerate(index):
+        index[signature] = position
+        values = dict(zip(others, signature, strict=True))
+        malformed = False
+        for out, (key, parse) in zip(results, RULES, strict=True):
+            value = values.get(key)
+            result = None
+            if value is None or type(value) is str:
+                try:
+                    result = parse(value)
+                except Malformed:
+                    malformed = True
+            else:
+                malformed = True
+            out.append(result)
+        bad.append(malformed)
+    n = len(items)
+    codes = np.zeros(n, np.intp) if len(bad) == 1 else None
+    if codes is None:
+        codes = np.fromiter(map(index.__getitem__, signatures), np.intp, n)
+    columns = {"time_change_state": _per_distinct(times, as_time, pa.string())}
+    flagged = np.array(bad, dtype=bool)[codes]
+    for (key, _), out in zip(RULES, results, strict=True):
+        kind = ARROW_TYPES[key]
+        if len(out) == 1:
+            column = pa.nulls(n, kind) if out[0] is None else pa.repeat(out[0], n)
+            column = column if column.type == kind else column.cast(kind)
+        else:
+            column = pa.array(out, kind).take(codes)
+        columns[key] = (column, flagged)
+    columns["id_message"] = _ids(ids)
+    return columns
+
+
 def _overall(value: str | None) -> str:
     """``state``'s own rule: the documented state, else Malformed (the careful path
     then writes the error text and decides ``final``)."""
@@ -143,6 +202,15 @@ def _overall(value: str | None) -> str:
     if state not in F.OVERALL_STATES:
         raise Malformed("state")
     return state
+
+
+# The columns parsed per distinct value besides the id and the time: (key, rule).
+RULES: tuple[tuple[str, Callable], ...] = (
+    ("state", _overall),
+    *((key, _known_state) for key in STATE_KEYS),  # never malformed: other text is None
+    ("num_parts_sms", as_count),
+    *((key, as_price) for key in PRICE_COLUMNS),
+)
 
 
 def state_table(items: list, scrub: Scrubber = NO_SECRETS) -> pa.Table:
@@ -157,23 +225,19 @@ def state_table(items: list, scrub: Scrubber = NO_SECRETS) -> pa.Table:
         (1.2, True)
     """
     n = len(items)
-    raw = _columns(items)
-    columns: dict[str, pa.Array] = {}
-    columns["id_message"], flagged = _ids(raw["id_message"])
-    columns["state"], bad = _per_distinct(raw["state"], _overall, pa.string())
-    flagged |= bad
+    columns = _by_signature(items)
+    if columns is None:  # items of different shapes: column by column
+        raw = _columns(items)
+        columns = {
+            "time_change_state": _per_distinct(raw["time_change_state"], as_time, pa.string())
+        }
+        columns |= {key: _per_distinct(raw[key], rule, ARROW_TYPES[key]) for key, rule in RULES}
+        columns["id_message"] = _ids(raw["id_message"])
+    flagged = np.zeros(n, dtype=bool)
+    for _, bad in columns.values():
+        flagged |= bad
+    columns = {name: values for name, (values, _) in columns.items()}
     final = pc.fill_null(pc.is_in(columns["state"], pa.array(F.FINAL_STATES)), False)
-    for key in STATE_KEYS:  # never malformed: any other text is None
-        columns[key], bad = _per_distinct(raw[key], _known_state, pa.string())
-        flagged |= bad
-    for key, parse in (
-        ("time_change_state", as_time),
-        ("num_parts_sms", as_count),
-        *((key, as_price) for key in PRICE_COLUMNS),
-    ):
-        columns[key], bad = _per_distinct(raw[key], parse, ARROW_TYPES[key])
-        flagged |= bad
-
     columns["final"] = final
     columns["error"] = pa.nulls(n, pa.string())
     if flagged.any():

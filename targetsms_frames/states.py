@@ -137,11 +137,30 @@ def _plain(ids: list) -> bool:
 class _Answered:
     """The state rows answered so far, as Arrow tables: for each id the last row wins."""
 
-    def __init__(self) -> None:
+    def __init__(self, unique: list[str], plain: bool) -> None:
+        self.unique = unique
         self.tables: list[pa.Table] = []
-        self.where: dict[str, int] = {}  # id → its row in the tables, end to end
+        self.keys: list[list[str]] = []  # each table's ids
         self.finals: list[np.ndarray] = []
         self.size = 0
+        # The common case, kept without a dict: the rows so far answer unique[:size], in
+        # order (distinct plain ids, each answer naming the ids asked).
+        self.in_order = plain
+        self._where: dict[str, int] | None = None
+
+    @property
+    def where(self) -> dict[str, int]:
+        """id → its row in the tables, end to end (built when first needed)."""
+        if self._where is None:
+            self._where, base = {}, 0
+            for keys in self.keys:
+                self._where.update(zip(keys, range(base, base + len(keys)), strict=True))
+                base += len(keys)
+        return self._where
+
+    def _complete(self) -> bool:
+        """Whether row k answers unique[k], for every k."""
+        return self.in_order and self.size == len(self.unique)
 
     def poll(self, pool: ThreadPoolExecutor, client: Client, chunks: list, window: int) -> None:
         """Ask for every chunk, ``window`` documents in flight (so that answers never pile
@@ -178,7 +197,10 @@ class _Answered:
         named = table["id_message"].to_pylist()
         if None in named:
             named = [a if n is None else n for n, a in zip(named, asked, strict=False)]
-        self.where.update(zip(named, range(self.size, self.size + len(named)), strict=True))
+        if self.in_order:
+            self.in_order = named == self.unique[self.size : self.size + len(named)]
+        self.keys.append(named)
+        self._where = None
         self.finals.append(table["final"].to_numpy(zero_copy_only=False))
         self.tables.append(table)
         self.size += len(named)
@@ -189,17 +211,21 @@ class _Answered:
         return np.fromiter(found, dtype=np.int64, count=len(keys))
 
     def not_final(self, keys: list[str]) -> list[str]:
-        """The keys without a final answer yet."""
+        """The keys (``unique`` or a part of it) without a final answer yet."""
         finals = np.concatenate([*self.finals, [False]])  # the last: for no answer
-        done = finals[self.positions(keys)]
+        done = finals[:-1] if keys is self.unique and self._complete() else None
+        if done is None:
+            done = finals[self.positions(keys)]
         return list(itertools.compress(keys, np.logical_not(done).tolist()))
 
     def rows_of(self, ids: list, plain: bool) -> tuple[pa.Table, dict[int, object]]:
         """One row per id (null where there is no answer), and the ids with no answer."""
+        table = pa.concat_tables(self.tables) if self.tables else SCHEMA.empty_table()
+        if plain and self._complete() and len(ids) == len(self.unique):
+            return table.combine_chunks(), {}  # the ids are the distinct ids, answered in order
         keys = ids if plain else [None if i is None else str(i).strip() for i in ids]
         positions = self.positions(keys)
         missing = positions < 0
-        table = pa.concat_tables(self.tables) if self.tables else SCHEMA.empty_table()
         taken = table.combine_chunks().take(pa.array(positions, mask=missing))
         return taken, {int(k): ids[k] for k in np.flatnonzero(missing)}
 
@@ -275,7 +301,7 @@ def fetch_states(
     else:
         unique = list(dict.fromkeys(i for i in ids if i is not None and str(i).strip()))
         unique = [str(i).strip() for i in unique]
-    answered = _Answered()
+    answered = _Answered(unique, plain)
     deadline = time.monotonic() + timeout
     pause = interval
     bar = tqdm(

@@ -91,7 +91,7 @@ def _ids(values: Sequence) -> tuple[pa.Array, np.ndarray]:
             # An id of zeros (a channel not used) is None; only ids that start with 0 can be.
             starts = np.flatnonzero(np.frombuffer(data, np.uint8)[offsets[:-1]] == ord("0"))
             zeros = np.zeros(n, dtype=bool)
-            zeros[[k for k in starts if not values[k].strip("0")]] = True
+            zeros[[k for k in starts if not values[int(k)].strip("0")]] = True
             if zeros.any():
                 texts = pc.if_else(pa.array(zeros), pa.scalar(None, pa.string()), texts)
             return texts, np.zeros(n, dtype=bool)

@@ -22,6 +22,7 @@ from .client import Client
 from .contracts import STATES as CONTRACT
 from .contracts import STATES_COLUMNS
 from .errors import InputError, TransportError
+from .redact import NO_SECRETS, Scrubber
 from .state_answers import SCHEMA, state_table
 
 log = logging.getLogger(__name__)
@@ -137,7 +138,7 @@ def _plain(ids: list) -> bool:
 class _Answered:
     """The state rows answered so far, as Arrow tables: for each id the last row wins."""
 
-    def __init__(self, unique: list[str], plain: bool) -> None:
+    def __init__(self, unique: list, plain: bool) -> None:
         self.unique = unique
         self.tables: list[pa.Table] = []
         self.keys: list[list[str]] = []  # each table's ids
@@ -167,24 +168,27 @@ class _Answered:
         up), and parse the answers in batches of about :data:`BATCH` items."""
         asked: list[str] = []
         items: list = []
+        scrub: Scrubber = NO_SECRETS  # replaced by each answer's own, before any use
+
+        def take(sent: list[str], future) -> None:
+            nonlocal asked, items, scrub
+            answer = future.result()
+            n = min(len(sent), len(answer.items))  # a row beyond those asked matches none
+            asked += sent[:n]
+            items += answer.items[:n]
+            scrub = answer.scrub
+            if len(items) >= BATCH:
+                self.add(asked, state_table(items, scrub))
+                asked, items = [], []
+
         flying: deque = deque()
-        scrub = None
         try:
-            for chunk in [*chunks, None]:
-                if chunk is not None:
-                    flying.append((chunk, pool.submit(client.fetch_state_items, chunk)))
-                    if len(flying) < window:
-                        continue
-                while flying and (chunk is None or len(flying) >= window):
-                    sent, future = flying.popleft()
-                    answer = future.result()
-                    n = min(len(sent), len(answer.items))  # a row beyond those asked: none
-                    asked += sent[:n]
-                    items += answer.items[:n]
-                    scrub = answer.scrub
-                    if len(items) >= BATCH:
-                        self.add(asked, state_table(items, scrub))
-                        asked, items = [], []
+            for chunk in chunks:
+                flying.append((chunk, pool.submit(client.fetch_state_items, chunk)))
+                if len(flying) >= window:
+                    take(*flying.popleft())
+            while flying:
+                take(*flying.popleft())
         finally:  # what was answered before a failure is kept, as with every poll
             for _, future in flying:
                 future.cancel()
@@ -210,7 +214,7 @@ class _Answered:
         found = map(self.where.get, keys, itertools.repeat(-1))
         return np.fromiter(found, dtype=np.int64, count=len(keys))
 
-    def not_final(self, keys: list[str]) -> list[str]:
+    def not_final(self, keys: list) -> list:
         """The keys (``unique`` or a part of it) without a final answer yet."""
         finals = np.concatenate([*self.finals, [False]])  # the last: for no answer
         done = finals[:-1] if keys is self.unique and self._complete() else None

@@ -13,10 +13,11 @@ import math
 import pandas as pd
 import pyarrow as pa
 import pytest
+import requests
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from targetsms_frames import answers, state_answers
+from targetsms_frames import Client, answers, default_retry, state_answers, states
 from targetsms_frames import fields as F
 from targetsms_frames.redact import Scrubber
 from targetsms_frames.states import _empty_state, states_frame, table_frame
@@ -242,3 +243,86 @@ def test_the_scrubbers_ascii_prefilter_agrees_with_its_full_scan(noise):
             form in text.lower() for form in scrub._hex
         )
         assert scrub._found(text) == (full or literal)
+
+
+# -- fetch_states end to end ---------------------------------------------------------------
+
+
+class AnsweringSession(requests.Session):
+    """The client's network seam: answers each state document by a rule per asked id."""
+
+    def __init__(self, rule) -> None:
+        super().__init__()
+        self.rule = rule
+
+    def post(self, url, data=None, **options):
+        asked = [item["id_message"] for item in json.loads(bytes(data))["state"]]
+        found = [row for i in asked for row in self.rule(i)]
+        response = requests.Response()
+        response.status_code = 200
+        response._content = json.dumps({"state": found}).encode()
+        return response
+
+
+def reference_fetch(given_ids, client, chunk_size: int) -> pd.DataFrame:
+    """fetch_states as it was: one state_row dict per item, the last row for an id wins."""
+    ids, index, _ = states._ids_of(given_ids)
+    unique = list(dict.fromkeys(i for i in ids if i is not None and str(i).strip()))
+    unique = [str(i).strip() for i in unique]
+    known: dict = {}
+    for k in range(0, len(unique), chunk_size):
+        chunk = unique[k : k + chunk_size]
+        for asked, row in zip(chunk, client.fetch_state(chunk), strict=False):
+            known[row["id_message"] or asked] = row
+    rows = [
+        known.get(str(i).strip(), _empty_state(i)) if i is not None else _empty_state(None)
+        for i in ids
+    ]
+    return states_frame(rows, index)
+
+
+ID_TEXTS = st.sampled_from(["5", "6", "77", " 5", "5 ", "0", "", " ", "１", "8"]) | st.none()
+VARIANTS = st.sampled_from(["good", "other", "nameless", "none", "two", "junk", "bad_price"])
+
+
+def _rows_for(variants: dict):
+    def rule(asked: str) -> list:
+        good = {"id_message": asked, "time_change_state": "2026-01-01 10:00:00"}
+        good |= {"state": "deliver", "state_viber": "read", "price_viber": "1.20"}
+        kind = variants.get(asked, "good")
+        return {
+            "good": [good],
+            "other": [good | {"id_message": "8", "state": "send"}],
+            "nameless": [good | {"id_message": "", "state": "expired"}],
+            "none": [],
+            "two": [good, good | {"state": "not_deliver"}],
+            "junk": [["x"]],
+            "bad_price": [good | {"price_viber": "1e3", "state": "send"}],
+        }[kind]
+
+    return rule
+
+
+@FAST
+@given(
+    st.lists(ID_TEXTS, max_size=12),
+    st.dictionaries(st.sampled_from(["5", "6", "77", "0", "１", "8"]), VARIANTS),
+    st.integers(min_value=1, max_value=4),
+    st.integers(min_value=1, max_value=5),
+)
+def test_fetch_states_is_exactly_the_per_item_fetch(given_ids, variants, chunk_size, batch):
+    client = Client(
+        "me",
+        "hunter2-secret",
+        url="http://127.0.0.1:9/sendmessagejson.php",
+        session=AnsweringSession(_rows_for(variants)),
+        retry=default_retry(attempts=1, sleep=lambda s: None),
+    )
+    expected = reference_fetch(given_ids, client, chunk_size)
+    saved = states.BATCH
+    states.BATCH = batch  # batches that end inside and across documents
+    try:
+        got = states.fetch_states(given_ids, client, chunk_size=chunk_size, progress=False)
+    finally:
+        states.BATCH = saved
+    pd.testing.assert_frame_equal(got, expected)

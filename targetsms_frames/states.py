@@ -194,6 +194,18 @@ class _Answered:
                 future.cancel()
             if items:
                 self.add(asked, state_table(items, scrub))
+            if self.size > len(self.unique):
+                self._compact()
+
+    def _compact(self) -> None:
+        """Keep one row per id, its last: polls while waiting never grow the tables past
+        the ids (an id the answers named but nobody asked for is never looked up)."""
+        positions = self.positions(self.unique)
+        kept = positions >= 0
+        table = pa.concat_tables(self.tables).combine_chunks().take(positions[kept])
+        self.tables, self.keys = [table], [list(itertools.compress(self.unique, kept.tolist()))]
+        self.finals = [table["final"].to_numpy(zero_copy_only=False)]
+        self.size, self.in_order, self._where = table.num_rows, False, None
 
     def add(self, asked: list[str], table: pa.Table) -> None:
         """The rows answering ``asked``, in order: a row is the id it names, or the id asked
@@ -314,15 +326,15 @@ def fetch_states(
         desc="final states" if wait else "states",
         disable=(not progress) if progress is not None else None,
     )
-    with (
-        ThreadPoolExecutor(max_workers=workers, thread_name_prefix="targetsms-state") as pool,
-        gc_paused(),  # answers are many small dicts and no cycles: see _speed.gc_paused
-    ):
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="targetsms-state") as pool:
         open_ids = unique
         while True:
             chunks = [open_ids[k : k + chunk_size] for k in range(0, len(open_ids), chunk_size)]
             try:
-                answered.poll(pool, client, chunks, window=2 * workers)
+                # Answers are many small dicts and no cycles (see _speed.gc_paused); the
+                # collector is back on for the pauses between polls.
+                with gc_paused():
+                    answered.poll(pool, client, chunks, window=2 * workers)
             except TransportError as exc:
                 if not wait:
                     raise

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+from unittest import mock
 
 import pandas as pd
 import pyarrow as pa
@@ -278,16 +279,22 @@ class AnsweringSession(requests.Session):
         return response
 
 
-def reference_fetch(given_ids, client, chunk_size: int) -> pd.DataFrame:
-    """fetch_states as it was: one state_row dict per item, the last row for an id wins."""
+def reference_fetch(given_ids, client, chunk_size: int, polls: int = 1) -> pd.DataFrame:
+    """fetch_states as it was: one state_row dict per item, the last row for an id wins;
+    ``polls``: at most that many polls of the ids not final yet."""
     ids, index, _ = states._ids_of(given_ids)
     unique = list(dict.fromkeys(i for i in ids if i is not None and str(i).strip()))
     unique = [str(i).strip() for i in unique]
     known: dict = {}
-    for k in range(0, len(unique), chunk_size):
-        chunk = unique[k : k + chunk_size]
-        for asked, row in zip(chunk, client.fetch_state(chunk), strict=False):
-            known[row["id_message"] or asked] = row
+    open_ids = unique
+    for _ in range(polls):
+        for k in range(0, len(open_ids), chunk_size):
+            chunk = open_ids[k : k + chunk_size]
+            for asked, row in zip(chunk, client.fetch_state(chunk), strict=False):
+                known[row["id_message"] or asked] = row
+        open_ids = [i for i in unique if not known.get(i, {}).get("final")]
+        if not open_ids:
+            break
     rows = [
         known.get(str(i).strip(), _empty_state(i)) if i is not None else _empty_state(None)
         for i in ids
@@ -332,11 +339,28 @@ def test_fetch_states_is_exactly_the_per_item_fetch(given_ids, variants, chunk_s
         session=AnsweringSession(_rows_for(variants)),
         retry=default_retry(attempts=1, sleep=lambda s: None),
     )
-    expected = reference_fetch(given_ids, client, chunk_size)
+    polls = 1 + batch % 3  # waiting: up to three polls of what is not final
+    expected = reference_fetch(given_ids, client, chunk_size, polls)
+    clock = [0.0]  # a clock that moves only when fetch_states sleeps: polls are counted
+
+    def sleep(seconds: float) -> None:
+        clock[0] += seconds
+
     saved = states.BATCH
     states.BATCH = batch  # batches that end inside and across documents
     try:
-        got = states.fetch_states(given_ids, client, chunk_size=chunk_size, progress=False)
+        with mock.patch.object(states.time, "monotonic", lambda: clock[0]):
+            got = states.fetch_states(
+                given_ids,
+                client,
+                chunk_size=chunk_size,
+                progress=False,
+                wait=polls > 1,
+                interval=1.0,
+                max_interval=1.0,
+                timeout=polls - 1 + 0.5,
+                sleep=sleep,
+            )
     finally:
         states.BATCH = saved
     pd.testing.assert_frame_equal(got, expected)

@@ -1,9 +1,11 @@
 """State answers column-wise: the same rows as :func:`answers.state_row`, as an Arrow table.
 
 A state answer repeats a few values (states, times, prices) over thousands of ids, so
-each column is checked at once: ids by one vectorised pattern, every other column by
-running the per-item parser (``as_time``, ``as_count``, ``as_price``, the state rules)
-once per *distinct* text. A row that holds anything else (a value that is not ASCII
+the ids are checked at once (joined, in C) and every other value by the per-item
+parsers (``as_time``, ``as_count``, ``as_price``, the state rules) once per *distinct*
+value: per distinct combination of the values besides the id and the time when every
+item has the same keys (the usual answer), else column by column. A row that holds
+anything else (a value that is not ASCII
 text, a malformed value, an undocumented or missing state, an item that is not an
 object) is flagged and rebuilt by :func:`answers.state_row` itself, so every row is
 exactly what the per-item parser gives (tests/test_state_columns.py checks it on
@@ -127,13 +129,24 @@ def _per_distinct(
                 result, malformed = parse(key), False
         results.append(result)
         bad.append(malformed)
-    n = len(values)
+    codes = _codes(index, values)
+    return _spread(results, codes, kind), np.array(bad, dtype=bool)[codes]
+
+
+def _codes(index: dict, values: Sequence) -> np.ndarray:
+    """Each value's position in ``index`` (all 0 without a lookup when it has one key)."""
+    if len(index) == 1:
+        return np.zeros(len(values), np.intp)
+    return np.fromiter(map(index.__getitem__, values), np.intp, len(values))
+
+
+def _spread(results: list, codes: np.ndarray, kind: pa.DataType) -> pa.Array:
+    """The column: ``results[code]`` for each row's code."""
     if len(results) == 1:  # one value down the column (a state, an absent key ...)
+        n = len(codes)
         column = pa.nulls(n, kind) if results[0] is None else pa.repeat(results[0], n)
-        column = column if column.type == kind else column.cast(kind)
-        return column, np.full(n, bad[0], dtype=bool)
-    codes = np.fromiter(map(index.__getitem__, values), np.intp, n)
-    return pa.array(results, kind).take(codes), np.array(bad, dtype=bool)[codes]
+        return column if column.type == kind else column.cast(kind)
+    return pa.array(results, kind).take(codes)
 
 
 def _by_signature(items: list) -> dict[str, tuple[pa.Array, np.ndarray]] | None:
@@ -177,20 +190,11 @@ def _by_signature(items: list) -> dict[str, tuple[pa.Array, np.ndarray]] | None:
                 malformed = True
             out.append(result)
         bad.append(malformed)
-    n = len(items)
-    codes = np.zeros(n, np.intp) if len(bad) == 1 else None
-    if codes is None:
-        codes = np.fromiter(map(index.__getitem__, signatures), np.intp, n)
+    codes = _codes(index, signatures)
     columns = {"time_change_state": _per_distinct(times, as_time, pa.string())}
     flagged = np.array(bad, dtype=bool)[codes]
     for (key, _), out in zip(RULES, results, strict=True):
-        kind = ARROW_TYPES[key]
-        if len(out) == 1:
-            column = pa.nulls(n, kind) if out[0] is None else pa.repeat(out[0], n)
-            column = column if column.type == kind else column.cast(kind)
-        else:
-            column = pa.array(out, kind).take(codes)
-        columns[key] = (column, flagged)
+        columns[key] = (_spread(out, codes, ARROW_TYPES[key]), flagged)
     columns["id_message"] = _ids(ids)
     return columns
 

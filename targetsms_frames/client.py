@@ -401,7 +401,7 @@ class Client:
             return []
         return answers.state_rows(self.post({"state": items}), scrub=self._scrub)
 
-    def fetch_state_items(self, ids: Iterable[str]) -> state_answers.StateItems:
+    def _fetch_state_items(self, ids: Iterable[str]) -> state_answers.StateItems:
         """:meth:`fetch_state` unparsed: the answer's items and the scrubber that cleaned
         them (``state_answers.state_table`` parses the items of many documents at once)."""
         items = [{"id_message": str(i)} for i in ids]

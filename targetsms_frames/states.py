@@ -184,7 +184,7 @@ class _Answered:
         flying: deque = deque()
         try:
             for chunk in chunks:
-                flying.append((chunk, pool.submit(client.fetch_state_items, chunk)))
+                flying.append((chunk, pool.submit(client._fetch_state_items, chunk)))
                 if len(flying) >= window:
                     take(*flying.popleft())
             while flying:

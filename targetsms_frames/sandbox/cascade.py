@@ -235,7 +235,7 @@ class Message:
     phone: str
     block: Block
     accepted_at: float
-    steps: tuple[Step, ...]
+    steps: tuple[Step, ...] | None  # None: not drawn yet (Provider draws it when needed)
     ids: dict[str, int]  # channel → its id (0: not in the cascade)
     cancelled: bool = False  # deleted from the schedule through the account gate
 
@@ -284,6 +284,23 @@ def cascade(block: Block, fate: Fate, tariffs: dict[str, int]) -> tuple[Step, ..
         t = end
     steps = block.cascades[fate] = tuple(made)
     return steps
+
+
+def earliest_fallback(block: Block) -> float:
+    """The soonest a message of this block can reach its second channel (inf: it has none).
+
+    A lower bound over every fate: the shortest first attempt (delivered, failed,
+    expired, partly delivered, or a delivered Viber message left unread to the end of
+    its validity). Until then no fate of the block's messages needs drawing.
+    """
+    if len(block.channels) < 2:
+        return float("inf")
+    first = block.channels[0]
+    timing = TIMINGS[first]
+    durations = [timing.deliver, timing.fail, block.validity.get(first, block.validity_s)]
+    if timing.expire is not None:
+        durations += [timing.expire, PARTLY_S]
+    return block.start + min(durations)
 
 
 def message_state(m: Message, now: float) -> tuple[str, dict[str, str], float]:

@@ -15,16 +15,18 @@ moves it on at once.
 from __future__ import annotations
 
 import heapq
-import json
 import threading
 import time
 from collections import Counter
 from datetime import datetime, timedelta
 from decimal import Decimal
 
+import orjson
+
 from .. import fields as F
 from ..channels import BY_NAME, CHANNELS
 from ..segments import sms_parts
+from .bulk import accept
 from .cascade import (
     DEFAULT_RATES,
     DEFAULT_TARIFFS,
@@ -37,6 +39,7 @@ from .cascade import (
     Step,
     cascade,
     draws,
+    earliest_fallback,
     message_state,
     state_row,
     step_cost,
@@ -45,6 +48,7 @@ from .cascade import (
 from .ledger import Account, Charge, Ledger, rubles, to_kopecks
 from .rules import *  # noqa: F403  (the error texts, as before the split)
 from .rules import ERR_BAD_ID, ERR_NO_MESSAGES, ERR_NO_REQUEST, BlockChecks, phone_error
+from .wire import dumps, loads
 
 # The channels' timings under their earlier names (tests and notebooks use them).
 VIBER_DELIVER_S, VIBER_FAIL_S = TIMINGS["viber"].deliver, TIMINGS["viber"].fail
@@ -103,6 +107,11 @@ class Provider:
         self._next_channel_id = 5_000_000
         self._pending: list[tuple[float, int, Account, Message, Step]] = []  # later cascade charges
         self._seq = 0
+        # Documents whose messages' fates are not drawn yet, in the order accepted:
+        # (the soonest any may fall back, account, messages). Drawing waits until a
+        # fallback may be due or a state is asked for (see _draw).
+        self._undrawn: list[tuple[float, Account, list[Message]]] = []
+        self._undrawn_soonest = float("inf")
         self._checks = BlockChecks(self.vk_templates)
         self._fate = Fates(seed, self.rates)
         # Cascades by fate, shared by the blocks that cascade alike (one-phone blocks of
@@ -173,7 +182,7 @@ class Provider:
         if not body or not body.strip():
             return {"error": F.ERR_NO_POST}
         try:
-            doc = json.loads(body)
+            doc = loads(body)
         except (ValueError, UnicodeDecodeError):
             return {"error": F.ERR_BAD_JSON}
         if not isinstance(doc, dict):
@@ -188,6 +197,16 @@ class Provider:
 
     def handle(self, body: bytes, headers=None) -> dict:
         """Answer one posted document, as the provider would (never raises)."""
+        reply = self._respond(body, headers)
+        return reply if isinstance(reply, dict) else orjson.loads(reply)
+
+    def answer(self, body: bytes, headers=None) -> bytes:
+        """:meth:`handle`'s answer as JSON, what the server sends (never raises)."""
+        reply = self._respond(body, headers)
+        return reply if isinstance(reply, bytes) else dumps(reply)
+
+    def _respond(self, body: bytes, headers=None) -> dict | bytes:
+        """The answer: a dict, or JSON already (a document accepted in bulk)."""
         admitted = self.admit(body, headers)
         if isinstance(admitted, dict):
             return admitted
@@ -201,14 +220,28 @@ class Provider:
                 return self._state(account, doc["state"], now)
         return {"error": ERR_NO_REQUEST}
 
-    def _send(self, account: Account, blocks, now: float) -> dict:
+    def _send(self, account: Account, blocks, now: float) -> dict | bytes:
         if not isinstance(blocks, list):
             return {"error": F.ERR_BAD_JSON}
         if not blocks:
             return {"error": ERR_NO_MESSAGES}
-        return {"message": [self._send_block(account, b, now) for b in blocks]}
+        answer = accept(self, account, blocks, now)  # the bulk path, when it applies
+        if answer is not None:
+            return answer
+        self._drawn()  # every earlier message made, so a repeated client id is found
+        accepted: list[Message] = []
+        answers = [self._send_block(account, b, now, accepted) for b in blocks]
+        soonest = min((earliest_fallback(m.block) for m in accepted), default=float("inf"))
+        self._defer(account, accepted, soonest)
+        return {"message": answers}
 
-    def _send_block(self, account: Account, raw, now: float):
+    def _defer(self, account: Account, messages: list[Message], soonest: float) -> None:
+        """Leave these messages' fates to be drawn later (:meth:`_draw`)."""
+        if messages:
+            self._undrawn.append((soonest, account, messages))
+            self._undrawn_soonest = min(self._undrawn_soonest, soonest)
+
+    def _send_block(self, account: Account, raw, now: float, accepted: list):
         checked = self._checks(raw)
         if isinstance(checked, str):
             return {"error": checked}
@@ -247,9 +280,11 @@ class Provider:
             validity=by_validity,
         )
         first_cost = step_cost(self.tariffs, channels[0], block)
-        return [self._send_phone(account, block, p, first_cost, now) for p in raw["phones"]]
+        return [
+            self._send_phone(account, block, p, first_cost, now, accepted) for p in raw["phones"]
+        ]
 
-    def _send_phone(self, account, block, entry, first_cost, now) -> dict:
+    def _send_phone(self, account, block, entry, first_cost, now, accepted) -> dict:
         phone, client_id, error = phone_error(entry)
         if error:
             return {"client_id_message": client_id, "phone": phone, "error": error}
@@ -273,24 +308,19 @@ class Provider:
             if client_id:
                 account.held[client_id] = account.held.get(client_id, 0) + 1
             return {"client_id_message": client_id, "phone": phone, "error": F.ERR_HELD}
-        fate = self._fate(phone)
-        steps = block.cascades.get(fate) or cascade(block, fate, self.tariffs)
         message_id = self._next_id
         self._next_id = message_id + 1
-        message = Message(message_id, client_id, phone, block, now, steps, self._channel_ids(block))
+        message = Message(message_id, client_id, phone, block, now, None, self._channel_ids(block))
+        accepted.append(message)
         account.messages[message_id] = message
         if client_id:
             account.by_client_id[client_id] = message
         phones = account.phones
         phones[phone] = phones.get(phone, 0) + 1
-        # The first channel is paid when the message is accepted; a fallback channel
-        # when the cascade reaches it.
-        first = steps[0]
-        account.balance -= first.cost
-        account.charges.append((now, message_id, client_id, first.channel, first.cost))
-        for step in steps[1:]:
-            self._seq += 1
-            heapq.heappush(self._pending, (step.begin, self._seq, account, message, step))
+        # The first channel is paid when the message is accepted (its price does not
+        # depend on the fate); a fallback channel when the cascade reaches it.
+        account.balance -= first_cost
+        account.charges.append((now, message_id, client_id, block.channels[0], first_cost))
         return self._result(message)
 
     def _channel_ids(self, block: Block) -> dict[str, int]:
@@ -325,8 +355,37 @@ class Provider:
         account.balance -= step.cost
         account.charges.append((at, message.id_message, message.client_id, step.channel, step.cost))
 
+    def _draw(self, until: float = float("inf")) -> None:
+        """Draw the fates of the documents accepted up to the last that may fall back by ``until``.
+
+        Documents are drawn in the order they were accepted, so the fallback charges
+        queue (and tie) exactly as if every fate had been drawn on acceptance.
+        """
+        undrawn = self._undrawn
+        last = max(i for i, (soonest, *_) in enumerate(undrawn) if soonest <= until)
+        fates, tariffs, pending = self._fate, self.tariffs, self._pending
+        for _, account, messages in undrawn[: last + 1]:
+            if not isinstance(messages, list):  # accepted in bulk: made now
+                messages = messages.messages(self, account)
+            for message in messages:
+                block = message.block
+                fate = fates(message.phone)
+                steps = message.steps = block.cascades.get(fate) or cascade(block, fate, tariffs)
+                for step in steps[1:]:
+                    self._seq += 1
+                    heapq.heappush(pending, (step.begin, self._seq, account, message, step))
+        del undrawn[: last + 1]
+        self._undrawn_soonest = min((soonest for soonest, *_ in undrawn), default=float("inf"))
+
+    def _drawn(self) -> None:
+        """Draw every fate not drawn yet (before anything reads a message's steps)."""
+        if self._undrawn:
+            self._draw()
+
     def _settle(self, now: float) -> None:
         """Charge the fallback channels that the cascades have reached by now."""
+        if self._undrawn_soonest <= now:
+            self._draw(now)
         pending = self._pending
         while pending and pending[0][0] <= now:
             at, _, account, message, step = heapq.heappop(pending)
@@ -339,6 +398,7 @@ class Provider:
     def _state(self, account: Account, items, now: float) -> dict:
         if not isinstance(items, list) or not items:
             return {"error": F.ERR_BAD_JSON}
+        self._drawn()
         return {"state": [self._state_of(account, item, now) for item in items]}
 
     def _state_of(self, account: Account, item, now: float) -> dict:
@@ -357,6 +417,7 @@ class Provider:
         with self._lock:
             now = self.now()
             self._settle(now)
+            self._drawn()
             account = self.accounts[login]
             delivered: Counter[str] = Counter()
             states: Counter[str] = Counter()

@@ -20,6 +20,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from .. import fields as F
 from . import gate
 from .provider import DEFAULT_VK_TEMPLATES, Ledger, Provider
+from .wire import dumps
 
 PATH = "/sendmessagejson.php"
 GATE_PATH = "/" + F.GATE_PATH_SEGMENT
@@ -148,8 +149,7 @@ class _Handler(BaseHTTPRequestHandler):
         if fault == "html":
             self._reply(200, _HTML_PAGE, "text/html")
             return
-        reply = sandbox.provider.handle(body, self.headers)
-        answer = json.dumps(reply, ensure_ascii=False).encode()
+        answer = sandbox.provider.answer(body, self.headers)
         if fault == "drop_after":
             self._drop()
             return
@@ -160,9 +160,7 @@ class _Handler(BaseHTTPRequestHandler):
         self._reply(200, answer, "application/json; charset=utf-8")
 
     def _reply_json(self, answer: dict) -> None:
-        self._reply(
-            200, json.dumps(answer, ensure_ascii=False).encode(), "application/json; charset=utf-8"
-        )
+        self._reply(200, dumps(answer), "application/json; charset=utf-8")
 
     def _reply(self, status: int, body: bytes, ctype: str, headers: dict | None = None) -> None:
         # The status line, headers and body leave in one write (one syscall, and no small

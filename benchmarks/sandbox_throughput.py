@@ -6,6 +6,12 @@ shapes: one phone per block (what a personalised campaign posts) and one block o
 1,000 phones. Medians of several runs; the sandbox's ledger must hold every phone.
 Target (issue 14): ≥ 100,000 phones/s in one-phone-per-block documents.
 
+The sandbox draws a message's fate (its cascade, the later charges) when a fallback
+may be due or when something asks for it, not while it answers the send document.
+So a third figure counts that work too: after each run one account-gate request
+(``time``, which draws every fate still undrawn) is timed, and the phones are divided
+by the posting time plus that request's.
+
     python benchmarks/sandbox_throughput.py [--documents 200] [--runs 3] [--threads 4] [--json]
 """
 
@@ -18,6 +24,8 @@ import time
 
 import requests
 from _common import emit, median, row, sandbox_process
+
+from targetsms_frames.sandbox.server import GATE_PATH, PATH
 
 TARGET = 100_000
 MESSAGE = {
@@ -85,8 +93,18 @@ def run(url: str, bodies: list[bytes], threads: int) -> tuple[int, float]:
     return accepted[0], time.perf_counter() - started
 
 
+def settle(url: str, login: str, password: str) -> float:
+    """Seconds of one account-gate request, which draws every fate not drawn yet."""
+    doc = {"security": {"login": login, "password": password}, "type": "time"}
+    started = time.perf_counter()
+    answer = requests.post(url.replace(PATH, GATE_PATH), json=doc, timeout=600).json()
+    assert "time" in answer, answer
+    return time.perf_counter() - started
+
+
 def measure(count: int, size: int, runs: int, threads: int) -> list[dict]:
     rates: dict[bool, list[float]] = {True: [], False: []}
+    drawn: list[float] = []
     with sandbox_process("--balance", "100000000000") as (url, login, password, remote):
         start = 0
         for _ in range(runs):
@@ -96,6 +114,10 @@ def measure(count: int, size: int, runs: int, threads: int) -> list[dict]:
                 accepted, seconds = run(url, bodies, threads)
                 assert accepted == count * size, f"only {accepted} phones were accepted"
                 rates[per_block].append(accepted / seconds)
+                if per_block:
+                    drawn.append(accepted / (seconds + settle(url, login, password)))
+                else:
+                    settle(url, login, password)  # the next run starts with none undrawn
         in_ledger = len(remote.ledger()["accepted"])
     assert in_ledger == start, f"the sandbox's ledger holds {in_ledger} of {start} phones"
     per_block, one_block = median(rates[True]), median(rates[False])
@@ -109,6 +131,15 @@ def measure(count: int, size: int, runs: int, threads: int) -> list[dict]:
             "",
             f"≥ {TARGET:,}/s",
             per_block >= TARGET,
+            checked,
+        ),
+        row(
+            "sandbox accepts and draws the fates, one phone per block (same)",
+            f"{median(drawn):,.0f} phones/s",
+            "",
+            "",
+            "(the work deferred)",
+            None,
             checked,
         ),
         row(

@@ -148,42 +148,46 @@ class Accepted:
         sms = "sms" in t.channels
         parts = self.parts or [sms_parts(text)[1] if sms else 0 for text in self.texts]
         by_validity = tuple(t.validity.items())
-        blocks = []
-        for text, n in zip(self.texts, parts, strict=True):
-            alike = (t.channels, t.start, t.validity_s, by_validity, t.finale_read, n)
-            cascades = provider._cascades.get(alike)
-            if cascades is None:
+        cascades = {}  # parts → the cascades shared by blocks alike (as the careful path)
+        for count in set(parts):
+            alike = (t.channels, t.start, t.validity_s, by_validity, t.finale_read, count)
+            shared = provider._cascades.get(alike)
+            if shared is None:
                 if len(provider._cascades) >= 1024:
                     provider._cascades.clear()
-                cascades = provider._cascades[alike] = {}
-            blocks.append(
-                Block(
-                    t.name_delivery,
-                    t.channels,
-                    t.start,
-                    t.validity_s,
-                    t.finale_read,
-                    n,
-                    cascades,
-                    t.sender_sms,
-                    text,
-                    t.time_send,
-                    t.validity,
-                )
-            )
+                shared = provider._cascades[alike] = {}
+            cascades[count] = shared
+        k = len(parts)
+        blocks = map(
+            Block,
+            repeat(t.name_delivery, k),
+            repeat(t.channels, k),
+            repeat(t.start, k),
+            repeat(t.validity_s, k),
+            repeat(t.finale_read, k),
+            parts,
+            map(cascades.__getitem__, parts),
+            repeat(t.sender_sms, k),
+            self.texts,
+            repeat(t.time_send, k),
+            repeat(t.validity, k),
+        )
+        n, first_id, width = len(self.phones), self.first_id, self.width
         owners = chain.from_iterable(map(repeat, blocks, self.counts))
-        ranks = [c in t.channels for c in BY_NAME]
-        offsets = [sum(ranks[: i + 1]) if used else 0 for i, used in enumerate(ranks)]
-        pairs = list(zip(BY_NAME, offsets, strict=True))
-        base, width, now = self.first_channel_id, self.width, self.now
-        made = []
-        for k, (client_id, phone, block) in enumerate(
-            zip(self.client_ids, self.phones, owners, strict=True)
-        ):
-            at = base + k * width
-            ids = {name: at + off if off else 0 for name, off in pairs}
-            made.append(Message(self.first_id + k, client_id, phone, block, now, None, ids))
-        account.messages.update((m.id_message, m) for m in made)
+        channel_ids = range(self.first_channel_id, self.first_channel_id + n * width, width)
+        made = list(
+            map(
+                Message,
+                range(first_id, first_id + n),
+                self.client_ids,
+                self.phones,
+                owners,
+                repeat(self.now),
+                repeat(None),
+                channel_ids,
+            )
+        )
+        account.messages.update(zip(range(first_id, first_id + n), made, strict=True))
         account.by_client_id.update(zip(self.client_ids, made, strict=True))
         return made
 

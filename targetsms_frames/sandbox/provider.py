@@ -310,7 +310,8 @@ class Provider:
             return {"client_id_message": client_id, "phone": phone, "error": F.ERR_HELD}
         message_id = self._next_id
         self._next_id = message_id + 1
-        message = Message(message_id, client_id, phone, block, now, None, self._channel_ids(block))
+        message = Message(message_id, client_id, phone, block, now, None, self._next_channel_id)
+        self._next_channel_id += len(block.channels)
         accepted.append(message)
         account.messages[message_id] = message
         if client_id:
@@ -322,20 +323,6 @@ class Provider:
         account.balance -= first_cost
         account.charges.append((now, message_id, client_id, block.channels[0], first_cost))
         return self._result(message)
-
-    def _channel_ids(self, block: Block) -> dict[str, int]:
-        """The channels' ids of a new message, in channel-table order (0: not used)."""
-        channels = block.channels
-        ids = {}
-        next_id = self._next_channel_id
-        for c in BY_NAME:
-            if c in channels:
-                next_id += 1
-                ids[c] = next_id
-            else:
-                ids[c] = 0
-        self._next_channel_id = next_id
-        return ids
 
     def _result(self, m: Message) -> dict:
         ids = m.ids
@@ -363,17 +350,18 @@ class Provider:
         """
         undrawn = self._undrawn
         last = max(i for i, (soonest, *_) in enumerate(undrawn) if soonest <= until)
-        fates, tariffs, pending = self._fate, self.tariffs, self._pending
+        tariffs, pending, push = self.tariffs, self._pending, heapq.heappush
         for _, account, messages in undrawn[: last + 1]:
             if not isinstance(messages, list):  # accepted in bulk: made now
                 messages = messages.messages(self, account)
-            for message in messages:
+            fates = self._fate.many([m.phone for m in messages])
+            for message, fate in zip(messages, fates, strict=True):
                 block = message.block
-                fate = fates(message.phone)
                 steps = message.steps = block.cascades.get(fate) or cascade(block, fate, tariffs)
-                for step in steps[1:]:
-                    self._seq += 1
-                    heapq.heappush(pending, (step.begin, self._seq, account, message, step))
+                if len(steps) > 1:
+                    for step in steps[1:]:
+                        self._seq += 1
+                        push(pending, (step.begin, self._seq, account, message, step))
         del undrawn[: last + 1]
         self._undrawn_soonest = min((soonest for soonest, *_ in undrawn), default=float("inf"))
 

@@ -403,5 +403,6 @@ class SandboxProcess:
 
     def ledger(self) -> dict:
         """The test account's books, as :meth:`Ledger.to_dict` gives them."""
-        with urllib.request.urlopen(self.url.replace(PATH, LEDGER_PATH), timeout=30) as answer:
+        # A long time: the books of millions of messages take a while to work out.
+        with urllib.request.urlopen(self.url.replace(PATH, LEDGER_PATH), timeout=600) as answer:
             return json.loads(answer.read())

@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import re
 from collections import _count_elements  # type: ignore[attr-defined]  # Counter's C helper
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import timedelta
 from itertools import chain, repeat
 from operator import itemgetter, methodcaller
@@ -115,32 +117,20 @@ def _verdict(provider: Provider, account: Account, rows: list[dict]) -> Checked 
     return verdict
 
 
+@dataclass(slots=True)
 class Accepted:
-    """The messages of a document accepted in bulk, as columns, until they are made.
+    """The messages of a document accepted in bulk, as columns, until they are made."""
 
-    Attributes:
-        template: the block every message shares but for its texts (``sms_parts``
-            unset; ``text_sms`` per block).
-        texts: the blocks' ``text_sms``; parts: their SMS parts (None: not counted yet).
-        counts: phones per block; first_id, first_channel_id, width: the ids.
-    """
-
-    __slots__ = (
-        "client_ids",
-        "counts",
-        "first_channel_id",
-        "first_id",
-        "now",
-        "parts",
-        "phones",
-        "template",
-        "texts",
-        "width",
-    )
-
-    def __init__(self, **columns) -> None:
-        for name, value in columns.items():
-            setattr(self, name, value)
+    template: Block  # what every block shares (sms_parts unset; text_sms per block)
+    texts: list[str]  # the blocks' text_sms
+    parts: list[int] | None  # their SMS parts (None: counted when made)
+    counts: list[int]  # phones per block
+    client_ids: list[str]
+    phones: list[str]
+    first_id: int
+    first_channel_id: int
+    width: int  # channel ids per message
+    now: float
 
     def messages(self, provider: Provider, account: Account) -> list[Message]:
         """The messages, made and entered in the account's books as the careful path does."""
@@ -248,6 +238,8 @@ def accept(provider: Provider, account: Account, blocks: list, now: float) -> by
     texts = list(map(methodcaller("get", "text_sms", ""), blocks))
     first = channels[0]
     price = provider.tariffs[first]
+    costs: Iterable[int]
+    told: Iterable[str]
     if BY_NAME[first].pricing == "part":  # the price and count_message need the parts now
         parts = [sms_parts(text)[1] for text in texts]
         costs = list(chain.from_iterable(map(repeat, [price * p for p in parts], counts)))

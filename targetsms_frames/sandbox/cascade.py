@@ -352,10 +352,12 @@ def earliest_fallback(block: Block) -> float:
 
 def message_state(m: Message, now: float) -> tuple[str, dict[str, str], float]:
     """Overall state, per-channel states and time of the last change, at ``now``."""
+    steps = m.steps
+    assert steps is not None, "the fate is drawn first (Provider._drawn)"
     per_channel = {c.name: F.STATE_SEND for c in CHANNELS}
     changed = m.accepted_at
     finished = True
-    for step in m.steps:
+    for step in steps:
         if step.begin > now:
             finished = False
             break
@@ -370,16 +372,16 @@ def message_state(m: Message, now: float) -> tuple[str, dict[str, str], float]:
             finished = False
     if not finished:
         return F.STATE_SEND, per_channel, changed
-    if any(step.outcome == "deliver" for step in m.steps):
+    if any(step.outcome == "deliver" for step in steps):
         return "deliver", per_channel, changed
-    return m.steps[-1].outcome, per_channel, changed
+    return steps[-1].outcome, per_channel, changed
 
 
 def state_row(m: Message, now: float, format_time) -> dict:
     state, per_channel, changed = message_state(m, now)
     price = {c.name: 0 for c in CHANNELS}
     parts = 0
-    for i, step in enumerate(m.steps):
+    for i, step in enumerate(m.steps or ()):  # drawn by message_state's caller
         if i == 0 or step.begin <= now:  # the first channel is paid on acceptance
             price[step.channel] += step.cost
             if BY_NAME[step.channel].pricing == "part":

@@ -10,6 +10,12 @@ walks its cascade in ``send_*`` order over every channel of the channel table
 Time is sandbox time: it runs ``speed`` times faster than the wall clock, so a
 60-minute Viber window can pass in a second of a test; :meth:`Provider.advance`
 moves it on at once.
+
+A send document is answered and paid for at once; its messages' fates (their
+cascades and later charges) are drawn when a fallback may be due or something asks
+for them (states, the ledger, the account gate), in the order the documents came,
+so nothing differs from drawing them on acceptance. A campaign's documents take the
+bulk path (:mod:`.bulk`); any other document the careful one, block by block.
 """
 
 from __future__ import annotations
@@ -17,7 +23,6 @@ from __future__ import annotations
 import heapq
 import threading
 import time
-from collections import Counter
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -26,7 +31,8 @@ import orjson
 from .. import fields as F
 from ..channels import BY_NAME, CHANNELS
 from ..segments import sms_parts
-from .bulk import accept
+from .books import snapshot
+from .bulk import Accepted, accept
 from .cascade import (
     DEFAULT_RATES,
     DEFAULT_TARIFFS,
@@ -40,7 +46,6 @@ from .cascade import (
     cascade,
     draws,
     earliest_fallback,
-    message_state,
     state_row,
     step_cost,
     unknown_row,
@@ -110,7 +115,7 @@ class Provider:
         # Documents whose messages' fates are not drawn yet, in the order accepted:
         # (the soonest any may fall back, account, messages). Drawing waits until a
         # fallback may be due or a state is asked for (see _draw).
-        self._undrawn: list[tuple[float, Account, list[Message]]] = []
+        self._undrawn: list[tuple[float, Account, list[Message] | Accepted]] = []
         self._undrawn_soonest = float("inf")
         self._checks = BlockChecks(self.vk_templates)
         self._fate = Fates(seed, self.rates)
@@ -235,7 +240,7 @@ class Provider:
         self._defer(account, accepted, soonest)
         return {"message": answers}
 
-    def _defer(self, account: Account, messages: list[Message], soonest: float) -> None:
+    def _defer(self, account: Account, messages: list[Message] | Accepted, soonest: float) -> None:
         """Leave these messages' fates to be drawn later (:meth:`_draw`)."""
         if messages:
             self._undrawn.append((soonest, account, messages))
@@ -406,39 +411,7 @@ class Provider:
             now = self.now()
             self._settle(now)
             self._drawn()
-            account = self.accounts[login]
-            delivered: Counter[str] = Counter()
-            states: Counter[str] = Counter()
-            engaged: Counter[str] = Counter()
-            for message in account.messages.values():
-                state, per_channel, _ = message_state(message, now)
-                states[state] += 1
-                for channel, channel_state in per_channel.items():
-                    if channel_state in BY_NAME[channel].delivered_states:
-                        delivered[channel] += 1
-                    if channel_state in F.ENGAGED_STATES:
-                        engaged[channel_state] += 1
-            charged = {c: Decimal(0) for c in BY_NAME}
-            charges = [
-                Charge(t, str(mid), cid, ch, Decimal(k).scaleb(-2))
-                for t, mid, cid, ch, k in account.charges
-            ]
-            total = sum(k for *_, k in account.charges)
-            for charge in charges:
-                charged[charge.channel] += charge.amount
-            return Ledger(
-                accepted=Counter(m.client_id for m in account.messages.values() if m.client_id),
-                submitted=Counter(account.submitted),
-                phones=Counter(account.phones),
-                charges=charges,
-                balance=Decimal(account.balance).scaleb(-2),
-                total_charged=Decimal(total).scaleb(-2),
-                delivered=delivered,
-                states=states,
-                engaged=engaged,
-                charged=charged,
-                held=Counter(account.held),
-            )
+            return snapshot(self.accounts[login], now)
 
 
 __all__ = [

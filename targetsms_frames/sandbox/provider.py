@@ -20,6 +20,7 @@ bulk path (:mod:`.bulk`); any other document the careful one, block by block.
 
 from __future__ import annotations
 
+import gc
 import heapq
 import threading
 import time
@@ -117,6 +118,8 @@ class Provider:
         # fallback may be due or a state is asked for (see _draw).
         self._undrawn: list[tuple[float, Account, list[Message] | Accepted]] = []
         self._undrawn_soonest = float("inf")
+        # A process of its own (the command-line sandbox) sets this: see _draw.
+        self.freeze_made = False
         self._checks = BlockChecks(self.vk_templates)
         self._fate = Fates(seed, self.rates)
         # Cascades by fate, shared by the blocks that cascade alike (one-phone blocks of
@@ -369,6 +372,11 @@ class Provider:
                         push(pending, (step.begin, self._seq, account, message, step))
         del undrawn[: last + 1]
         self._undrawn_soonest = min((soonest for soonest, *_ in undrawn), default=float("inf"))
+        if self.freeze_made:
+            # Messages and blocks are kept for ever and hold no cycles: the collector's
+            # full passes need not walk them again (gc.freeze is process-wide, hence
+            # only in a process that is the sandbox's alone).
+            gc.freeze()
 
     def _drawn(self) -> None:
         """Draw every fate not drawn yet (before anything reads a message's steps)."""

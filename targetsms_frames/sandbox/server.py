@@ -317,7 +317,13 @@ class Sandbox:
             self._server = None
 
     def serve_forever(self) -> None:
-        """Run in the foreground until interrupted (the command-line sandbox)."""
+        """Run in the foreground until interrupted (the command-line sandbox).
+
+        The process is the sandbox's own, so the messages it makes (which live as long
+        as it does) are moved out of the garbage collector's sight once made: a full
+        collection then no longer walks millions of them (``Provider.freeze_made``).
+        """
+        self.provider.freeze_made = True
         self.start()
         try:
             while self._thread and self._thread.is_alive():

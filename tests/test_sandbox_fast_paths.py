@@ -44,6 +44,16 @@ def test_fates_are_the_fates_of_the_plain_rule(seed, phones, rates):
         assert fates(phone) == fate(seed, phone, rates)
 
 
+@settings(max_examples=100, deadline=None)
+@given(
+    seed=st.integers(0, 2**31),
+    phones=st.lists(st.from_regex(r"7\d{10}", fullmatch=True), min_size=1, max_size=40),
+    rates=_rates(),
+)
+def test_fates_drawn_many_at_once_are_the_fates_of_the_plain_rule(seed, phones, rates):
+    assert Fates(seed, rates).many(phones) == [fate(seed, phone, rates) for phone in phones]
+
+
 _texts = st.text(alphabet=" aбв{}\n", max_size=1005)
 _values = st.one_of(
     st.sampled_from(["", "0", "1", "2", "x", " ", "60", "-1", "100", "Shop", "2030-01-01 10:00"]),

@@ -123,6 +123,8 @@ def fate(seed: int, phone: str, rates: dict) -> Fate:
 
 
 _NAMES = tuple(c.name for c in CHANNELS)
+assert _NAMES == ("viber", "whatsapp", "sms", "vk")  # Fates.many's order
+_DELIVER, _EXPIRED, _PARTLY, _NOT = "deliver", "expired", "partly_deliver", "not_deliver"
 
 
 class Fates:
@@ -186,6 +188,37 @@ class Fates:
             made = self._known[known] = Fate(tuple(zip(_NAMES, outcomes, strict=True)), engaged)
         return made
 
+    def many(self, phones) -> list[Fate]:
+        """The fates of many phones: what calling this for each gives, with less Python."""
+        prefix, blake2b, known = self.prefix, hashlib.blake2b, self._known
+        read_cut, link_cut, unsub_cut = self._read, self._link, self._unsub
+        (vd, ve, vp), (wd, we, wp), (sd, se, sp), (kd, ke, kp) = (
+            self._cuts[c] for c in ("viber", "whatsapp", "sms", "vk")
+        )
+        made = []
+        for phone in phones:
+            key = (prefix + phone).encode()
+            v, s, r = _THREE(blake2b(key, digest_size=12).digest())
+            w, k, link, unsub = _FOUR(blake2b(key + b":more", digest_size=16).digest())
+            outcomes = (  # _NAMES order, then the engagement: as __call__ makes them
+                _DELIVER if v < vd else _EXPIRED if v < ve else _PARTLY if v < vp else _NOT,
+                _DELIVER if w < wd else _EXPIRED if w < we else _PARTLY if w < wp else _NOT,
+                _DELIVER if s < sd else _EXPIRED if s < se else _PARTLY if s < sp else _NOT,
+                _DELIVER if k < kd else _EXPIRED if k < ke else _PARTLY if k < kp else _NOT,
+                ""
+                if r >= read_cut
+                else "link"
+                if link < link_cut
+                else "unsubscribe"
+                if unsub < unsub_cut
+                else "read",
+            )
+            fate = known.get(outcomes)
+            if fate is None:
+                fate = self(phone)  # the first of its kind: made (and kept) the plain way
+            made.append(fate)
+        return made
+
 
 @dataclass(slots=True)
 class Block:
@@ -235,17 +268,31 @@ class Message:
     phone: str
     block: Block
     accepted_at: float
-    steps: tuple[Step, ...]
-    ids: dict[str, int]  # channel → its id (0: not in the cascade)
+    steps: tuple[Step, ...] | None  # None: not drawn yet (Provider draws it when needed)
+    # The channel ids run on from here: the cascade's channels, in channel-table order,
+    # get the next ones (a dict per message made only when asked for: see ids).
+    channel_ids_after: int
     cancelled: bool = False  # deleted from the schedule through the account gate
 
     @property
+    def ids(self) -> dict[str, int]:
+        """Channel → its id (0: not in the cascade)."""
+        at, channels, ids = self.channel_ids_after, self.block.channels, {}
+        for name in _NAMES:
+            if name in channels:
+                at += 1
+                ids[name] = at
+            else:
+                ids[name] = 0
+        return ids
+
+    @property
     def id_sms(self) -> int:
-        return self.ids.get("sms", 0)
+        return self.ids["sms"]
 
     @property
     def id_viber(self) -> int:
-        return self.ids.get("viber", 0)
+        return self.ids["viber"]
 
 
 def step_cost(tariffs: dict[str, int], channel: str, block: Block) -> int:
@@ -286,12 +333,31 @@ def cascade(block: Block, fate: Fate, tariffs: dict[str, int]) -> tuple[Step, ..
     return steps
 
 
+def earliest_fallback(block: Block) -> float:
+    """The soonest a message of this block can reach its second channel (inf: it has none).
+
+    A lower bound over every fate: the shortest first attempt (delivered, failed,
+    expired, partly delivered, or a delivered Viber message left unread to the end of
+    its validity). Until then no fate of the block's messages needs drawing.
+    """
+    if len(block.channels) < 2:
+        return float("inf")
+    first = block.channels[0]
+    timing = TIMINGS[first]
+    durations = [timing.deliver, timing.fail, block.validity.get(first, block.validity_s)]
+    if timing.expire is not None:
+        durations += [timing.expire, PARTLY_S]
+    return block.start + min(durations)
+
+
 def message_state(m: Message, now: float) -> tuple[str, dict[str, str], float]:
     """Overall state, per-channel states and time of the last change, at ``now``."""
+    steps = m.steps
+    assert steps is not None, "the fate is drawn first (Provider._drawn)"
     per_channel = {c.name: F.STATE_SEND for c in CHANNELS}
     changed = m.accepted_at
     finished = True
-    for step in m.steps:
+    for step in steps:
         if step.begin > now:
             finished = False
             break
@@ -306,16 +372,16 @@ def message_state(m: Message, now: float) -> tuple[str, dict[str, str], float]:
             finished = False
     if not finished:
         return F.STATE_SEND, per_channel, changed
-    if any(step.outcome == "deliver" for step in m.steps):
+    if any(step.outcome == "deliver" for step in steps):
         return "deliver", per_channel, changed
-    return m.steps[-1].outcome, per_channel, changed
+    return steps[-1].outcome, per_channel, changed
 
 
 def state_row(m: Message, now: float, format_time) -> dict:
     state, per_channel, changed = message_state(m, now)
     price = {c.name: 0 for c in CHANNELS}
     parts = 0
-    for i, step in enumerate(m.steps):
+    for i, step in enumerate(m.steps or ()):  # drawn by message_state's caller
         if i == 0 or step.begin <= now:  # the first channel is paid on acceptance
             price[step.channel] += step.cost
             if BY_NAME[step.channel].pricing == "part":

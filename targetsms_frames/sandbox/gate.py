@@ -81,6 +81,7 @@ def handle(provider: Provider, body: bytes, authorization: str = "") -> dict:
     with provider._lock:
         now = provider.now()
         provider._settle(now)
+        provider._drawn()  # every message made and drawn: the schedule lists and cancels them
         return answer(provider, account, doc, now)
 
 
@@ -195,6 +196,7 @@ def _scheduled(provider: Provider, account: Account, doc: dict, now: float) -> d
 
 def replay_cancel(provider: Provider, login: str, ids: list[str], at: float) -> None:
     """Delete scheduled SMS again at their time (the persistent sandbox's replay)."""
+    provider._drawn()
     account = provider.accounts[login]
     _scheduled(provider, account, {"delete_schedule": [{"id_sms": i} for i in ids]}, at)
 

@@ -54,12 +54,12 @@ class _ReplayableProvider(Provider):
             return self._fixed
         return self._epoch + (time.time() - self._real0) * self.speed + self._offset
 
-    def handle(self, body: bytes, headers: Any = None) -> dict:  # as Provider.handle
+    def _respond(self, body: bytes, headers: Any = None) -> dict | bytes:  # as Provider's
         with self._serial:
             at = self.now()
             self._fixed = at
             try:
-                answer = super().handle(body, headers)
+                answer = super()._respond(body, headers)
             finally:
                 self._fixed = None
             if b'"message"' in body and self._record is not None:
@@ -75,7 +75,7 @@ class _ReplayableProvider(Provider):
         with self._serial:
             self._fixed = at
             try:
-                super().handle(body)
+                super()._respond(body)
             finally:
                 self._fixed = None
 

@@ -10,21 +10,30 @@ walks its cascade in ``send_*`` order over every channel of the channel table
 Time is sandbox time: it runs ``speed`` times faster than the wall clock, so a
 60-minute Viber window can pass in a second of a test; :meth:`Provider.advance`
 moves it on at once.
+
+A send document is answered and paid for at once; its messages' fates (their
+cascades and later charges) are drawn when a fallback may be due or something asks
+for them (states, the ledger, the account gate), in the order the documents came,
+so nothing differs from drawing them on acceptance. A campaign's documents take the
+bulk path (:mod:`.bulk`); any other document the careful one, block by block.
 """
 
 from __future__ import annotations
 
+import gc
 import heapq
-import json
 import threading
 import time
-from collections import Counter
 from datetime import datetime, timedelta
 from decimal import Decimal
+
+import orjson
 
 from .. import fields as F
 from ..channels import BY_NAME, CHANNELS
 from ..segments import sms_parts
+from .books import snapshot
+from .bulk import Accepted, accept
 from .cascade import (
     DEFAULT_RATES,
     DEFAULT_TARIFFS,
@@ -37,7 +46,7 @@ from .cascade import (
     Step,
     cascade,
     draws,
-    message_state,
+    earliest_fallback,
     state_row,
     step_cost,
     unknown_row,
@@ -45,6 +54,7 @@ from .cascade import (
 from .ledger import Account, Charge, Ledger, rubles, to_kopecks
 from .rules import *  # noqa: F403  (the error texts, as before the split)
 from .rules import ERR_BAD_ID, ERR_NO_MESSAGES, ERR_NO_REQUEST, BlockChecks, phone_error
+from .wire import dumps, loads
 
 # The channels' timings under their earlier names (tests and notebooks use them).
 VIBER_DELIVER_S, VIBER_FAIL_S = TIMINGS["viber"].deliver, TIMINGS["viber"].fail
@@ -103,6 +113,13 @@ class Provider:
         self._next_channel_id = 5_000_000
         self._pending: list[tuple[float, int, Account, Message, Step]] = []  # later cascade charges
         self._seq = 0
+        # Documents whose messages' fates are not drawn yet, in the order accepted:
+        # (the soonest any may fall back, account, messages). Drawing waits until a
+        # fallback may be due or a state is asked for (see _draw).
+        self._undrawn: list[tuple[float, Account, list[Message] | Accepted]] = []
+        self._undrawn_soonest = float("inf")
+        # A process of its own (the command-line sandbox) sets this: see _draw.
+        self.freeze_made = False
         self._checks = BlockChecks(self.vk_templates)
         self._fate = Fates(seed, self.rates)
         # Cascades by fate, shared by the blocks that cascade alike (one-phone blocks of
@@ -173,7 +190,7 @@ class Provider:
         if not body or not body.strip():
             return {"error": F.ERR_NO_POST}
         try:
-            doc = json.loads(body)
+            doc = loads(body)
         except (ValueError, UnicodeDecodeError):
             return {"error": F.ERR_BAD_JSON}
         if not isinstance(doc, dict):
@@ -188,6 +205,16 @@ class Provider:
 
     def handle(self, body: bytes, headers=None) -> dict:
         """Answer one posted document, as the provider would (never raises)."""
+        reply = self._respond(body, headers)
+        return reply if isinstance(reply, dict) else orjson.loads(reply)
+
+    def answer(self, body: bytes, headers=None) -> bytes:
+        """:meth:`handle`'s answer as JSON, what the server sends (never raises)."""
+        reply = self._respond(body, headers)
+        return reply if isinstance(reply, bytes) else dumps(reply)
+
+    def _respond(self, body: bytes, headers=None) -> dict | bytes:
+        """The answer: a dict, or JSON already (a document accepted in bulk)."""
         admitted = self.admit(body, headers)
         if isinstance(admitted, dict):
             return admitted
@@ -201,14 +228,28 @@ class Provider:
                 return self._state(account, doc["state"], now)
         return {"error": ERR_NO_REQUEST}
 
-    def _send(self, account: Account, blocks, now: float) -> dict:
+    def _send(self, account: Account, blocks, now: float) -> dict | bytes:
         if not isinstance(blocks, list):
             return {"error": F.ERR_BAD_JSON}
         if not blocks:
             return {"error": ERR_NO_MESSAGES}
-        return {"message": [self._send_block(account, b, now) for b in blocks]}
+        answer = accept(self, account, blocks, now)  # the bulk path, when it applies
+        if answer is not None:
+            return answer
+        self._drawn()  # every earlier message made, so a repeated client id is found
+        accepted: list[Message] = []
+        answers = [self._send_block(account, b, now, accepted) for b in blocks]
+        soonest = min((earliest_fallback(m.block) for m in accepted), default=float("inf"))
+        self._defer(account, accepted, soonest)
+        return {"message": answers}
 
-    def _send_block(self, account: Account, raw, now: float):
+    def _defer(self, account: Account, messages: list[Message] | Accepted, soonest: float) -> None:
+        """Leave these messages' fates to be drawn later (:meth:`_draw`)."""
+        if messages:
+            self._undrawn.append((soonest, account, messages))
+            self._undrawn_soonest = min(self._undrawn_soonest, soonest)
+
+    def _send_block(self, account: Account, raw, now: float, accepted: list):
         checked = self._checks(raw)
         if isinstance(checked, str):
             return {"error": checked}
@@ -247,9 +288,11 @@ class Provider:
             validity=by_validity,
         )
         first_cost = step_cost(self.tariffs, channels[0], block)
-        return [self._send_phone(account, block, p, first_cost, now) for p in raw["phones"]]
+        return [
+            self._send_phone(account, block, p, first_cost, now, accepted) for p in raw["phones"]
+        ]
 
-    def _send_phone(self, account, block, entry, first_cost, now) -> dict:
+    def _send_phone(self, account, block, entry, first_cost, now, accepted) -> dict:
         phone, client_id, error = phone_error(entry)
         if error:
             return {"client_id_message": client_id, "phone": phone, "error": error}
@@ -273,39 +316,21 @@ class Provider:
             if client_id:
                 account.held[client_id] = account.held.get(client_id, 0) + 1
             return {"client_id_message": client_id, "phone": phone, "error": F.ERR_HELD}
-        fate = self._fate(phone)
-        steps = block.cascades.get(fate) or cascade(block, fate, self.tariffs)
         message_id = self._next_id
         self._next_id = message_id + 1
-        message = Message(message_id, client_id, phone, block, now, steps, self._channel_ids(block))
+        message = Message(message_id, client_id, phone, block, now, None, self._next_channel_id)
+        self._next_channel_id += len(block.channels)
+        accepted.append(message)
         account.messages[message_id] = message
         if client_id:
             account.by_client_id[client_id] = message
         phones = account.phones
         phones[phone] = phones.get(phone, 0) + 1
-        # The first channel is paid when the message is accepted; a fallback channel
-        # when the cascade reaches it.
-        first = steps[0]
-        account.balance -= first.cost
-        account.charges.append((now, message_id, client_id, first.channel, first.cost))
-        for step in steps[1:]:
-            self._seq += 1
-            heapq.heappush(self._pending, (step.begin, self._seq, account, message, step))
+        # The first channel is paid when the message is accepted (its price does not
+        # depend on the fate); a fallback channel when the cascade reaches it.
+        account.balance -= first_cost
+        account.charges.append((now, message_id, client_id, block.channels[0], first_cost))
         return self._result(message)
-
-    def _channel_ids(self, block: Block) -> dict[str, int]:
-        """The channels' ids of a new message, in channel-table order (0: not used)."""
-        channels = block.channels
-        ids = {}
-        next_id = self._next_channel_id
-        for c in BY_NAME:
-            if c in channels:
-                next_id += 1
-                ids[c] = next_id
-            else:
-                ids[c] = 0
-        self._next_channel_id = next_id
-        return ids
 
     def _result(self, m: Message) -> dict:
         ids = m.ids
@@ -325,8 +350,43 @@ class Provider:
         account.balance -= step.cost
         account.charges.append((at, message.id_message, message.client_id, step.channel, step.cost))
 
+    def _draw(self, until: float = float("inf")) -> None:
+        """Draw the fates of the documents accepted up to the last that may fall back by ``until``.
+
+        Documents are drawn in the order they were accepted, so the fallback charges
+        queue (and tie) exactly as if every fate had been drawn on acceptance.
+        """
+        undrawn = self._undrawn
+        last = max(i for i, (soonest, *_) in enumerate(undrawn) if soonest <= until)
+        tariffs, pending, push = self.tariffs, self._pending, heapq.heappush
+        for _, account, messages in undrawn[: last + 1]:
+            if not isinstance(messages, list):  # accepted in bulk: made now
+                messages = messages.messages(self, account)
+            fates = self._fate.many([m.phone for m in messages])
+            for message, fate in zip(messages, fates, strict=True):
+                block = message.block
+                steps = message.steps = block.cascades.get(fate) or cascade(block, fate, tariffs)
+                if len(steps) > 1:
+                    for step in steps[1:]:
+                        self._seq += 1
+                        push(pending, (step.begin, self._seq, account, message, step))
+        del undrawn[: last + 1]
+        self._undrawn_soonest = min((soonest for soonest, *_ in undrawn), default=float("inf"))
+        if self.freeze_made:
+            # Messages and blocks are kept for ever and hold no cycles: the collector's
+            # full passes need not walk them again (gc.freeze is process-wide, hence
+            # only in a process that is the sandbox's alone).
+            gc.freeze()
+
+    def _drawn(self) -> None:
+        """Draw every fate not drawn yet (before anything reads a message's steps)."""
+        if self._undrawn:
+            self._draw()
+
     def _settle(self, now: float) -> None:
         """Charge the fallback channels that the cascades have reached by now."""
+        if self._undrawn_soonest <= now:
+            self._draw(now)
         pending = self._pending
         while pending and pending[0][0] <= now:
             at, _, account, message, step = heapq.heappop(pending)
@@ -339,6 +399,7 @@ class Provider:
     def _state(self, account: Account, items, now: float) -> dict:
         if not isinstance(items, list) or not items:
             return {"error": F.ERR_BAD_JSON}
+        self._drawn()
         return {"state": [self._state_of(account, item, now) for item in items]}
 
     def _state_of(self, account: Account, item, now: float) -> dict:
@@ -357,39 +418,8 @@ class Provider:
         with self._lock:
             now = self.now()
             self._settle(now)
-            account = self.accounts[login]
-            delivered: Counter[str] = Counter()
-            states: Counter[str] = Counter()
-            engaged: Counter[str] = Counter()
-            for message in account.messages.values():
-                state, per_channel, _ = message_state(message, now)
-                states[state] += 1
-                for channel, channel_state in per_channel.items():
-                    if channel_state in BY_NAME[channel].delivered_states:
-                        delivered[channel] += 1
-                    if channel_state in F.ENGAGED_STATES:
-                        engaged[channel_state] += 1
-            charged = {c: Decimal(0) for c in BY_NAME}
-            charges = [
-                Charge(t, str(mid), cid, ch, Decimal(k).scaleb(-2))
-                for t, mid, cid, ch, k in account.charges
-            ]
-            total = sum(k for *_, k in account.charges)
-            for charge in charges:
-                charged[charge.channel] += charge.amount
-            return Ledger(
-                accepted=Counter(m.client_id for m in account.messages.values() if m.client_id),
-                submitted=Counter(account.submitted),
-                phones=Counter(account.phones),
-                charges=charges,
-                balance=Decimal(account.balance).scaleb(-2),
-                total_charged=Decimal(total).scaleb(-2),
-                delivered=delivered,
-                states=states,
-                engaged=engaged,
-                charged=charged,
-                held=Counter(account.held),
-            )
+            self._drawn()
+            return snapshot(self.accounts[login], now)
 
 
 __all__ = [

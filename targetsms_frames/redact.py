@@ -249,7 +249,8 @@ class Scrubber:
         # class above matches it): no run that long means no run at all, in one C scan.
         member = re.compile(f"[{members}]", flags).fullmatch if whole else lambda c: None
         self._ascii_members = bytes(b < 128 and member(chr(b)) is not None for b in range(256))
-        self._ascii_run = b"\x01" * shortest
+        # (No secret: `shortest` is a sentinel, not a length, and the table is never read.)
+        self._ascii_run = b"\x01" * shortest if whole else b""
 
     def _found(self, text: str) -> bool:
         """Whether any full spelling of a secret is in the text (cheap when none is)."""

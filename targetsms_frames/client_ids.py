@@ -18,6 +18,7 @@ from . import fields as F
 from ._columns import Problems as _Problems
 from ._columns import blank as _blank
 from ._columns import texts as _texts
+from .seen import Seen, SortedRuns, id_keys
 
 MAX_CLIENT_ID = 2**53 - 1  # exact in a float64 and in JavaScript: safe in every tool
 
@@ -109,10 +110,46 @@ def first_of_each(values: np.ndarray) -> np.ndarray:
     return np.unique(codes, return_index=True)[1][codes]
 
 
+def _first_seen(keys: np.ndarray, rows: np.ndarray, runs: SortedRuns, seen: Seen):
+    """Among ``rows``, those whose key an earlier row has; and a way to name that row.
+
+    The earlier row is the campaign's first with the key: in an earlier frame (``runs``)
+    or else in this one. The keys first met here are added to ``runs``.
+    """
+    keys = keys[rows]
+    first = rows[first_of_each(keys)]
+    earlier = runs.find(keys)
+    repeat = (first != rows) | (earlier >= 0)
+    new = ~repeat
+    runs.add(keys[new], seen.start + rows[new])
+    at = dict(zip(rows[repeat].tolist(), earlier[repeat].tolist(), strict=True))
+    firsts = dict(zip(rows[repeat].tolist(), first[repeat].tolist(), strict=True))
+
+    def first_label(i: int, labels: list):
+        return seen.label(at[i]) if at[i] >= 0 else labels[firsts[i]]
+
+    return rows[repeat], first_label
+
+
 def client_ids(
-    recipients, digests, labels, problems: _Problems, duplicate, has_phone
+    recipients, digests, labels, problems: _Problems, has_phone, seen: Seen
 ) -> np.ndarray:
+    """Each row's client id; duplicate rows and repeated ids are reported as problems.
+
+    Duplicates (same phone, same message) and repeated ids are found across the whole
+    campaign: this frame and the earlier ones ``seen`` remembers (and now this one too).
+    """
+    n = len(digests)
+    duplicate = np.zeros(n, dtype=bool)
+    rows, first_label = _first_seen(digests, np.flatnonzero(has_phone), seen.contents, seen)
+    duplicate[rows] = True
+    problems.add(
+        duplicate,
+        lambda i: f"phone: duplicate of row {first_label(i, labels)!r} (same phone, same message)",
+    )
+    numbers = digests % np.uint64(MAX_CLIENT_ID) + np.uint64(1)
     derived = np.array(_ids_of(digests), dtype=object)
+    keys = id_keys(numbers)
     if "client_id_message" not in recipients.columns:
         ids = derived
     else:
@@ -126,24 +163,24 @@ def client_ids(
             bad, lambda i: f"client_id_message: {own[i]!r} must be a number of 1 to 18 digits"
         )
         own = np.array([v.strip() if v else v for v in own.tolist()], dtype=object)
-        ids = np.where(given & ~bad, own, derived)
+        mine = given & ~bad
+        ids = np.where(mine, own, derived)
+        if mine.any():
+            texts = pa.array(own[mine], pa.large_string())
+            keys[mine] = id_keys(
+                np.asarray(pc.cast(texts, pa.uint64())), np.asarray(pc.utf8_length(texts))
+            )
     # A duplicate row repeats its twin's derived id; it is reported as a duplicate already.
     # Rows without a phone are never sent: they all share the content "no phone", and so
     # a derived id, which is no one's problem.
-    counted = has_phone & ~duplicate
-    candidates = np.where(counted, ids, None)  # type: ignore[call-overload]
-    repeated = pd.Series(candidates, dtype=object).duplicated().to_numpy()
-    repeated = repeated & counted
-    if repeated.any():
-        first: dict = {}
-        for i, value in enumerate(ids.tolist()):
-            if counted[i]:
-                first.setdefault(value, i)
-        problems.add(
-            repeated,
-            lambda i: (
-                f"client_id_message: {ids[i]} is also the id of row {labels[first[ids[i]]]!r} "
-                "(each message needs its own)"
-            ),
-        )
+    rows, first_label = _first_seen(keys, np.flatnonzero(has_phone & ~duplicate), seen.ids, seen)
+    repeated = np.zeros(n, dtype=bool)
+    repeated[rows] = True
+    problems.add(
+        repeated,
+        lambda i: (
+            f"client_id_message: {ids[i]} is also the id of row {first_label(i, labels)!r} "
+            "(each message needs its own)"
+        ),
+    )
     return ids

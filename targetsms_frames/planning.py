@@ -36,7 +36,6 @@ from .client_ids import client_ids as _client_ids
 from .client_ids import content_keys as content_keys  # re-exported
 from .client_ids import derive_client_ids as derive_client_ids  # re-exported
 from .client_ids import digests as _digests
-from .client_ids import first_of_each as _first_of_each
 from .contracts import PLAN_COLUMNS as _PLAN_COLUMNS
 from .errors import InputError
 from .field_rules import channel_orders as _channel_orders
@@ -44,6 +43,7 @@ from .field_rules import check_fields as _check_fields
 from .phones import normalize_phone_arrays
 from .problem_texts import translate_problem
 from .rendering import render as _render
+from .seen import Seen
 from .segments import sms_parts_many
 from .template_data import render_template_data
 from .times import account_zone, parse_time
@@ -251,16 +251,21 @@ def plan(
     _check_call(recipients, templates, campaign)
     zone = account_zone(tz)
     with gc_paused():
-        out = _plan(recipients, templates, campaign, region, now, zone)
+        out = _plan(recipients, templates, campaign, region, now, zone, Seen())
     if recipients.attrs.get("sheet") is not None:  # read_table's sheet: problems name it
         out.attrs["sheet"] = recipients.attrs["sheet"]
     return out
 
 
-def _plan(recipients, templates, campaign, region, now, zone) -> pd.DataFrame:
+def _now(now: datetime | None, zone) -> datetime:
+    """The time to judge ``time_send`` against: aware, in the account's zone if naive."""
     now = now or datetime.now(UTC)
-    if now.tzinfo is None:
-        now = now.replace(tzinfo=zone)
+    return now.replace(tzinfo=zone) if now.tzinfo is None else now
+
+
+def _plan(recipients, templates, campaign, region, now, zone, seen: Seen) -> pd.DataFrame:
+    """One frame's plan; duplicates and repeated ids are looked for in ``seen`` too."""
+    now = _now(now, zone)
     n = len(recipients)
     index = recipients.index
     labels = index.tolist()  # plain Python labels, for messages that name rows
@@ -292,14 +297,8 @@ def _plan(recipients, templates, campaign, region, now, zone) -> pd.DataFrame:
     _refuse_controls(columns, problems)  # after rendering: placeholders may bring them
     # Same content, same 64-bit keyed digest: duplicates are found on the digests.
     digests = _digests(campaign, content_keys(columns))
-    has_phone = ~_blank(phones)
-    first = _first_of_each(digests)
-    duplicate = (first != np.arange(n)) & has_phone
-    problems.add(
-        duplicate,
-        lambda i: f"phone: duplicate of row {labels[first[i]]!r} (same phone, same message)",
-    )
-    client_ids = _client_ids(recipients, digests, labels, problems, duplicate, has_phone)
+    client_ids = _client_ids(recipients, digests, labels, problems, ~_blank(phones), seen)
+    seen.done(index)
     # Without its template a row's fields are meaningless: say that, not what follows.
     problems.keep_only(no_template, ("template", "phone"))
 

@@ -84,9 +84,13 @@ def digests(campaign: str, keys) -> np.ndarray:
     return np.frombuffer(digests, dtype=">u8").astype(np.uint64)
 
 
+def _numbers(digests: np.ndarray) -> np.ndarray:
+    """The derived client ids as numbers: 1 ≤ id ≤ 2**53 - 1."""
+    return digests % np.uint64(MAX_CLIENT_ID) + np.uint64(1)
+
+
 def _ids_of(digests: np.ndarray) -> list[str]:
-    numbers = digests % np.uint64(MAX_CLIENT_ID) + np.uint64(1)
-    return pc.cast(pa.array(numbers), pa.large_string()).to_numpy(zero_copy_only=False).tolist()
+    return pc.cast(pa.array(_numbers(digests)), pa.large_string()).to_pylist()
 
 
 def derive_client_ids(campaign: str, keys) -> list[str]:
@@ -106,8 +110,13 @@ def derive_client_ids(campaign: str, keys) -> list[str]:
 
 def first_of_each(values: np.ndarray) -> np.ndarray:
     """For each row, the position of the first row with the same value."""
-    codes = pd.factorize(values)[0]
-    return np.unique(codes, return_index=True)[1][codes]
+    codes = pd.factorize(values)[0]  # numbered in order of first appearance
+    if not len(codes):
+        return codes
+    # So a row is a value's first exactly where its code exceeds every earlier one.
+    top = np.maximum.accumulate(codes)
+    firsts = np.flatnonzero(np.r_[True, top[1:] > top[:-1]])
+    return firsts[codes]
 
 
 def _first_seen(keys: np.ndarray, rows: np.ndarray, runs: SortedRuns, seen: Seen):
@@ -133,8 +142,8 @@ def _first_seen(keys: np.ndarray, rows: np.ndarray, runs: SortedRuns, seen: Seen
 
 def client_ids(
     recipients, digests, labels, problems: _Problems, has_phone, seen: Seen
-) -> np.ndarray:
-    """Each row's client id; duplicate rows and repeated ids are reported as problems.
+) -> pa.Array:
+    """Each row's client id (text); duplicate rows and repeated ids are reported as problems.
 
     Duplicates (same phone, same message) and repeated ids are found across the whole
     campaign: this frame and the earlier ones ``seen`` remembers (and now this one too).
@@ -147,12 +156,10 @@ def client_ids(
         duplicate,
         lambda i: f"phone: duplicate of row {first_label(i, labels)!r} (same phone, same message)",
     )
-    numbers = digests % np.uint64(MAX_CLIENT_ID) + np.uint64(1)
-    derived = np.array(_ids_of(digests), dtype=object)
+    numbers = _numbers(digests)
+    ids = pc.cast(pa.array(numbers), pa.large_string())
     keys = id_keys(numbers)
-    if "client_id_message" not in recipients.columns:
-        ids = derived
-    else:
+    if "client_id_message" in recipients.columns:
         own = _texts(recipients["client_id_message"])
         given = ~_blank(own)
         bad = given & np.array(
@@ -162,14 +169,15 @@ def client_ids(
         problems.add(
             bad, lambda i: f"client_id_message: {own[i]!r} must be a number of 1 to 18 digits"
         )
-        own = np.array([v.strip() if v else v for v in own.tolist()], dtype=object)
         mine = given & ~bad
-        ids = np.where(mine, own, derived)
         if mine.any():
-            texts = pa.array(own[mine], pa.large_string())
+            texts = pa.array([v.strip() for v in own[mine].tolist()], pa.large_string())
             keys[mine] = id_keys(
                 np.asarray(pc.cast(texts, pa.uint64())), np.asarray(pc.utf8_length(texts))
             )
+            where = np.full(n, -1, dtype=np.int64)
+            where[mine] = np.arange(len(texts))
+            ids = pc.if_else(pa.array(mine), texts.take(pa.array(where, mask=~mine)), ids)
     # A duplicate row repeats its twin's derived id; it is reported as a duplicate already.
     # Rows without a phone are never sent: they all share the content "no phone", and so
     # a derived id, which is no one's problem.
@@ -179,7 +187,8 @@ def client_ids(
     problems.add(
         repeated,
         lambda i: (
-            f"client_id_message: {ids[i]} is also the id of row {first_label(i, labels)!r} "
+            f"client_id_message: {ids[i].as_py()} is also the id of row "
+            f"{first_label(i, labels)!r} "
             "(each message needs its own)"
         ),
     )

@@ -44,7 +44,7 @@ from .phones import normalize_phone_arrays
 from .problem_texts import translate_problem
 from .rendering import render as _render
 from .seen import Seen
-from .segments import sms_parts_many
+from .segments import sms_parts_arrays
 from .template_data import render_template_data
 from .times import account_zone, parse_time
 
@@ -310,7 +310,7 @@ def _plan(recipients, templates, campaign, region, now, zone, seen: Seen) -> pd.
         )
     else:
         sms_texts = np.where(sms & ~_blank(sms_texts), sms_texts, None)  # type: ignore[call-overload]
-    encodings, parts = sms_parts_many(sms_texts)
+    encodings, parts = sms_parts_arrays(sms_texts)
 
     frame = {}
     if templates is not None:
@@ -324,7 +324,12 @@ def _plan(recipients, templates, campaign, region, now, zone, seen: Seen) -> pd.
         frame[name] = text_series(column, index)
     frame["client_id_message"] = text_series(client_ids, index)
     frame["sms_encoding"] = text_series(encodings, index)
-    frame["sms_parts"] = pd.Series(parts, index=index, dtype="Int64")
+    frame["sms_parts"] = pd.Series(
+        pd.arrays.IntegerArray(
+            np.asarray(parts.fill_null(0), dtype=np.int64), np.asarray(parts.is_null(), dtype=bool)
+        ),
+        index=index,
+    )
     frame["problem"] = problems.series(index)
     return pd.DataFrame(frame, index=index)
 

@@ -29,16 +29,20 @@ class SortedRuns:
 
     def __init__(self) -> None:
         self._runs: list[tuple[np.ndarray, np.ndarray]] = []
+        self._pending: list[tuple[np.ndarray, np.ndarray]] = []  # sorted at the next find
 
     def __len__(self) -> int:
-        return sum(len(keys) for keys, _ in self._runs)
+        return sum(len(keys) for keys, _ in self._runs + self._pending)
 
     @property
     def nbytes(self) -> int:
-        return sum(keys.nbytes + at.nbytes for keys, at in self._runs)
+        return sum(keys.nbytes + at.nbytes for keys, at in self._runs + self._pending)
 
     def find(self, keys: np.ndarray) -> np.ndarray:
         """Per key, the position of its first row, or -1 where it was never added."""
+        for pending in self._pending:
+            self._merge(*pending)
+        self._pending.clear()
         out = np.full(len(keys), -1, dtype=np.int64)
         for run, positions in self._runs:
             at = np.minimum(np.searchsorted(run, keys), len(run) - 1)
@@ -47,9 +51,15 @@ class SortedRuns:
         return out
 
     def add(self, keys: np.ndarray, positions: np.ndarray) -> None:
-        """Add keys not held yet (distinct among themselves) with their rows' positions."""
-        if not len(keys):
-            return
+        """Add keys not held yet (distinct among themselves) with their rows' positions.
+
+        They are sorted in only when a later :meth:`find` needs them (a campaign of one
+        frame never sorts).
+        """
+        if len(keys):
+            self._pending.append((keys, positions))
+
+    def _merge(self, keys: np.ndarray, positions: np.ndarray) -> None:
         order = np.argsort(keys, kind="stable")
         run, at = keys[order].astype(np.uint64), np.asarray(positions, np.int64)[order]
         # Merge while the last run is no longer than the new one: O(n) each, in place of

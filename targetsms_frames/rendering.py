@@ -21,7 +21,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from . import fields as F
-from ._columns import Problems, arrow_of, texts
+from ._columns import Coded, Problems, arrow_of, as_array, texts
 from .cells import surrogate_problem, without_surrogates
 
 MAX_FORMAT_WIDTH = 1000  # a text longer than any message allows
@@ -79,7 +79,7 @@ def format_value(text: str, conversion: str | None, spec: str) -> str:
 
 
 def render(
-    values: dict[str, np.ndarray],
+    values: dict,
     recipients: pd.DataFrame,
     problems: Problems,
     given: set[str] | None = None,
@@ -123,10 +123,13 @@ def render(
         if given is not None and field not in given:
             continue  # empty in every row: nothing to fill
         field_texts = values[field]
-        rendered = field_texts.copy()
         failed[field] = np.zeros(len(field_texts), dtype=bool)
+        groups = list(_rows_by_text_with_braces(field_texts))
+        if not groups:
+            continue  # no placeholder: the column stays as it is
+        rendered = as_array(field_texts).copy()
         joins: list[tuple[np.ndarray, pa.ChunkedArray]] = []
-        for text, rows in _rows_by_text_with_braces(field_texts):
+        for text, rows in groups:
             try:
                 parts = list(_FORMATTER.parse(text))
             except ValueError as exc:
@@ -234,13 +237,20 @@ def _whole(joins: list, rendered: np.ndarray) -> pa.Array | None:
     return joined.take(pa.array(where, mask=where < 0))
 
 
-def _rows_by_text_with_braces(field_texts: np.ndarray):
+def _rows_by_text_with_braces(field_texts):
     """(text, row positions) for each distinct text that has a brace, in C-speed passes."""
-    codes, uniques = pd.factorize(field_texts, use_na_sentinel=True)
-    braced = np.fromiter(("{" in u or "}" in u for u in uniques), dtype=bool, count=len(uniques))
+    if isinstance(field_texts, Coded):
+        codes, uniques = field_texts.codes, field_texts.uniques
+    else:
+        codes, uniques = pd.factorize(field_texts, use_na_sentinel=True)
+    braced = np.fromiter(
+        (u is not None and ("{" in u or "}" in u) for u in uniques), dtype=bool, count=len(uniques)
+    )
     if not braced.any():
         return
     rows = np.flatnonzero((codes >= 0) & braced[np.maximum(codes, 0)])
+    if not len(rows):  # a coded column's distinct texts may include unused ones
+        return
     rows = rows[np.argsort(codes[rows], kind="stable")]
     bounds = np.flatnonzero(np.diff(codes[rows])) + 1
     for group in np.split(rows, bounds):

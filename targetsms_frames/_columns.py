@@ -129,7 +129,8 @@ class Coded:
     @classmethod
     def empty(cls, n: int) -> Coded:
         """A column with no text in any row."""
-        return cls(np.full(n, -1, dtype=np.intp), np.array([], dtype=object))
+        # One shared read-only -1, not n of them: a campaign has a dozen empty fields.
+        return cls(np.broadcast_to(np.intp(-1), (n,)), np.array([], dtype=object))
 
     def __len__(self) -> int:
         return len(self.codes)

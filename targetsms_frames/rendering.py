@@ -21,7 +21,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from . import fields as F
-from ._columns import Coded, Problems, arrow_of, as_array, texts
+from ._columns import Coded, Problems, arrow_of, as_array, blank, texts
 from .cells import surrogate_problem, without_surrogates
 
 MAX_FORMAT_WIDTH = 1000  # a text longer than any message allows
@@ -127,8 +127,9 @@ def render(
         groups = list(_rows_by_text_with_braces(field_texts))
         if not groups:
             continue  # no placeholder: the column stays as it is
-        rendered = as_array(field_texts).copy()
-        joins: list[tuple[np.ndarray, pa.ChunkedArray]] = []
+        cleared = np.zeros(len(field_texts), dtype=bool)  # rows left without a text
+        fixed: list[tuple[np.ndarray, np.ndarray]] = []  # rows of texts with braces only
+        joins: list[tuple[np.ndarray, pa.ChunkedArray | None]] = []
         for text, rows in groups:
             try:
                 parts = list(_FORMATTER.parse(text))
@@ -139,7 +140,7 @@ def render(
                         f"{field}: unbalanced braces in the text ({exc}), "
                         "write {{ and }} for literal braces",
                     )
-                rendered[rows] = None
+                cleared[rows] = True
                 failed[field][rows] = True
                 continue
             pieces: list = []  # literals and Arrow columns, joined element-wise
@@ -187,7 +188,7 @@ def render(
                 pieces.append(cell)
             failed[field][rows] = ~ok
             if not ok.any():
-                rendered[rows] = None
+                cleared[rows] = True
                 continue
             scalars = [pa.scalar(p, pa.large_string()) if isinstance(p, str) else p for p in pieces]
             joined = pc.binary_join_element_wise(
@@ -197,17 +198,22 @@ def render(
                 null_replacement="",
             )
             if isinstance(joined, pa.Scalar):  # no placeholder at all, only braces
-                rendered[rows] = np.where(ok, joined.as_py(), None)
+                fixed.append((rows, np.where(ok, joined.as_py(), None)))
                 joins.append((rows, None))
             else:
-                joins.append((rows, pc.if_else(pa.array(ok), joined, pa.scalar(None, joined.type))))
-                rendered[rows] = None  # filled below, unless the field stays in Arrow
-        whole = _whole(joins, rendered)
+                if not ok.all():
+                    joined = pc.if_else(pa.array(ok), joined, pa.scalar(None, joined.type))
+                joins.append((rows, joined))
+        whole = _whole(joins, field_texts, cleared)
         if whole is not None:
             arrow[field] = whole
         if whole is not None and field in _PERSONAL_TEXTS:
             values[field] = whole  # long, one per row: kept in Arrow, never made Python text
             continue
+        rendered = as_array(field_texts).copy()
+        rendered[cleared] = None
+        for rows, brace_only in fixed:
+            rendered[rows] = brace_only
         for rows, joined in joins:
             if joined is not None:
                 rendered[rows] = joined.to_numpy(zero_copy_only=False)
@@ -221,20 +227,25 @@ def _reason(exc: BaseException) -> str:
     return text if text.isprintable() else repr(text)
 
 
-def _whole(joins: list, rendered: np.ndarray) -> pa.Array | None:
-    """The rendered column as one Arrow array, when every text in it came from a join."""
+def _whole(joins: list, field_texts, cleared: np.ndarray) -> pa.Array | None:
+    """The rendered column as one Arrow array, when every text in it came from a join.
+
+    ``field_texts`` are the texts before rendering, ``cleared`` the rows left without one.
+    """
     if not joins or any(joined is None for _, joined in joins):
         return None
-    covered = np.zeros(len(rendered), dtype=bool)
+    covered = cleared.copy()
     for rows, _ in joins:
         covered[rows] = True
-    if rendered[~covered].astype(bool).any():
+    if (~blank(field_texts) & ~covered).any():
         return None  # some rows hold texts that had no placeholders
+    chunks = [c for _, joined in joins for c in joined.chunks]
+    if len(joins) == 1 and len(chunks) == 1 and len(joins[0][0]) == len(cleared):
+        return chunks[0]  # every row, in order (the rows of a group are ascending)
     rows = np.concatenate([rows for rows, _ in joins])
-    joined = pa.concat_arrays([c for _, joined in joins for c in joined.chunks])
-    where = np.full(len(rendered), -1, dtype=np.int64)
+    where = np.full(len(cleared), -1, dtype=np.int64)
     where[rows] = np.arange(len(rows))
-    return joined.take(pa.array(where, mask=where < 0))
+    return pa.concat_arrays(chunks).take(pa.array(where, mask=where < 0))
 
 
 def _rows_by_text_with_braces(field_texts):

@@ -120,7 +120,10 @@ def sms_parts_arrays(texts) -> tuple[pa.Array, pa.Array]:
     # Two-unit characters count only where the text could exceed one part with them.
     units = length.copy()
     _add_counts(units, array, ~ucs & (length * 2 > SINGLE[GSM7]), _RE2_EXTENSION)
-    _add_counts(units, array, ucs & (length * 2 > SINGLE[UCS2]), _RE2_ASTRAL)
+    data = array.buffers()[2]
+    if data is not None and len(data) and np.frombuffer(data, np.uint8).max() >= 0xF0:
+        # UTF-8 starts a character beyond the BMP with a byte from 0xF0: none, no count.
+        _add_counts(units, array, ucs & (length * 2 > SINGLE[UCS2]), _RE2_ASTRAL)
     single = np.where(ucs, SINGLE[UCS2], SINGLE[GSM7])
     multi = np.where(ucs, MULTI[UCS2], MULTI[GSM7])
     parts = np.where(units <= single, 1, -(-units // multi))

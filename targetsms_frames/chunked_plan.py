@@ -9,7 +9,7 @@ import pandas as pd
 
 from ._speed import gc_paused
 from .errors import InputError
-from .planning import _check_call, _now, _plan
+from .planning import _check_call, _now, plan_frame
 from .seen import Seen
 from .times import account_zone
 
@@ -74,7 +74,7 @@ def _planned(frames, templates, campaign, region, now, zone) -> Iterator[pd.Data
         _check_call(recipients, templates, campaign)
         fixed = fixed or _now(now, zone)
         with gc_paused():
-            out = _plan(recipients, templates, campaign, region, fixed, zone, seen)
+            out = plan_frame(recipients, templates, campaign, region, fixed, zone, seen)
         if recipients.attrs.get("sheet") is not None:
             out.attrs["sheet"] = recipients.attrs["sheet"]
         yield out

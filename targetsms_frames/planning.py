@@ -284,7 +284,7 @@ def plan(
     _check_call(recipients, templates, campaign)
     zone = account_zone(tz)
     with gc_paused():
-        out = _plan(recipients, templates, campaign, region, now, zone, Seen())
+        out = plan_frame(recipients, templates, campaign, region, _now(now, zone), zone, Seen())
     if recipients.attrs.get("sheet") is not None:  # read_table's sheet: problems name it
         out.attrs["sheet"] = recipients.attrs["sheet"]
     return out
@@ -296,9 +296,27 @@ def _now(now: datetime | None, zone) -> datetime:
     return now.replace(tzinfo=zone) if now.tzinfo is None else now
 
 
+# Rows planned at a time: a slice's intermediates (rendered texts, content keys, digests)
+# are freed before the next slice, so a million rows peak at about the plan frame's size
+# plus one slice's work. Each text column of the plan is then one Arrow chunk per slice.
+SLICE_ROWS = 100_000
+
+
+def plan_frame(recipients, templates, campaign, region, now, zone, seen: Seen) -> pd.DataFrame:
+    """One recipients frame's plan (checked already), a slice at a time, against ``seen``."""
+    n = len(recipients)
+    if n <= SLICE_ROWS:
+        return _plan(recipients, templates, campaign, region, now, zone, seen)
+    return pd.concat(
+        [
+            _plan(recipients.iloc[i : i + SLICE_ROWS], templates, campaign, region, now, zone, seen)
+            for i in range(0, n, SLICE_ROWS)
+        ]
+    )
+
+
 def _plan(recipients, templates, campaign, region, now, zone, seen: Seen) -> pd.DataFrame:
-    """One frame's plan; duplicates and repeated ids are looked for in ``seen`` too."""
-    now = _now(now, zone)
+    """One slice's plan; duplicates and repeated ids are looked for in ``seen`` too."""
     n = len(recipients)
     index = recipients.index
     labels = index.tolist()  # plain Python labels, for messages that name rows

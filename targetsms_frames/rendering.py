@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 import string
 from decimal import Decimal
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -128,7 +129,7 @@ def render(
         if not groups:
             continue  # no placeholder: the column stays as it is
         cleared = np.zeros(len(field_texts), dtype=bool)  # rows left without a text
-        fixed: list[tuple[np.ndarray, np.ndarray]] = []  # rows of texts with braces only
+        fixed: list[tuple[np.ndarray, Any]] = []  # rows of texts with braces only
         joins: list[tuple[np.ndarray, pa.ChunkedArray | None]] = []
         for text, rows in groups:
             try:

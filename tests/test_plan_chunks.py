@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from unittest.mock import patch
 
 import numpy as np
 import pandas as pd
@@ -11,6 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import targetsms_frames as tsf
+from targetsms_frames import planning
 from targetsms_frames.errors import InputError
 from targetsms_frames.seen import SortedRuns, id_keys
 
@@ -75,6 +77,13 @@ def test_the_chunked_plan_is_the_whole_plan(case):
         assert planned.index.equals(piece.index)
     together = pd.concat(chunked) if chunked else whole.iloc[:0]
     pd.testing.assert_frame_equal(together, whole, check_index_type=False)
+    # plan() itself works a slice of rows at a time (bounded memory): the same plan.
+    with patch.object(planning, "SLICE_ROWS", 4):
+        sliced = tsf.plan(frame, templates, campaign="chunks", now=NOW)
+        rechunked = list(tsf.plan_chunks(pieces, templates, campaign="chunks", now=NOW))
+    pd.testing.assert_frame_equal(sliced, whole, check_index_type=False)
+    if rechunked:
+        pd.testing.assert_frame_equal(pd.concat(rechunked), whole, check_index_type=False)
 
 
 def test_a_duplicate_in_a_later_frame_names_the_first_row():

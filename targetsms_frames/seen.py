@@ -44,10 +44,15 @@ class SortedRuns:
             self._merge(*pending)
         self._pending.clear()
         out = np.full(len(keys), -1, dtype=np.int64)
+        if not self._runs:
+            return out
+        # Sorted needles are found several times faster (NumPy narrows each search).
+        order = np.argsort(keys)
+        needles = keys[order]
         for run, positions in self._runs:
-            at = np.minimum(np.searchsorted(run, keys), len(run) - 1)
-            hit = run[at] == keys
-            out[hit] = positions[at[hit]]
+            at = np.minimum(np.searchsorted(run, needles), len(run) - 1)
+            hit = run[at] == needles
+            out[order[hit]] = positions[at[hit]]
         return out
 
     def add(self, keys: np.ndarray, positions: np.ndarray) -> None:

@@ -43,7 +43,7 @@ from .contracts import PLAN_COLUMNS as _PLAN_COLUMNS
 from .errors import InputError
 from .field_rules import channel_orders as _channel_orders
 from .field_rules import check_fields as _check_fields
-from .phones import normalize_phone_arrays
+from .phones import normalize_phone_column
 from .problem_texts import translate_problem
 from .rendering import render as _render
 from .seen import Seen
@@ -322,7 +322,7 @@ def _plan(recipients, templates, campaign, region, now, zone, seen: Seen) -> pd.
     labels = index.tolist()  # plain Python labels, for messages that name rows
     problems = _Problems(n)
 
-    phones, phone_problem = normalize_phone_arrays(recipients["phone"], region)
+    phones, phone_problem = normalize_phone_column(recipients["phone"], region)
     problems.add(phone_problem.astype(bool), lambda i: phone_problem[i])
 
     values, no_template = _assemble(recipients, templates, problems, campaign)
@@ -338,7 +338,7 @@ def _plan(recipients, templates, campaign, region, now, zone, seen: Seen) -> pd.
     _check_fields(values, used, problems, failed, given)
     _time_send(recipients, values, problems, now, zone)
 
-    columns = {"phone": _arrow_text(phones, few_distinct=False)}
+    columns = {"phone": phones}
     absent = pa.nulls(n, pa.large_string())  # a field no template or column gives
     coded = {}
     for field in F.MESSAGE_FIELDS:

@@ -119,42 +119,37 @@ def first_of_each(values: np.ndarray) -> np.ndarray:
     return firsts[codes]
 
 
-def _first_seen(keys: np.ndarray, rows: np.ndarray, runs: SortedRuns, seen: Seen):
-    """Among ``rows``, those whose key an earlier row has; and a way to name that row.
+def _first_seen(keys: np.ndarray, rows: np.ndarray, runs: SortedRuns, start: int):
+    """Among ``rows``, those whose key an earlier row has, and that row's campaign position.
 
     The earlier row is the campaign's first with the key: in an earlier frame (``runs``)
-    or else in this one. The keys first met here are added to ``runs``.
+    or else in this one, whose first row is at ``start``. The keys first met here are
+    added to ``runs``.
     """
     keys = keys[rows]
     first = rows[first_of_each(keys)]
     earlier = runs.find(keys)
     repeat = (first != rows) | (earlier >= 0)
     new = ~repeat
-    runs.add(keys[new], seen.start + rows[new])
-    at = dict(zip(rows[repeat].tolist(), earlier[repeat].tolist(), strict=True))
-    firsts = dict(zip(rows[repeat].tolist(), first[repeat].tolist(), strict=True))
-
-    def first_label(i: int, labels: list):
-        return seen.label(at[i]) if at[i] >= 0 else labels[firsts[i]]
-
-    return rows[repeat], first_label
+    runs.add(keys[new], start + rows[new])
+    at = np.where(earlier >= 0, earlier, start + first)[repeat]
+    return rows[repeat], dict(zip(rows[repeat].tolist(), at.tolist(), strict=True))
 
 
-def client_ids(
-    recipients, digests, labels, problems: _Problems, has_phone, seen: Seen
-) -> pa.Array:
+def client_ids(recipients, digests, problems: _Problems, has_phone, seen: Seen) -> pa.Array:
     """Each row's client id (text); duplicate rows and repeated ids are reported as problems.
 
     Duplicates (same phone, same message) and repeated ids are found across the whole
     campaign: this frame and the earlier ones ``seen`` remembers (and now this one too).
     """
     n = len(digests)
+    start = seen.begin(recipients.index)
     duplicate = np.zeros(n, dtype=bool)
-    rows, first_label = _first_seen(digests, np.flatnonzero(has_phone), seen.contents, seen)
+    rows, first = _first_seen(digests, np.flatnonzero(has_phone), seen.contents, start)
     duplicate[rows] = True
     problems.add(
         duplicate,
-        lambda i: f"phone: duplicate of row {first_label(i, labels)!r} (same phone, same message)",
+        lambda i: f"phone: duplicate of row {seen.label(first[i])!r} (same phone, same message)",
     )
     numbers = _numbers(digests)
     ids = pc.cast(pa.array(numbers), pa.large_string())
@@ -181,15 +176,14 @@ def client_ids(
     # A duplicate row repeats its twin's derived id; it is reported as a duplicate already.
     # Rows without a phone are never sent: they all share the content "no phone", and so
     # a derived id, which is no one's problem.
-    rows, first_label = _first_seen(keys, np.flatnonzero(has_phone & ~duplicate), seen.ids, seen)
+    rows, twin = _first_seen(keys, np.flatnonzero(has_phone & ~duplicate), seen.ids, start)
     repeated = np.zeros(n, dtype=bool)
     repeated[rows] = True
     problems.add(
         repeated,
         lambda i: (
             f"client_id_message: {ids[i].as_py()} is also the id of row "
-            f"{first_label(i, labels)!r} "
-            "(each message needs its own)"
+            f"{seen.label(twin[i])!r} (each message needs its own)"
         ),
     )
     return ids

@@ -319,7 +319,6 @@ def _plan(recipients, templates, campaign, region, now, zone, seen: Seen) -> pd.
     """One slice's plan; duplicates and repeated ids are looked for in ``seen`` too."""
     n = len(recipients)
     index = recipients.index
-    labels = index.tolist()  # plain Python labels, for messages that name rows
     problems = _Problems(n)
 
     phones, phone_problem = normalize_phone_column(recipients["phone"], region)
@@ -351,8 +350,7 @@ def _plan(recipients, templates, campaign, region, now, zone, seen: Seen) -> pd.
     _refuse_controls(columns, coded, problems)  # after rendering: placeholders may bring them
     # Same content, same 64-bit keyed digest: duplicates are found on the digests.
     digests = _digests(campaign, content_keys(columns))
-    client_ids = _client_ids(recipients, digests, labels, problems, ~_blank(phones), seen)
-    seen.done(index)
+    client_ids = _client_ids(recipients, digests, problems, ~_blank(phones), seen)
     # Without its template a row's fields are meaningless: say that, not what follows.
     problems.keep_only(no_template, ("template", "phone"))
 

@@ -82,22 +82,30 @@ class Seen:
     def __init__(self) -> None:
         self.contents = SortedRuns()  # content digests of rows with a phone
         self.ids = SortedRuns()  # client ids (see id_keys) of rows that would be sent
-        self.start = 0  # the campaign position of the current frame's first row
+        self.rows = 0  # rows planned so far (begun)
         self._starts: list[int] = []
         self._indexes: list[pd.Index] = []
+        self._labels: list | None = None  # the latest frame's labels, listed when asked
+
+    def begin(self, index: pd.Index) -> int:
+        """A frame is being planned: remember its labels; its first row's campaign position."""
+        start = self.rows
+        if len(index):
+            self._starts.append(start)
+            self._indexes.append(index)
+            self._labels = None
+            self.rows += len(index)
+        return start
 
     def label(self, position: int):
         """The label of the row at this campaign position (a plain Python value)."""
         k = bisect.bisect_right(self._starts, position) - 1
         offset = position - self._starts[k]
+        if k == len(self._indexes) - 1:  # the frame being planned: listed once
+            if self._labels is None:
+                self._labels = self._indexes[k].tolist()
+            return self._labels[offset]
         return self._indexes[k][offset : offset + 1].tolist()[0]
-
-    def done(self, index: pd.Index) -> None:
-        """The current frame is planned: remember its labels and move past it."""
-        if len(index):
-            self._starts.append(self.start)
-            self._indexes.append(index)
-            self.start += len(index)
 
 
 # 10**k for k = 1..18: how many digits a client id has (see id_keys).

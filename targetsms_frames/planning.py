@@ -19,7 +19,6 @@ from . import fields as F
 from ._columns import Coded as _Coded
 from ._columns import Problems as _Problems
 from ._columns import arrow_of as _arrow_of
-from ._columns import as_array as _as_array
 from ._columns import blank as _blank
 from ._columns import coded_texts as _coded_texts
 from ._columns import per_value as _per_value
@@ -28,7 +27,6 @@ from ._columns import texts as _texts
 from ._speed import gc_paused, text_series
 from .cells import (
     ARROW_CONTROL_RE,
-    cell_text,
     control_problem,
     surrogate_problem,
     without_surrogates,
@@ -49,7 +47,7 @@ from .rendering import render as _render
 from .seen import Seen
 from .segments import sms_parts_arrays
 from .template_data import render_template_data
-from .times import account_zone, parse_time
+from .times import account_zone, time_send_column
 
 PLAN_COLUMNS: tuple[str, ...] = _PLAN_COLUMNS  # the plan frame's contract (contracts.py)
 
@@ -186,26 +184,6 @@ def _refuse_controls(columns: dict[str, pa.Array], coded: dict, problems: _Probl
             )
 
 
-def _time_send(recipients, values, problems: _Problems, now: datetime, zone) -> None:
-    # Parse from the original cells: a datetime or an Excel serial must not go through text.
-    originals = values["time_send"]
-    if "time_send" in recipients.columns:
-        column = recipients["time_send"].to_numpy(dtype=object)
-        own = _per_value(column, lambda v: cell_text(v) is not None, bool)
-        cells = _as_array(originals).copy()
-        cells[own] = column[own]
-        originals = _Coded.of(cells)
-    elif not isinstance(originals, _Coded):
-        originals = _Coded.of(originals)
-    parsed = [parse_time(cell, now, zone) for cell in originals.uniques]
-    texts = np.array([text for text, _ in parsed] + [None], dtype=object)
-    reasons = np.array([problem for _, problem in parsed] + [None], dtype=object)
-    codes = originals.codes
-    problems.add(reasons.astype(bool)[codes], lambda i: reasons[codes[i]])
-    # A past time keeps its text (and so the row its client id); the problem stops it.
-    values["time_send"] = _Coded(codes, texts[:-1])  # code -1: no time
-
-
 def _sms_parts(texts, rendered: pa.Array | None, sms: np.ndarray) -> tuple[pa.Array, pa.Array]:
     """Encoding and parts of each row's SMS text (none where SMS is not used)."""
     if rendered is not None:
@@ -335,7 +313,7 @@ def _plan(recipients, templates, campaign, region, now, zone, seen: Seen) -> pd.
     render_template_data(values, recipients, problems)
     used = _channel_orders(values, problems)
     _check_fields(values, used, problems, failed, given)
-    _time_send(recipients, values, problems, now, zone)
+    time_send_column(recipients, values, problems, now, zone)
 
     columns = {"phone": phones}
     absent = pa.nulls(n, pa.large_string())  # a field no template or column gives

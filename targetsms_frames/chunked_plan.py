@@ -29,8 +29,8 @@ def plan_chunks(
     the plans of the frames, concatenated, equal the plan of the frames concatenated.
     Duplicates (same phone, same message) and repeated client ids are found across the
     whole campaign and named by the label of their first row, even in an earlier
-    frame; derived client ids depend on the row alone. Only 16 bytes per key are
-    remembered between frames (about 32 bytes a row), so ten million rows can be planned
+    frame; derived client ids depend on the row alone. Only 12 bytes per key are
+    remembered between frames (about 24 bytes a row), so ten million rows can be planned
     and sent with one frame in memory at a time. ``now`` is fixed when the first frame
     is planned, so every frame judges ``time_send`` by the same clock.
 

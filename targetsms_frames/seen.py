@@ -4,7 +4,7 @@ A campaign of ten million rows is planned a frame at a time (``plan_chunks``), y
 duplicate (same phone, same message) or a repeated client id must still be found
 across the whole campaign and named by the label of its first row. Each key (a 64-bit
 number) is kept with the campaign position of its first row in sorted NumPy runs,
-16 bytes a key: no Python object per row. Runs are merged like the digits of a binary
+12 bytes a key: no Python object per row. Runs are merged like the digits of a binary
 counter, so there are at most log2(rows) of them and adding n keys costs O(n log n)
 in all. Labels are read back from the frames' indexes (a RangeIndex costs nothing).
 """
@@ -15,6 +15,13 @@ import bisect
 
 import numpy as np
 import pandas as pd
+
+from .errors import InputError
+
+# Campaign positions are kept in 32 bits (12 bytes a key in all): a campaign has fewer
+# than four billion rows (Seen.begin refuses more).
+_POSITION = np.uint32
+MAX_ROWS = 2**32 - 1
 
 
 class SortedRuns:
@@ -66,7 +73,7 @@ class SortedRuns:
 
     def _merge(self, keys: np.ndarray, positions: np.ndarray) -> None:
         order = np.argsort(keys)  # distinct keys: no need for a stable sort
-        run, at = keys[order].astype(np.uint64), np.asarray(positions, np.int64)[order]
+        run, at = keys[order].astype(np.uint64), np.asarray(positions, _POSITION)[order]
         # Merge while the last run is no longer than the new one: O(n) each, in place of
         # a re-sort, and the merged arrays are the only new memory.
         while self._runs and len(self._runs[-1][0]) <= len(run):
@@ -90,6 +97,8 @@ class Seen:
     def begin(self, index: pd.Index) -> int:
         """A frame is being planned: remember its labels; its first row's campaign position."""
         start = self.rows
+        if start + len(index) > MAX_ROWS:
+            raise InputError(f"a campaign planned in frames may have at most {MAX_ROWS:,} rows")
         if len(index):
             self._starts.append(start)
             self._indexes.append(index)

@@ -5,8 +5,8 @@ duplicate (same phone, same message) or a repeated client id must still be found
 across the whole campaign and named by the label of its first row. Each key (a 64-bit
 number) is kept with the campaign position of its first row in sorted NumPy runs,
 12 bytes a key: no Python object per row. Runs are merged like the digits of a binary
-counter, so there are at most log2(rows) of them and adding n keys costs O(n log n)
-in all. Labels are read back from the frames' indexes (a RangeIndex costs nothing).
+counter, up to four million keys each, so adding n keys costs O(n log n) in all.
+Labels are read back from the frames' indexes (a RangeIndex costs nothing).
 """
 
 from __future__ import annotations
@@ -22,6 +22,9 @@ from .errors import InputError
 # than four billion rows (Seen.begin refuses more).
 _POSITION = np.uint32
 MAX_ROWS = 2**32 - 1
+# Runs stop growing at four million keys: a merge briefly needs about twice the memory
+# of what it merges, and a search in one more run costs little.
+_MAX_RUN = 2**22
 
 
 class SortedRuns:
@@ -76,7 +79,11 @@ class SortedRuns:
         run, at = keys[order].astype(np.uint64), np.asarray(positions, _POSITION)[order]
         # Merge while the last run is no longer than the new one: O(n) each, in place of
         # a re-sort, and the merged arrays are the only new memory.
-        while self._runs and len(self._runs[-1][0]) <= len(run):
+        while (
+            self._runs
+            and len(self._runs[-1][0]) <= len(run)
+            and len(self._runs[-1][0]) + len(run) <= _MAX_RUN
+        ):
             older, older_at = self._runs.pop()
             where = np.searchsorted(older, run)
             run, at = np.insert(older, where, run), np.insert(older_at, where, at)

@@ -38,6 +38,11 @@ def recipients(n: int, seed: int = 1) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
     # 79400000000-79999999999: every one a valid Russian mobile number for phonenumbers.
     numbers = 79_400_000_000 + rng.choice(599_999_999, size=n, replace=False)
+    return _frame(numbers, rng)
+
+
+def _frame(numbers: np.ndarray, rng: np.random.Generator) -> pd.DataFrame:
+    n = len(numbers)
     phones = numbers.astype(str).astype(object)
     messy = np.flatnonzero(rng.random(n) < 0.10)
     for k, i in enumerate(messy.tolist()):
@@ -57,6 +62,47 @@ def recipients(n: int, seed: int = 1) -> pd.DataFrame:
             "code": pd.array([f"C{c:06d}" for c in rng.integers(0, 999_999, n)], dtype="str"),
         }
     )
+
+
+# A campaign of ten million rows is written and read a slice at a time, so neither needs
+# more memory than one slice. Phones stay unique across slices: row i gets number
+# i * _STEP mod _SPAN, a permutation of the range (3**18 shares no factor with it).
+_SPAN = 599_999_999
+_STEP = 3**18
+
+
+def write_campaign(n: int, path, *, slice_rows: int = 1_000_000, seed: int = 1) -> None:
+    """Write ``n`` recipients (as :func:`recipients` makes them) to Parquet, a slice at a time."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    writer = None
+    for start in range(0, n, slice_rows):
+        rows = np.arange(start, min(start + slice_rows, n), dtype=np.int64)
+        numbers = 79_400_000_000 + (rows * _STEP + seed) % _SPAN
+        frame = _frame(numbers, np.random.default_rng([seed, start]))
+        table = pa.Table.from_pandas(frame, preserve_index=False)
+        writer = writer or pq.ParquetWriter(path, table.schema)
+        writer.write_table(table)
+    if writer is not None:
+        writer.close()
+
+
+def read_frames(path, rows: int = 200_000):
+    """The recipients of a campaign file, ``rows`` at a time, labelled 0, 1, 2... throughout.
+
+    Feed them to ``tsf.plan_chunks``: the labels go on from frame to frame, so every row
+    of the campaign has its own.
+    """
+    import pyarrow.parquet as pq
+
+    start = 0
+    for batch in pq.ParquetFile(path).iter_batches(batch_size=rows):
+        frame = batch.to_pandas()
+        frame = frame.astype({c: "str" for c in frame.columns})
+        frame.index = pd.RangeIndex(start, start + len(frame))
+        start += len(frame)
+        yield frame
 
 
 def write_recipients(n: int, path, seed: int = 1) -> None:

@@ -25,6 +25,7 @@ from .account import (
     senders,
     stop_list,
 )
+from .chunked_plan import plan_chunks
 from .client import Client, default_retry, should_retry
 from .costs import cost_report, estimate_cost
 from .documents import documents
@@ -62,6 +63,7 @@ __all__ = [
     "lookup",
     "operator_key",
     "plan",
+    "plan_chunks",
     "preflight",
     "problems",
     "read_table",

@@ -87,19 +87,112 @@ def texts(values: pd.Series) -> np.ndarray:
     return per_value(values.to_numpy(dtype=object), cell_text)
 
 
-def blank(values: np.ndarray | pa.Array) -> np.ndarray:
-    """Where an object array of text (str or None, never NaN), or Arrow text, is None or ""."""
-    if isinstance(values, pa.Array):
+def coded_texts(values: pd.Series) -> Coded:
+    """A column as :func:`texts` reads it, coded: no Python text per row for Arrow text."""
+    arrow = arrow_of(values)
+    if arrow is None:
+        return Coded.of(texts(values))
+    encoded = arrow.combine_chunks().dictionary_encode()
+    dictionary = encoded.dictionary
+    spaces = np.asarray(pc.equal(pc.utf8_trim_whitespace(dictionary), ""), dtype=bool)
+    uniques = dictionary.to_numpy(zero_copy_only=False).astype(object)
+    uniques[spaces] = None
+    codes = np.asarray(encoded.indices.fill_null(-1), dtype=np.intp)
+    return Coded(codes, uniques)
+
+
+class Coded:
+    """A column of few distinct texts: per row a code into ``uniques`` (-1: no text).
+
+    A template's fields repeat a handful of texts over a million rows: kept this way,
+    each rule runs once per distinct text and is spread back by the codes, and no
+    Python object is made per row. ``uniques`` may repeat a text or hold None.
+
+    Example:
+        >>> column = Coded.of(np.array(["1", None, "1"], dtype=object))
+        >>> column.codes.tolist(), column[0], column[1]
+        ([0, -1, 0], '1', None)
+    """
+
+    __slots__ = ("codes", "uniques")
+
+    def __init__(self, codes: np.ndarray, uniques: np.ndarray) -> None:
+        self.codes = codes
+        self.uniques = uniques
+
+    @classmethod
+    def of(cls, values: np.ndarray) -> Coded:
+        """An object array of str or None, coded."""
+        codes, uniques = pd.factorize(values, use_na_sentinel=True)
+        return cls(codes, np.asarray(uniques, dtype=object))
+
+    @classmethod
+    def empty(cls, n: int) -> Coded:
+        """A column with no text in any row."""
+        # One shared read-only -1, not n of them: a campaign has a dozen empty fields.
+        return cls(np.broadcast_to(np.intp(-1), (n,)), np.array([], dtype=object))
+
+    def __len__(self) -> int:
+        return len(self.codes)
+
+    def __getitem__(self, i: int) -> str | None:
+        code = self.codes[i]
+        return None if code < 0 else self.uniques[code]
+
+    def table(self) -> np.ndarray:
+        """The distinct values and a last None: ``table()[codes]`` is every row's value."""
+        return np.concatenate([self.uniques, np.array([None], dtype=object)])
+
+    def array(self) -> np.ndarray:
+        """Every row's value, as an object array of str or None."""
+        return self.table()[self.codes]
+
+    def arrow(self) -> pa.Array:
+        """Every row's value as Arrow text (the distinct values taken by the codes)."""
+        dictionary = pa.array(self.uniques, pa.large_string(), from_pandas=True)
+        return dictionary.take(pa.array(self.codes, mask=self.codes < 0))
+
+    def where(self, mask: np.ndarray, other: Coded) -> Coded:
+        """This column's value where ``mask`` holds, the other's elsewhere."""
+        uniques = np.concatenate([self.uniques, other.uniques, np.array([None], dtype=object)])
+        none = len(uniques) - 1
+        mine = np.where(self.codes < 0, none, self.codes)
+        theirs = np.where(other.codes < 0, none, other.codes + len(self.uniques))
+        return Coded(np.where(mask, mine, theirs), uniques)
+
+
+def as_array(values) -> np.ndarray:
+    """A column (object array, :class:`Coded` or Arrow text) as an object array."""
+    if isinstance(values, Coded):
+        return values.array()
+    if isinstance(values, pa.Array | pa.ChunkedArray):
+        return values.to_numpy(zero_copy_only=False)
+    return values
+
+
+def blank(values) -> np.ndarray:
+    """Where a column (object array of str or None, :class:`Coded`, or Arrow text) is empty."""
+    if isinstance(values, Coded):
+        return np.append(~values.uniques.astype(bool), True)[values.codes]
+    if isinstance(values, pa.Array | pa.ChunkedArray):
         return np.asarray(pc.fill_null(pc.equal(values, ""), True), dtype=bool)
     return ~values.astype(bool)
 
 
-def per_value(values: np.ndarray, rule, dtype=object) -> np.ndarray:
+def per_value(values, rule, dtype=object):
     """``rule`` applied once per distinct value, spread back to every row.
 
     Message fields repeat (they come from a few templates), so this turns a
-    million Python calls into a handful.
+    million Python calls into a handful. A :class:`Coded` column gives a Coded
+    column (or, with another ``dtype``, an array) without looking at its rows.
     """
+    if isinstance(values, Coded):
+        results = np.array([rule(u) for u in values.uniques] + [rule(None)], dtype=dtype)
+        if dtype is not object:
+            return results[values.codes]  # code -1 picks the last entry, rule(None)
+        if results[-1] is None:
+            return Coded(values.codes, results[:-1])
+        return Coded(np.where(values.codes < 0, len(results) - 1, values.codes), results)
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
     results = np.array([rule(u) for u in uniques] + [rule(None)], dtype=dtype)
     return results[codes]  # code -1 (missing) picks the last entry, rule(None)

@@ -18,6 +18,7 @@ from . import fields as F
 from ._columns import Problems as _Problems
 from ._columns import blank as _blank
 from ._columns import texts as _texts
+from .seen import Seen, SortedRuns, id_keys
 
 MAX_CLIENT_ID = 2**53 - 1  # exact in a float64 and in JavaScript: safe in every tool
 
@@ -83,9 +84,13 @@ def digests(campaign: str, keys) -> np.ndarray:
     return np.frombuffer(digests, dtype=">u8").astype(np.uint64)
 
 
+def _numbers(digests: np.ndarray) -> np.ndarray:
+    """The derived client ids as numbers: 1 ≤ id ≤ 2**53 - 1."""
+    return digests % np.uint64(MAX_CLIENT_ID) + np.uint64(1)
+
+
 def _ids_of(digests: np.ndarray) -> list[str]:
-    numbers = digests % np.uint64(MAX_CLIENT_ID) + np.uint64(1)
-    return pc.cast(pa.array(numbers), pa.large_string()).to_numpy(zero_copy_only=False).tolist()
+    return pc.cast(pa.array(_numbers(digests)), pa.large_string()).to_pylist()
 
 
 def derive_client_ids(campaign: str, keys) -> list[str]:
@@ -105,17 +110,51 @@ def derive_client_ids(campaign: str, keys) -> list[str]:
 
 def first_of_each(values: np.ndarray) -> np.ndarray:
     """For each row, the position of the first row with the same value."""
-    codes = pd.factorize(values)[0]
-    return np.unique(codes, return_index=True)[1][codes]
+    codes = pd.factorize(values)[0]  # numbered in order of first appearance
+    if not len(codes):
+        return codes
+    # So a row is a value's first exactly where its code exceeds every earlier one.
+    top = np.maximum.accumulate(codes)
+    firsts = np.flatnonzero(np.r_[True, top[1:] > top[:-1]])
+    return firsts[codes]
 
 
-def client_ids(
-    recipients, digests, labels, problems: _Problems, duplicate, has_phone
-) -> np.ndarray:
-    derived = np.array(_ids_of(digests), dtype=object)
-    if "client_id_message" not in recipients.columns:
-        ids = derived
-    else:
+def _first_seen(keys: np.ndarray, rows: np.ndarray, runs: SortedRuns, start: int):
+    """Among ``rows``, those whose key an earlier row has, and that row's campaign position.
+
+    The earlier row is the campaign's first with the key: in an earlier frame (``runs``)
+    or else in this one, whose first row is at ``start``. The keys first met here are
+    added to ``runs``.
+    """
+    keys = keys[rows]
+    first = rows[first_of_each(keys)]
+    earlier = runs.find(keys)
+    repeat = (first != rows) | (earlier >= 0)
+    new = ~repeat
+    runs.add(keys[new], start + rows[new])
+    at = np.where(earlier >= 0, earlier, start + first)[repeat]
+    return rows[repeat], dict(zip(rows[repeat].tolist(), at.tolist(), strict=True))
+
+
+def client_ids(recipients, digests, problems: _Problems, has_phone, seen: Seen) -> pa.Array:
+    """Each row's client id (text); duplicate rows and repeated ids are reported as problems.
+
+    Duplicates (same phone, same message) and repeated ids are found across the whole
+    campaign: this frame and the earlier ones ``seen`` remembers (and now this one too).
+    """
+    n = len(digests)
+    start = seen.begin(recipients.index)
+    duplicate = np.zeros(n, dtype=bool)
+    rows, first = _first_seen(digests, np.flatnonzero(has_phone), seen.contents, start)
+    duplicate[rows] = True
+    problems.add(
+        duplicate,
+        lambda i: f"phone: duplicate of row {seen.label(first[i])!r} (same phone, same message)",
+    )
+    numbers = _numbers(digests)
+    ids = pc.cast(pa.array(numbers), pa.large_string())
+    keys = id_keys(numbers)
+    if "client_id_message" in recipients.columns:
         own = _texts(recipients["client_id_message"])
         given = ~_blank(own)
         bad = given & np.array(
@@ -125,25 +164,26 @@ def client_ids(
         problems.add(
             bad, lambda i: f"client_id_message: {own[i]!r} must be a number of 1 to 18 digits"
         )
-        own = np.array([v.strip() if v else v for v in own.tolist()], dtype=object)
-        ids = np.where(given & ~bad, own, derived)
+        mine = given & ~bad
+        if mine.any():
+            texts = pa.array([v.strip() for v in own[mine].tolist()], pa.large_string())
+            keys[mine] = id_keys(
+                np.asarray(pc.cast(texts, pa.uint64())), np.asarray(pc.utf8_length(texts))
+            )
+            where = np.full(n, -1, dtype=np.int64)
+            where[mine] = np.arange(len(texts))
+            ids = pc.if_else(pa.array(mine), texts.take(pa.array(where, mask=~mine)), ids)
     # A duplicate row repeats its twin's derived id; it is reported as a duplicate already.
     # Rows without a phone are never sent: they all share the content "no phone", and so
     # a derived id, which is no one's problem.
-    counted = has_phone & ~duplicate
-    candidates = np.where(counted, ids, None)  # type: ignore[call-overload]
-    repeated = pd.Series(candidates, dtype=object).duplicated().to_numpy()
-    repeated = repeated & counted
-    if repeated.any():
-        first: dict = {}
-        for i, value in enumerate(ids.tolist()):
-            if counted[i]:
-                first.setdefault(value, i)
-        problems.add(
-            repeated,
-            lambda i: (
-                f"client_id_message: {ids[i]} is also the id of row {labels[first[ids[i]]]!r} "
-                "(each message needs its own)"
-            ),
-        )
+    rows, twin = _first_seen(keys, np.flatnonzero(has_phone & ~duplicate), seen.ids, start)
+    repeated = np.zeros(n, dtype=bool)
+    repeated[rows] = True
+    problems.add(
+        repeated,
+        lambda i: (
+            f"client_id_message: {ids[i].as_py()} is also the id of row "
+            f"{seen.label(twin[i])!r} (each message needs its own)"
+        ),
+    )
     return ids

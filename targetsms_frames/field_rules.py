@@ -13,6 +13,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from . import fields as F
+from ._columns import Coded
 from ._columns import Problems as _Problems
 from ._columns import blank as _blank
 from ._columns import per_value as _per_value
@@ -27,14 +28,14 @@ def channel_orders(values, problems: _Problems) -> dict[str, np.ndarray]:
         raw = values[field]
         text = _per_value(raw, lambda v: (v or "0").strip())
         bad = _per_value(text, lambda v: v not in F.CHANNEL_ORDER_VALUES, bool)
+        good = _per_value(text, lambda v: v if v in F.CHANNEL_ORDER_VALUES else "0")
         problems.add(
             bad,
             lambda i, raw=raw, field=field: (
                 f"{field}: {raw[i]!r} is not a cascade position 0-9 (0 = don't use this channel)"
             ),
         )
-        text = np.where(bad, "0", text)
-        values[field] = text
+        values[field] = text = good
         used[c.name] = _per_value(text, lambda v: v != "0", bool)
     none = ~np.logical_or.reduce(list(used.values()))
     problems.add(
@@ -45,8 +46,12 @@ def channel_orders(values, problems: _Problems) -> dict[str, np.ndarray]:
     return used
 
 
-def _lengths(values: np.ndarray | pa.Array) -> np.ndarray:
+def _lengths(values) -> np.ndarray:
     """Characters per text (0 for none)."""
+    if isinstance(values, Coded):
+        return np.append([len(v) if v else 0 for v in values.uniques], 0).astype(np.int64)[
+            values.codes
+        ]
     if isinstance(values, pa.Array):
         return np.asarray(pc.utf8_length(values).fill_null(0), dtype=np.int64)
     return np.fromiter(

@@ -16,16 +16,17 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from . import fields as F
+from ._columns import Coded as _Coded
 from ._columns import Problems as _Problems
 from ._columns import arrow_of as _arrow_of
 from ._columns import blank as _blank
+from ._columns import coded_texts as _coded_texts
 from ._columns import per_value as _per_value
 from ._columns import split_problems
 from ._columns import texts as _texts
 from ._speed import gc_paused, text_series
 from .cells import (
     ARROW_CONTROL_RE,
-    cell_text,
     control_problem,
     surrogate_problem,
     without_surrogates,
@@ -36,17 +37,17 @@ from .client_ids import client_ids as _client_ids
 from .client_ids import content_keys as content_keys  # re-exported
 from .client_ids import derive_client_ids as derive_client_ids  # re-exported
 from .client_ids import digests as _digests
-from .client_ids import first_of_each as _first_of_each
 from .contracts import PLAN_COLUMNS as _PLAN_COLUMNS
 from .errors import InputError
 from .field_rules import channel_orders as _channel_orders
 from .field_rules import check_fields as _check_fields
-from .phones import normalize_phone_arrays
+from .phones import normalize_phone_column
 from .problem_texts import translate_problem
 from .rendering import render as _render
-from .segments import sms_parts_many
+from .seen import Seen
+from .segments import sms_parts_arrays
 from .template_data import render_template_data
-from .times import account_zone, parse_time
+from .times import account_zone, time_send_column
 
 PLAN_COLUMNS: tuple[str, ...] = _PLAN_COLUMNS  # the plan frame's contract (contracts.py)
 
@@ -87,23 +88,23 @@ def _check_call(recipients, templates, campaign) -> None:
         raise InputError(f"templates defines {names[names.duplicated()].iloc[0]!r} twice")
 
 
-def _assemble(
-    recipients, templates, problems: _Problems, campaign: str
-) -> tuple[dict[str, np.ndarray], np.ndarray]:
+def _assemble(recipients, templates, problems: _Problems, campaign: str) -> tuple[dict, np.ndarray]:
     """The raw message fields of every row: the template's, overridden by the row's own.
 
-    Also returns where the row's template is unknown or missing.
+    Each field is coded (see :class:`Coded`): a template field's codes are the row's
+    template. Also returns where the row's template is unknown or missing.
     """
     n = len(recipients)
-    values: dict[str, np.ndarray] = {f: np.full(n, None, dtype=object) for f in F.MESSAGE_FIELDS}
+    values = {f: _Coded.empty(n) for f in F.MESSAGE_FIELDS}
     missing = np.zeros(n, dtype=bool)
     if templates is not None:
-        names = _texts(recipients["template"])
+        names = _coded_texts(recipients["template"])
         # Names are matched as text Arrow can hold (a lone surrogate matches nothing).
         own_names = pd.Series(_texts(templates["template"]), dtype=object)
         table = templates.set_axis(own_names.map(_printable_text).tolist(), axis=0)
         known = pd.Index(table.index)
-        positions = known.get_indexer(_per_value(names, _printable_text))
+        printable = _per_value(names, _printable_text)
+        positions = known.get_indexer(printable.table())[printable.codes]
         missing = positions < 0
         problems.add(
             missing,
@@ -116,14 +117,12 @@ def _assemble(
         )
         for field in F.MESSAGE_FIELDS:
             if field in table.columns:
-                column = _texts(table[field])
-                values[field] = np.where(missing, None, column[np.where(missing, 0, positions)])  # type: ignore[call-overload]
+                values[field] = _Coded(positions, _texts(table[field]))
     for field in F.MESSAGE_FIELDS:
         if field in recipients.columns:
-            own = _texts(recipients[field])
-            values[field] = np.where(_blank(own), values[field], own)
-    name = values["name_delivery"]
-    values["name_delivery"] = np.where(_blank(name), campaign, name)
+            own = _coded_texts(recipients[field])
+            values[field] = own.where(~_blank(own), values[field])
+    values["name_delivery"] = _per_value(values["name_delivery"], lambda v: v or campaign)
     return values, missing
 
 
@@ -147,21 +146,31 @@ def _refuse_surrogates(values, recipients, templates, problems: _Problems) -> No
         if not (own or shared):
             continue
         reason = _per_value(values[field], lambda v: surrogate_problem(v) if v else None)
-        bad = reason.astype(bool)
+        bad = ~_blank(reason)
         if bad.any():
             problems.add(bad, lambda i, field=field, reason=reason: f"{field}: {reason[i]}")
             values[field] = _per_value(values[field], _printable_text)
 
 
-def _refuse_controls(columns: dict[str, pa.Array], problems: _Problems) -> None:
-    """Text fields holding control characters (other than tab and line breaks)."""
+def _refuse_controls(columns: dict[str, pa.Array], coded: dict, problems: _Problems) -> None:
+    """Text fields holding control characters (other than tab and line breaks).
+
+    ``coded``: the fields whose column is a :class:`Coded` one, checked once per text.
+    """
     for field in F.TEXT_FIELDS:
+        if field in coded:
+            reason = _per_value(coded[field], lambda v: control_problem(v) if v else None)
+            hits = ~_blank(reason)
+            problems.add(hits, lambda i, field=field, r=reason: f"{field}: {r[i]}")
+            continue
         column = columns[field]
         # UTF-8 puts bytes below 0x20 only for those characters: one NumPy pass over the
         # text buffer clears a whole column (a rare hit is then found row by row).
         data = column.buffers()[2]
         if data is not None:
             raw = np.frombuffer(data, dtype=np.uint8)
+            if not len(raw) or raw.min() >= 0x20:
+                continue
             if not ((raw < 0x20) & (raw != 0x09) & (raw != 0x0A) & (raw != 0x0D)).any():
                 continue
         hits = np.asarray(
@@ -175,24 +184,26 @@ def _refuse_controls(columns: dict[str, pa.Array], problems: _Problems) -> None:
             )
 
 
-def _time_send(recipients, values, problems: _Problems, now: datetime, zone) -> None:
-    # Parse from the original cells: a datetime or an Excel serial must not go through text.
-    originals = values["time_send"].copy()
-    if "time_send" in recipients.columns:
-        column = recipients["time_send"].to_numpy(dtype=object)
-        own = _per_value(column, lambda v: cell_text(v) is not None, bool)
-        originals[own] = column[own]
-    codes, uniques = pd.factorize(originals, use_na_sentinel=True)
-    parsed = [parse_time(cell, now, zone) for cell in uniques]
-    texts = np.array([text for text, _ in parsed] + [None], dtype=object)
-    reasons = np.array([problem for _, problem in parsed] + [None], dtype=object)
-    problems.add(reasons.astype(bool)[codes], lambda i: reasons[codes[i]])
-    # A past time keeps its text (and so the row its client id); the problem stops it.
-    values["time_send"] = texts[codes]  # code -1 (no time) picks the None
+def _sms_parts(texts, rendered: pa.Array | None, sms: np.ndarray) -> tuple[pa.Array, pa.Array]:
+    """Encoding and parts of each row's SMS text (none where SMS is not used)."""
+    if rendered is not None:
+        return sms_parts_arrays(pc.if_else(pa.array(sms), rendered, _NO_TEXT))
+    keep = sms & ~_blank(texts)
+    if isinstance(texts, _Coded):  # counted once per distinct text
+        codes = np.where(keep, texts.codes, -1)
+        encodings, parts = sms_parts_arrays(pa.array(texts.uniques, pa.large_string()))
+        take = pa.array(codes, mask=codes < 0)
+        return encodings.take(take), parts.take(take)
+    return sms_parts_arrays(pa.array(np.where(keep, texts, None), pa.large_string()))
 
 
-def _arrow_text(values: np.ndarray, few_distinct: bool) -> pa.Array:
-    """An object array of str or None as Arrow text; a repetitive one via its distinct values."""
+_NO_TEXT = pa.scalar(None, pa.large_string())
+
+
+def _arrow_text(values, few_distinct: bool) -> pa.Array:
+    """A column as Arrow text; a repetitive one via its distinct values."""
+    if isinstance(values, _Coded):
+        return values.arrow()
     if few_distinct:
         codes, uniques = pd.factorize(values, use_na_sentinel=True)
         dictionary = pa.array(np.asarray(uniques, dtype=object), pa.large_string())
@@ -251,22 +262,44 @@ def plan(
     _check_call(recipients, templates, campaign)
     zone = account_zone(tz)
     with gc_paused():
-        out = _plan(recipients, templates, campaign, region, now, zone)
+        out = plan_frame(recipients, templates, campaign, region, _now(now, zone), zone, Seen())
     if recipients.attrs.get("sheet") is not None:  # read_table's sheet: problems name it
         out.attrs["sheet"] = recipients.attrs["sheet"]
     return out
 
 
-def _plan(recipients, templates, campaign, region, now, zone) -> pd.DataFrame:
+def _now(now: datetime | None, zone) -> datetime:
+    """The time to judge ``time_send`` against: aware, in the account's zone if naive."""
     now = now or datetime.now(UTC)
-    if now.tzinfo is None:
-        now = now.replace(tzinfo=zone)
+    return now.replace(tzinfo=zone) if now.tzinfo is None else now
+
+
+# Rows planned at a time: a slice's intermediates (rendered texts, content keys, digests)
+# are freed before the next slice, so a million rows peak at about the plan frame's size
+# plus one slice's work. Each text column of the plan is then one Arrow chunk per slice.
+SLICE_ROWS = 100_000
+
+
+def plan_frame(recipients, templates, campaign, region, now, zone, seen: Seen) -> pd.DataFrame:
+    """One recipients frame's plan (checked already), a slice at a time, against ``seen``."""
+    n = len(recipients)
+    if n <= SLICE_ROWS:
+        return _plan(recipients, templates, campaign, region, now, zone, seen)
+    return pd.concat(
+        [
+            _plan(recipients.iloc[i : i + SLICE_ROWS], templates, campaign, region, now, zone, seen)
+            for i in range(0, n, SLICE_ROWS)
+        ]
+    )
+
+
+def _plan(recipients, templates, campaign, region, now, zone, seen: Seen) -> pd.DataFrame:
+    """One slice's plan; duplicates and repeated ids are looked for in ``seen`` too."""
     n = len(recipients)
     index = recipients.index
-    labels = index.tolist()  # plain Python labels, for messages that name rows
     problems = _Problems(n)
 
-    phones, phone_problem = normalize_phone_arrays(recipients["phone"], region)
+    phones, phone_problem = normalize_phone_column(recipients["phone"], region)
     problems.add(phone_problem.astype(bool), lambda i: phone_problem[i])
 
     values, no_template = _assemble(recipients, templates, problems, campaign)
@@ -280,38 +313,26 @@ def _plan(recipients, templates, campaign, region, now, zone) -> pd.DataFrame:
     render_template_data(values, recipients, problems)
     used = _channel_orders(values, problems)
     _check_fields(values, used, problems, failed, given)
-    _time_send(recipients, values, problems, now, zone)
+    time_send_column(recipients, values, problems, now, zone)
 
-    columns = {"phone": _arrow_text(phones, few_distinct=False)}
+    columns = {"phone": phones}
     absent = pa.nulls(n, pa.large_string())  # a field no template or column gives
+    coded = {}
     for field in F.MESSAGE_FIELDS:
         columns[field] = rendered.get(field)
         if columns[field] is None:
             empty = field not in given and field not in F.ORDER_FIELDS
             columns[field] = absent if empty else _arrow_text(values[field], few_distinct=True)
-    _refuse_controls(columns, problems)  # after rendering: placeholders may bring them
+            if isinstance(values[field], _Coded):
+                coded[field] = values[field]
+    _refuse_controls(columns, coded, problems)  # after rendering: placeholders may bring them
     # Same content, same 64-bit keyed digest: duplicates are found on the digests.
     digests = _digests(campaign, content_keys(columns))
-    has_phone = ~_blank(phones)
-    first = _first_of_each(digests)
-    duplicate = (first != np.arange(n)) & has_phone
-    problems.add(
-        duplicate,
-        lambda i: f"phone: duplicate of row {labels[first[i]]!r} (same phone, same message)",
-    )
-    client_ids = _client_ids(recipients, digests, labels, problems, duplicate, has_phone)
+    client_ids = _client_ids(recipients, digests, problems, ~_blank(phones), seen)
     # Without its template a row's fields are meaningless: say that, not what follows.
     problems.keep_only(no_template, ("template", "phone"))
 
-    sms = used["sms"]
-    sms_texts = values["text_sms"]
-    if "text_sms" in rendered:
-        sms_texts = pc.if_else(
-            pa.array(sms), rendered["text_sms"], pa.scalar(None, pa.large_string())
-        )
-    else:
-        sms_texts = np.where(sms & ~_blank(sms_texts), sms_texts, None)  # type: ignore[call-overload]
-    encodings, parts = sms_parts_many(sms_texts)
+    encodings, parts = _sms_parts(values["text_sms"], rendered.get("text_sms"), used["sms"])
 
     frame = {}
     if templates is not None:
@@ -325,7 +346,12 @@ def _plan(recipients, templates, campaign, region, now, zone) -> pd.DataFrame:
         frame[name] = text_series(column, index)
     frame["client_id_message"] = text_series(client_ids, index)
     frame["sms_encoding"] = text_series(encodings, index)
-    frame["sms_parts"] = pd.Series(parts, index=index, dtype="Int64")
+    frame["sms_parts"] = pd.Series(
+        pd.arrays.IntegerArray(
+            np.asarray(parts.fill_null(0), dtype=np.int64), np.asarray(parts.is_null(), dtype=bool)
+        ),
+        index=index,
+    )
     frame["problem"] = problems.series(index)
     return pd.DataFrame(frame, index=index)
 

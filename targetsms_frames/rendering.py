@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 import string
 from decimal import Decimal
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -21,7 +22,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from . import fields as F
-from ._columns import Problems, arrow_of, texts
+from ._columns import Coded, Problems, arrow_of, as_array, blank, texts
 from .cells import surrogate_problem, without_surrogates
 
 MAX_FORMAT_WIDTH = 1000  # a text longer than any message allows
@@ -79,7 +80,7 @@ def format_value(text: str, conversion: str | None, spec: str) -> str:
 
 
 def render(
-    values: dict[str, np.ndarray],
+    values: dict,
     recipients: pd.DataFrame,
     problems: Problems,
     given: set[str] | None = None,
@@ -123,10 +124,14 @@ def render(
         if given is not None and field not in given:
             continue  # empty in every row: nothing to fill
         field_texts = values[field]
-        rendered = field_texts.copy()
         failed[field] = np.zeros(len(field_texts), dtype=bool)
-        joins: list[tuple[np.ndarray, pa.ChunkedArray]] = []
-        for text, rows in _rows_by_text_with_braces(field_texts):
+        groups = list(_rows_by_text_with_braces(field_texts))
+        if not groups:
+            continue  # no placeholder: the column stays as it is
+        cleared = np.zeros(len(field_texts), dtype=bool)  # rows left without a text
+        fixed: list[tuple[np.ndarray, Any]] = []  # rows of texts with braces only
+        joins: list[tuple[np.ndarray, pa.ChunkedArray | None]] = []
+        for text, rows in groups:
             try:
                 parts = list(_FORMATTER.parse(text))
             except ValueError as exc:
@@ -136,7 +141,7 @@ def render(
                         f"{field}: unbalanced braces in the text ({exc}), "
                         "write {{ and }} for literal braces",
                     )
-                rendered[rows] = None
+                cleared[rows] = True
                 failed[field][rows] = True
                 continue
             pieces: list = []  # literals and Arrow columns, joined element-wise
@@ -184,7 +189,7 @@ def render(
                 pieces.append(cell)
             failed[field][rows] = ~ok
             if not ok.any():
-                rendered[rows] = None
+                cleared[rows] = True
                 continue
             scalars = [pa.scalar(p, pa.large_string()) if isinstance(p, str) else p for p in pieces]
             joined = pc.binary_join_element_wise(
@@ -194,17 +199,22 @@ def render(
                 null_replacement="",
             )
             if isinstance(joined, pa.Scalar):  # no placeholder at all, only braces
-                rendered[rows] = np.where(ok, joined.as_py(), None)
+                fixed.append((rows, np.where(ok, joined.as_py(), None)))
                 joins.append((rows, None))
             else:
-                joins.append((rows, pc.if_else(pa.array(ok), joined, pa.scalar(None, joined.type))))
-                rendered[rows] = None  # filled below, unless the field stays in Arrow
-        whole = _whole(joins, rendered)
+                if not ok.all():
+                    joined = pc.if_else(pa.array(ok), joined, pa.scalar(None, joined.type))
+                joins.append((rows, joined))
+        whole = _whole(joins, field_texts, cleared)
         if whole is not None:
             arrow[field] = whole
         if whole is not None and field in _PERSONAL_TEXTS:
             values[field] = whole  # long, one per row: kept in Arrow, never made Python text
             continue
+        rendered = as_array(field_texts).copy()
+        rendered[cleared] = None
+        for rows, brace_only in fixed:
+            rendered[rows] = brace_only
         for rows, joined in joins:
             if joined is not None:
                 rendered[rows] = joined.to_numpy(zero_copy_only=False)
@@ -218,29 +228,41 @@ def _reason(exc: BaseException) -> str:
     return text if text.isprintable() else repr(text)
 
 
-def _whole(joins: list, rendered: np.ndarray) -> pa.Array | None:
-    """The rendered column as one Arrow array, when every text in it came from a join."""
+def _whole(joins: list, field_texts, cleared: np.ndarray) -> pa.Array | None:
+    """The rendered column as one Arrow array, when every text in it came from a join.
+
+    ``field_texts`` are the texts before rendering, ``cleared`` the rows left without one.
+    """
     if not joins or any(joined is None for _, joined in joins):
         return None
-    covered = np.zeros(len(rendered), dtype=bool)
+    covered = cleared.copy()
     for rows, _ in joins:
         covered[rows] = True
-    if rendered[~covered].astype(bool).any():
+    if (~blank(field_texts) & ~covered).any():
         return None  # some rows hold texts that had no placeholders
+    chunks = [c for _, joined in joins for c in joined.chunks]
+    if len(joins) == 1 and len(chunks) == 1 and len(joins[0][0]) == len(cleared):
+        return chunks[0]  # every row, in order (the rows of a group are ascending)
     rows = np.concatenate([rows for rows, _ in joins])
-    joined = pa.concat_arrays([c for _, joined in joins for c in joined.chunks])
-    where = np.full(len(rendered), -1, dtype=np.int64)
+    where = np.full(len(cleared), -1, dtype=np.int64)
     where[rows] = np.arange(len(rows))
-    return joined.take(pa.array(where, mask=where < 0))
+    return pa.concat_arrays(chunks).take(pa.array(where, mask=where < 0))
 
 
-def _rows_by_text_with_braces(field_texts: np.ndarray):
+def _rows_by_text_with_braces(field_texts):
     """(text, row positions) for each distinct text that has a brace, in C-speed passes."""
-    codes, uniques = pd.factorize(field_texts, use_na_sentinel=True)
-    braced = np.fromiter(("{" in u or "}" in u for u in uniques), dtype=bool, count=len(uniques))
+    if isinstance(field_texts, Coded):
+        codes, uniques = field_texts.codes, field_texts.uniques
+    else:
+        codes, uniques = pd.factorize(field_texts, use_na_sentinel=True)
+    braced = np.fromiter(
+        (u is not None and ("{" in u or "}" in u) for u in uniques), dtype=bool, count=len(uniques)
+    )
     if not braced.any():
         return
     rows = np.flatnonzero((codes >= 0) & braced[np.maximum(codes, 0)])
+    if not len(rows):  # a coded column's distinct texts may include unused ones
+        return
     rows = rows[np.argsort(codes[rows], kind="stable")]
     bounds = np.flatnonzero(np.diff(codes[rows])) + 1
     for group in np.split(rows, bounds):

@@ -17,7 +17,7 @@ from decimal import Decimal
 
 import numpy as np
 
-from ._columns import Problems, per_value
+from ._columns import Problems, as_array, blank, per_value
 from .cells import cell_text, control_problem, surrogate_problem
 
 FIELD = "templateData"
@@ -113,7 +113,7 @@ def _fill(text: str, row: dict) -> tuple[str | None, str | None]:
     return "".join(out), None
 
 
-def render_template_data(values: dict[str, np.ndarray], recipients, problems: Problems) -> None:
+def render_template_data(values: dict, recipients, problems: Problems) -> None:
     """Check and render every row's ``templateData`` (in place, as compact JSON text).
 
     Example:
@@ -123,9 +123,9 @@ def render_template_data(values: dict[str, np.ndarray], recipients, problems: Pr
         >>> values[FIELD][0]
         '{"Name":"Anna","N":2}'
     """
-    column = values[FIELD]
-    if not column.astype(bool).any():  # the common case: no VK at all
+    if blank(values[FIELD]).all():  # the common case: no VK at all
         return
+    column = as_array(values[FIELD])
     parsed = per_value(column, _parse)
     out = np.full(len(column), None, dtype=object)
     names = [str(c) for c in recipients.columns]

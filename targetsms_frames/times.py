@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from . import fields as F
+from ._columns import Coded, Problems, as_array, per_value
 from .cells import cell_text
 from .errors import InputError
 
@@ -115,3 +116,24 @@ def parse_time(raw, now: datetime, zone: tzinfo) -> tuple[str | None, str | None
     if past:
         return text, f"time_send: {text} ({zone_name(zone)}) is in the past"
     return text, None
+
+
+def time_send_column(recipients, values, problems: Problems, now: datetime, zone) -> None:
+    """Every row's ``time_send`` (in ``values``, in place) as the provider's text; problems."""
+    # Parse from the original cells: a datetime or an Excel serial must not go through text.
+    originals = values["time_send"]
+    if "time_send" in recipients.columns:
+        column = recipients["time_send"].to_numpy(dtype=object)
+        own = per_value(column, lambda v: cell_text(v) is not None, bool)
+        cells = as_array(originals).copy()
+        cells[own] = column[own]
+        originals = Coded.of(cells)
+    elif not isinstance(originals, Coded):
+        originals = Coded.of(originals)
+    parsed = [parse_time(cell, now, zone) for cell in originals.uniques]
+    texts = np.array([text for text, _ in parsed] + [None], dtype=object)
+    reasons = np.array([problem for _, problem in parsed] + [None], dtype=object)
+    codes = originals.codes
+    problems.add(reasons.astype(bool)[codes], lambda i: reasons[codes[i]])
+    # A past time keeps its text (and so the row its client id); the problem stops it.
+    values["time_send"] = Coded(codes, texts[:-1])  # code -1: no time

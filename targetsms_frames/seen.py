@@ -1,0 +1,146 @@
+"""What a campaign planned frame by frame has seen: content digests and client ids.
+
+A campaign of ten million rows is planned a frame at a time (``plan_chunks``), yet a
+duplicate (same phone, same message) or a repeated client id must still be found
+across the whole campaign and named by the label of its first row. Each key (a 64-bit
+number) is kept with the campaign position of its first row in sorted NumPy runs,
+12 bytes a key: no Python object per row. Runs are merged like the digits of a binary
+counter, up to four million keys each, so adding n keys costs O(n log n) in all.
+Labels are read back from the frames' indexes (a RangeIndex costs nothing).
+"""
+
+from __future__ import annotations
+
+import bisect
+
+import numpy as np
+import pandas as pd
+
+from .errors import InputError
+
+# Campaign positions are kept in 32 bits (12 bytes a key in all): a campaign has fewer
+# than four billion rows (Seen.begin refuses more).
+_POSITION = np.uint32
+MAX_ROWS = 2**32 - 1
+# Runs stop growing at four million keys: a merge briefly needs about twice the memory
+# of what it merges, and a search in one more run costs little.
+_MAX_RUN = 2**22
+
+
+class SortedRuns:
+    """A set of distinct uint64 keys, each with the campaign position of its first row.
+
+    Example:
+        >>> runs = SortedRuns()
+        >>> runs.add(np.array([7, 3], dtype=np.uint64), np.array([0, 1]))
+        >>> runs.find(np.array([3, 5], dtype=np.uint64)).tolist()
+        [1, -1]
+    """
+
+    def __init__(self) -> None:
+        self._runs: list[tuple[np.ndarray, np.ndarray]] = []
+        self._pending: list[tuple[np.ndarray, np.ndarray]] = []  # sorted at the next find
+
+    def __len__(self) -> int:
+        return sum(len(keys) for keys, _ in self._runs + self._pending)
+
+    @property
+    def nbytes(self) -> int:
+        return sum(keys.nbytes + at.nbytes for keys, at in self._runs + self._pending)
+
+    def find(self, keys: np.ndarray) -> np.ndarray:
+        """Per key, the position of its first row, or -1 where it was never added."""
+        for pending in self._pending:
+            self._merge(*pending)
+        self._pending.clear()
+        out = np.full(len(keys), -1, dtype=np.int64)
+        if not self._runs:
+            return out
+        # Sorted needles are found several times faster (NumPy narrows each search).
+        order = np.argsort(keys)
+        needles = keys[order]
+        for run, positions in self._runs:
+            at = np.minimum(np.searchsorted(run, needles), len(run) - 1)
+            hit = run[at] == needles
+            out[order[hit]] = positions[at[hit]]
+        return out
+
+    def add(self, keys: np.ndarray, positions: np.ndarray) -> None:
+        """Add keys not held yet (distinct among themselves) with their rows' positions.
+
+        They are sorted in only when a later :meth:`find` needs them (a campaign of one
+        frame never sorts).
+        """
+        if len(keys):
+            self._pending.append((keys, positions))
+
+    def _merge(self, keys: np.ndarray, positions: np.ndarray) -> None:
+        order = np.argsort(keys)  # distinct keys: no need for a stable sort
+        run, at = keys[order].astype(np.uint64), np.asarray(positions, _POSITION)[order]
+        # Merge while the last run is no longer than the new one: O(n) each, in place of
+        # a re-sort, and the merged arrays are the only new memory.
+        while (
+            self._runs
+            and len(self._runs[-1][0]) <= len(run)
+            and len(self._runs[-1][0]) + len(run) <= _MAX_RUN
+        ):
+            older, older_at = self._runs.pop()
+            where = np.searchsorted(older, run)
+            run, at = np.insert(older, where, run), np.insert(older_at, where, at)
+        self._runs.append((run, at))
+
+
+class Seen:
+    """The memory of one campaign across its frames: contents, client ids, row labels."""
+
+    def __init__(self) -> None:
+        self.contents = SortedRuns()  # content digests of rows with a phone
+        self.ids = SortedRuns()  # client ids (see id_keys) of rows that would be sent
+        self.rows = 0  # rows planned so far (begun)
+        self._starts: list[int] = []
+        self._indexes: list[pd.Index] = []
+        self._labels: list | None = None  # the latest frame's labels, listed when asked
+
+    def begin(self, index: pd.Index) -> int:
+        """A frame is being planned: remember its labels; its first row's campaign position."""
+        start = self.rows
+        if start + len(index) > MAX_ROWS:
+            raise InputError(f"a campaign planned in frames may have at most {MAX_ROWS:,} rows")
+        if len(index):
+            self._starts.append(start)
+            self._indexes.append(index)
+            self._labels = None
+            self.rows += len(index)
+        return start
+
+    def label(self, position: int):
+        """The label of the row at this campaign position (a plain Python value)."""
+        k = bisect.bisect_right(self._starts, position) - 1
+        offset = position - self._starts[k]
+        if k == len(self._indexes) - 1:  # the frame being planned: listed once
+            if self._labels is None:
+                self._labels = self._indexes[k].tolist()
+            return self._labels[offset]
+        return self._indexes[k][offset : offset + 1].tolist()[0]
+
+
+# 10**k for k = 1..18: how many digits a client id has (see id_keys).
+_POWERS = np.array([10**k for k in range(1, 19)], dtype=np.uint64)
+_SPAN = np.uint64(10**18)
+
+
+def id_keys(numbers: np.ndarray, digits: np.ndarray | None = None) -> np.ndarray:
+    """Client ids of 1 to 18 digits as distinct uint64 keys: the number and its length.
+
+    "007" and "7" are different ids, so the length joins the number: the key is
+    ``number + (digits - 1) * 10**18``, below 2**64 for every id of up to 18 digits.
+    ``digits`` defaults to the number written without leading zeros.
+
+    Example:
+        >>> id_keys(np.array([7, 7], dtype=np.uint64), np.array([1, 3])).tolist()
+        [7, 2000000000000000007]
+    """
+    numbers = np.asarray(numbers, dtype=np.uint64)
+    if digits is None:
+        digits = np.searchsorted(_POWERS, numbers, side="right") + 1
+    return numbers + (np.asarray(digits, dtype=np.uint64) - np.uint64(1)) * _SPAN

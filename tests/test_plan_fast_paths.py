@@ -1,0 +1,66 @@
+"""The planner's column fast paths give exactly what the careful, one-value paths give."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from targetsms_frames._columns import Coded, blank, coded_texts, per_value, texts
+from targetsms_frames.phones import normalize_phone, normalize_phone_column
+from targetsms_frames.segments import GSM_BASIC, GSM_EXTENSION, sms_parts, sms_parts_arrays
+
+# Texts near the part boundaries, with extension characters and surrogate pairs.
+CHARS = "".join(sorted(GSM_BASIC))[:20] + "".join(GSM_EXTENSION) + "ПрЫ😀\U0001f600é"
+TEXTS = st.one_of(
+    st.none(),
+    st.text(st.sampled_from(CHARS), max_size=400),
+    st.builds(lambda a, n: a * n, st.sampled_from(["a", "[", "€", "П", "😀"]), st.integers(0, 330)),
+)
+
+
+@given(st.lists(TEXTS, max_size=40))
+@settings(max_examples=300, deadline=None)
+def test_sms_parts_arrays_agree_with_sms_parts(values):
+    encodings, parts = sms_parts_arrays(pa.array(values, pa.large_string()))
+    expected = [sms_parts(v) if v is not None else (None, None) for v in values]
+    assert list(zip(encodings.to_pylist(), parts.to_pylist(), strict=True)) == expected
+
+
+CELLS = st.sampled_from(["a", "b", " ", "", "  x ", None, "Ы", "\u3000"])
+
+
+@given(st.lists(CELLS, max_size=30), st.sampled_from(["str", object]))
+@settings(max_examples=200, deadline=None)
+def test_a_coded_column_reads_and_maps_like_its_values(cells, dtype):
+    series = pd.Series(cells, dtype=dtype)
+    coded, plain = coded_texts(series), texts(series)
+    assert coded.array().tolist() == plain.tolist()
+    assert [coded[i] for i in range(len(plain))] == plain.tolist()
+    assert blank(coded).tolist() == blank(plain).tolist()
+    assert pa.array(coded.array(), pa.large_string()).equals(coded.arrow())
+    for rule in (lambda v: (v or "0").strip(), lambda v: v.upper() if v else None):
+        assert per_value(coded, rule).array().tolist() == per_value(plain, rule).tolist()
+    assert per_value(coded, bool, bool).tolist() == per_value(plain, bool, bool).tolist()
+    other = Coded.of(np.array(["t"] * len(plain), dtype=object))
+    mask = ~blank(plain)
+    assert coded.where(mask, other).array().tolist() == np.where(mask, plain, "t").tolist()
+
+
+PHONES = st.one_of(
+    st.sampled_from(["79801234567", "8 (980) 123-45-67", "+7 980 123 45 67", "9801234567"]),
+    st.sampled_from(["79801234567.0", "+8 980 1234567", "380442589632", "12", "", None, "x"]),
+    st.text(st.sampled_from("0123456789 +-.()/78"), max_size=16),
+)
+
+
+@given(
+    st.lists(PHONES, max_size=30), st.sampled_from(["str", object]), st.sampled_from(["RU", "UA"])
+)
+@settings(max_examples=200, deadline=None)
+def test_the_phone_column_agrees_with_one_phone_at_a_time(phones, dtype, region):
+    digits, problems = normalize_phone_column(pd.Series(phones, dtype=dtype), region)
+    expected = [normalize_phone(p if p is not None else None, region) for p in phones]
+    assert list(zip(digits.to_pylist(), problems.tolist(), strict=True)) == expected

@@ -37,6 +37,7 @@ from .scheduling import schedule_local
 from .sending import send
 from .states import fetch_states
 from .tables import read_table
+from .table_chunks import read_table_chunks
 from .tariffs import operator_key, row_costs, tariffs
 
 try:  # the installed distribution's version: one number, in pyproject.toml
@@ -65,6 +66,7 @@ __all__ = [
     "preflight",
     "problems",
     "read_table",
+    "read_table_chunks",
     "row_costs",
     "sandbox",
     "schedule_local",

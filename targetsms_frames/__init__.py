@@ -36,8 +36,8 @@ from .sandbox import Faults, SandboxProcess, sandbox
 from .scheduling import schedule_local
 from .sending import send
 from .states import fetch_states
-from .tables import read_table
 from .table_chunks import read_table_chunks
+from .tables import read_table
 from .tariffs import operator_key, row_costs, tariffs
 
 try:  # the installed distribution's version: one number, in pyproject.toml

@@ -25,6 +25,7 @@ from .account import (
     senders,
     stop_list,
 )
+from .campaign_files import send_file
 from .client import Client, default_retry, should_retry
 from .costs import cost_report, estimate_cost
 from .documents import documents
@@ -72,6 +73,7 @@ __all__ = [
     "schedule_local",
     "scheduled",
     "send",
+    "send_file",
     "senders",
     "should_retry",
     "stop_list",

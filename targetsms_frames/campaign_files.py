@@ -34,8 +34,10 @@ def send_file(
     journal: str | os.PathLike,
     templates: pd.DataFrame | None = None,
     chunk_rows: int = DEFAULT_CHUNK_ROWS,
+    sheet: int | str = 0,
     columns: dict[str, str] | None = None,
     region: str = "RU",
+    tz=None,
     workers: int = 4,
     progress: bool | None = None,
     preflight: bool = True,
@@ -55,8 +57,10 @@ def send_file(
         journal: the journal file: required, it is what makes a resume safe.
         templates: a templates frame, as for :func:`~targetsms_frames.plan`.
         chunk_rows: recipients per chunk; memory grows with it, not with the file.
+        sheet: the sheet of a workbook.
         columns: header → column name, as for :func:`~targetsms_frames.read_table`.
         region: the region of phones without a country code.
+        tz: the zone ``time_send`` is read in, as for :func:`~targetsms_frames.plan`.
         workers: documents in flight at once.
         progress: show progress (default: when there is a terminal or notebook).
         preflight: ask the account gate about each chunk before sending it
@@ -93,8 +97,8 @@ def send_file(
         )
     if journal is None:
         raise InputError("send_file needs a journal: it is what makes a resume safe")
-    frames = read_table_chunks(recipients, chunk_rows, columns=columns)
-    plans = plan_chunks(frames, templates, campaign=campaign, region=region)
+    frames = read_table_chunks(recipients, chunk_rows, sheet=sheet, columns=columns)
+    plans = plan_chunks(frames, templates, campaign=campaign, region=region, tz=tz)
     sent = send_chunks(
         plans, client, journal=journal, workers=workers, progress=progress, preflight=preflight
     )

@@ -23,9 +23,10 @@ CHUNK = 40
 
 @pytest.fixture
 def people_csv(tmp_path):
-    """150 sample recipients (a few bad) with copies of rows 2 and 3 far below them."""
+    """150 sample recipients (a few bad) with copies of two good rows far below them."""
     people = sample_recipients(150, seed=5)
-    people = pd.concat([people, people.iloc[[2, 3]]], ignore_index=True)
+    good = tsf.plan(people, sample_templates(), campaign="files")["problem"].isna()
+    people = pd.concat([people, people[good.to_numpy()].iloc[[2, 3]]], ignore_index=True)
     path = tmp_path / "people.csv"
     people.to_csv(path, index=False)
     return path

@@ -2,7 +2,7 @@
 the ratio, the target from issue 14 and pass/fail, under a line naming the machine and
 the versions. Each script runs in its own process (and measures in children of its own).
 
-    python benchmarks/run_all.py [--rows 1000000] [--runs 3] [--quick]
+    python benchmarks/run_all.py [--rows 1000000] [--runs 3] [--quick] [--campaign-rows N]
 
 ``--quick`` (20,000 rows, 1 run, small samples) finishes in about a minute: use it to
 check the harness. Targets are for 1,000,000 rows and medians of 3; a quick table's
@@ -17,19 +17,6 @@ import os
 import time
 
 from _common import child, machine, row, versions
-
-TODO = [
-    row(
-        "TODO: 10,000,000-row campaign file planned and sent to the null provider",
-        "not measured yet",
-        "",
-        "",
-        "≤ 2 GB peak; 10M time ≤ 11× the 1M time",
-        None,
-        "",
-        kind="absolute memory; ratio of times",
-    ),
-]
 
 
 def table(rows: list[dict]) -> str:
@@ -59,6 +46,11 @@ def main() -> None:
     parser.add_argument("--runs", type=int)
     parser.add_argument("--quick", action="store_true", help="20,000 rows, 1 run, small samples")
     parser.add_argument("--workers", type=int, help="send's workers (default: the package's)")
+    parser.add_argument(
+        "--campaign-rows",
+        type=int,
+        help="rows of the large campaign file (default 10,000,000; --quick 200,000); 0 skips it",
+    )
     args = parser.parse_args()
     rows = args.rows or (20_000 if args.quick else 1_000_000)
     runs = args.runs or (1 if args.quick else 3)
@@ -69,10 +61,21 @@ def main() -> None:
     load = os.getloadavg()[0]
     workers = ["--workers", str(args.workers)] if args.workers else []
     results: list[dict] = []
+    large = (
+        args.campaign_rows
+        if args.campaign_rows is not None
+        else (200_000 if args.quick else 10_000_000)
+    )
+    campaign = (
+        [("bench_campaign.py", ["--rows", str(large), "--base-rows", str(max(large // 10, 1))])]
+        if large
+        else []
+    )
     for script, options in (
         ("sandbox_throughput.py", ["--documents", str(documents), "--runs", str(runs)]),
         ("bench_plan.py", ["--rows", str(rows), "--runs", str(runs)]),
         ("bench_read.py", ["--rows", str(rows), "--runs", str(runs)]),
+        *campaign,
         (
             "bench_send.py",
             [
@@ -86,7 +89,6 @@ def main() -> None:
         except SystemExit as exc:  # one broken script must not cost the others' figures
             last = str(exc).strip().splitlines()[-1]
             results.append(row(f"{script} failed", last, ok=False, checked="see its stderr"))
-    results += TODO
     now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     print(
         f"Machine: {machine()}; {versions()}. {now}, {rows:,} rows, "

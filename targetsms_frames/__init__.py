@@ -25,7 +25,11 @@ from .account import (
     senders,
     stop_list,
 )
+<<<<<<< HEAD
 from .chunked_plan import plan_chunks
+=======
+from .campaign_files import send_file
+>>>>>>> perf-stream
 from .client import Client, default_retry, should_retry
 from .costs import cost_report, estimate_cost
 from .documents import documents
@@ -37,6 +41,7 @@ from .sandbox import Faults, SandboxProcess, sandbox
 from .scheduling import schedule_local
 from .sending import send
 from .states import fetch_states
+from .table_chunks import read_table_chunks
 from .tables import read_table
 from .tariffs import operator_key, row_costs, tariffs
 
@@ -67,11 +72,13 @@ __all__ = [
     "preflight",
     "problems",
     "read_table",
+    "read_table_chunks",
     "row_costs",
     "sandbox",
     "schedule_local",
     "scheduled",
     "send",
+    "send_file",
     "senders",
     "should_retry",
     "stop_list",

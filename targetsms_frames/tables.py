@@ -9,11 +9,11 @@ library's column names regardless of case and spaces.
 
 from __future__ import annotations
 
+import codecs
 import csv
-import io
 import os
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from itertools import islice
 from typing import Any
 
@@ -101,23 +101,27 @@ def _texts(values: Iterable[Any]) -> list[str | None]:
 
 def _frame(numbered: list[tuple[int, list]], columns: dict | None, sheet: str) -> pd.DataFrame:
     """Numbered rows (sheet row number, cells) → a frame of text indexed by row number."""
-    head = _header_at(numbered, columns) if numbered else 0
     if not numbered:
         frame = pd.DataFrame()
-    else:
-        names = header_names(numbered[head][1], columns)
-        width = len(names)
-        body = numbered[head + 1 :]
-        labels = pd.Index([number for number, _ in body], dtype="int64")
-        # Column by column (a transpose in C, then one pass per column), not cell by cell.
-        padded = [values[:width] + [None] * (width - len(values)) for _, values in body]
-        cells = list(zip(*padded, strict=True)) if padded else [()] * width
-        frame = pd.DataFrame(
-            {name: text_series(_texts(cells[j]), labels) for j, name in enumerate(names)},
-            index=labels,
-        )
-        # A blank row separates; it is not a recipient.
-        frame = frame[frame.notna().any(axis=1).to_numpy(dtype=bool)] if width else frame
+        frame.attrs["sheet"] = sheet
+        return frame
+    head = _header_at(numbered, columns)
+    return body_frame(numbered[head + 1 :], header_names(numbered[head][1], columns), sheet)
+
+
+def body_frame(body: list[tuple[int, list]], names: list[str], sheet: str) -> pd.DataFrame:
+    """Numbered rows below the header → a frame of text; blank rows left out."""
+    width = len(names)
+    labels = pd.Index([number for number, _ in body], dtype="int64")
+    # Column by column (a transpose in C, then one pass per column), not cell by cell.
+    padded = [values[:width] + [None] * (width - len(values)) for _, values in body]
+    cells = list(zip(*padded, strict=True)) if padded else [()] * width
+    frame = pd.DataFrame(
+        {name: text_series(_texts(cells[j]), labels) for j, name in enumerate(names)},
+        index=labels,
+    )
+    # A blank row separates; it is not a recipient.
+    frame = frame[frame.notna().any(axis=1).to_numpy(dtype=bool)] if width else frame
     frame.attrs["sheet"] = sheet
     return frame
 
@@ -151,30 +155,47 @@ def _read_xlsx(path: str, sheet: int | str, columns: dict[str, str] | None) -> p
     return _frame([(k + 1, row) for k, row in enumerate(rows)], columns, title)
 
 
-def _read_csv(path: str, columns: dict[str, str] | None) -> pd.DataFrame:
-    with open(path, "rb") as handle:
-        raw = handle.read()
-    for encoding in ("utf-8-sig", "cp1251"):
-        try:
-            text = raw.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:  # cp1251 decodes every byte; kept for clarity
-        raise InputError(f"cannot read {path}: neither UTF-8 nor cp1251 text")
-    sample = text[:20_000]
-    delimiter = ";" if sample.count(";") > sample.count(",") else ","
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    numbered, line = [], 0
+def csv_encoding(path: str) -> str:
+    """UTF-8 (with or without a BOM) when every byte decodes so, else cp1251.
+
+    Read in blocks, so a file of ten million rows is checked without holding it.
+    """
+    decoder = codecs.getincrementaldecoder("utf-8")()
     try:
-        for values in reader:
-            first = line + 1  # a quoted cell may span lines: name the record by its first
-            line = reader.line_num
-            if values:
-                numbered.append((first, values))
-    except csv.Error as exc:
-        raise InputError(f"cannot read {path} as CSV: line {line + 1}: {exc}") from exc
-    return _frame(numbered, columns, os.path.basename(path))
+        with open(path, "rb") as handle:
+            while block := handle.read(1 << 22):
+                decoder.decode(block)
+            decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return "cp1251"  # decodes every byte
+    return "utf-8-sig"
+
+
+def csv_records(path: str) -> Iterator[tuple[int, list[str]]]:
+    """The non-empty records of a CSV file, each with the line it starts on.
+
+    The delimiter is ``;`` when the first 20,000 characters hold more of them than
+    commas, else ``,``. A quoted cell may span lines: a record is named by its first.
+    """
+    encoding = csv_encoding(path)
+    with open(path, encoding=encoding, newline="") as handle:
+        sample = handle.read(20_000)
+        handle.seek(0)
+        delimiter = ";" if sample.count(";") > sample.count(",") else ","
+        reader = csv.reader(handle, delimiter=delimiter)
+        line = 0
+        try:
+            for values in reader:
+                first = line + 1
+                line = reader.line_num
+                if values:
+                    yield first, values
+        except csv.Error as exc:
+            raise InputError(f"cannot read {path} as CSV: line {line + 1}: {exc}") from exc
+
+
+def _read_csv(path: str, columns: dict[str, str] | None) -> pd.DataFrame:
+    return _frame(list(csv_records(path)), columns, os.path.basename(path))
 
 
 def _read_parquet(path: str, columns: dict[str, str] | None) -> pd.DataFrame:
@@ -182,17 +203,21 @@ def _read_parquet(path: str, columns: dict[str, str] | None) -> pd.DataFrame:
         frame = pd.read_parquet(path)
     except Exception as exc:  # pyarrow raises many kinds for a damaged file
         raise InputError(f"cannot read {path} as Parquet: {exc}") from exc
-    frame.columns = header_names(list(frame.columns), columns)
+    return parquet_text(frame, columns, os.path.basename(path))
+
+
+def parquet_text(frame: pd.DataFrame, columns: dict[str, str] | None, sheet: str) -> pd.DataFrame:
+    """A frame read from Parquet with its headers matched and every column text."""
+    names = header_names(list(frame.columns), columns)
     out = pd.DataFrame(index=frame.index)
-    for name in frame.columns:
-        column = frame[name]
+    for name, (_, column) in zip(names, frame.items(), strict=True):
         if pd.api.types.is_string_dtype(column) and not pd.api.types.is_object_dtype(column):
             out[name] = column.astype(text_series([], pd.RangeIndex(0)).dtype)
         else:
             codes, uniques = pd.factorize(column, use_na_sentinel=True)
             texts = [cell_text(u) for u in uniques] + [None]
             out[name] = text_series([texts[c] for c in codes], frame.index)
-    out.attrs["sheet"] = os.path.basename(path)
+    out.attrs["sheet"] = sheet
     return out
 
 

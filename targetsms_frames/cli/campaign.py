@@ -202,6 +202,61 @@ def run_send(args: argparse.Namespace) -> int:
     return code
 
 
+def run_send_file(args: argparse.Namespace) -> int:
+    """``send --chunk-rows N``: the file a chunk at a time, into a .parquet or .csv file."""
+    from ..account import account_time
+    from ..campaign_files import WRITES, send_file
+    from ..tables import read_table
+
+    output = check_output(default_output(args, "sent"))
+    if not output.lower().endswith(WRITES):
+        raise InputError(
+            f"--chunk-rows writes its results to a .parquet or .csv file (a workbook holds "
+            f"at most 1,048,576 rows), not {output}: pass --output <name>.parquet"
+        )
+    journal = args.journal or os.path.splitext(output)[0] + ".journal"
+    mapping = common.columns(args.columns)
+    templates = None
+    if args.templates or args.templates_sheet is not None:
+        source = args.templates or args.recipients
+        templates = read_table(
+            source, sheet=common.sheet(args.templates_sheet or 0), columns=mapping
+        )
+    with ExitStack() as stack:
+        client = common.client(args, stack, output)
+        clock = account_time(client)  # the provider reads time_send in the account's zone
+        print(
+            f"sending {args.recipients} in chunks of {args.chunk_rows:,} rows: each chunk is "
+            "planned (duplicates are found across the whole file), "
+            + ("checked with the account, " if args.preflight else "")
+            + f"sent and written to {output} before the next is read"
+        )
+        if not common.confirm(args, "Send?"):
+            print("nothing was sent")
+            return common.DECLINED
+        counts = send_file(
+            args.recipients,
+            output,
+            client,
+            campaign=args.campaign,
+            journal=journal,
+            templates=templates,
+            chunk_rows=args.chunk_rows,
+            sheet=common.sheet(args.sheet),
+            columns=mapping,
+            region=common.region(args.region),
+            tz=clock.offset_hours,
+            workers=args.workers,
+            preflight=args.preflight,
+        )
+    print("; ".join(f"{name}: {n:,}" for name, n in counts.items()))
+    print(f"wrote {output} (journal: {journal})")
+    code = common.send_exit_code({"unknown": 0, "rejected": 0, "held": 0, **counts})
+    if code == common.SOME_UNKNOWN:
+        print("some rows have no answer: run the same command again (nothing is sent twice)")
+    return code
+
+
 def add_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("recipients", help="recipients spreadsheet (.xlsx, .csv or .parquet)")
     parser.add_argument("--templates", help="templates spreadsheet (default: the recipients file)")
@@ -244,4 +299,12 @@ def register(commands) -> None:
         action="store_true",
         help="send even when the balance does not cover the campaign at most",
     )
-    send.set_defaults(run=run_send)
+    send.add_argument(
+        "--chunk-rows",
+        type=int,
+        help="read, plan and send the file this many rows at a time into a .parquet or .csv "
+        "output: for campaigns too large to hold at once (millions of rows)",
+    )
+    send.set_defaults(
+        run=lambda args: (run_send if args.chunk_rows is None else run_send_file)(args)
+    )

@@ -25,11 +25,8 @@ from .account import (
     senders,
     stop_list,
 )
-<<<<<<< HEAD
-from .chunked_plan import plan_chunks
-=======
 from .campaign_files import send_file
->>>>>>> perf-stream
+from .chunked_plan import plan_chunks
 from .client import Client, default_retry, should_retry
 from .costs import cost_report, estimate_cost
 from .documents import documents

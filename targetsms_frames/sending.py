@@ -4,48 +4,54 @@ from __future__ import annotations
 
 import logging
 import os
-from collections import deque
+from collections import Counter
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 
 import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
-from ._speed import gc_paused, text_series
-from .answers import ACCEPTED, HELD, INVALID, REJECTED, SENT_COLUMNS, UNKNOWN, rows_for_error
+from . import fields as F
+from ._speed import gc_paused
+from .answer_columns import _digits, error_columns
+from .answers import ACCEPTED, REJECTED, SENT_COLUMNS, UNKNOWN
 from .client import Client
-from .contracts import ID_COLUMNS, SENT
-from .documents import DEFAULT_MAX_PHONES, build_documents, check_plan, sendable
-from .errors import AuthError, ConfigError, ProviderError, TransportError
+from .documents import DEFAULT_MAX_PHONES, check_plan, sendable
+from .encoding import Encoded, encode_documents
+from .errors import AuthError, ConfigError, InputError, ProviderError, TransportError
 from .journal import Journal, merge
+from .sent_frames import (
+    ACCEPTED_BEFORE,
+    EARLIER_NO_ID,
+    KEPT,
+    NOT_SENT,
+    columns_from_dict,
+    empty_columns,
+    for_refused_rows,
+    kept,
+    merged,
+    sent_frame_of,
+)
 
 log = logging.getLogger(__name__)
 
-NOT_SENT = "not sent: the send stopped before this row's document was posted"
-EARLIER_NO_ID = "accepted earlier; the provider did not repeat its id_message"
-_PHONE_COLUMNS = ("client_id_message", "phone", "name_delivery")  # from the plan
-KEPT = (ACCEPTED, HELD)  # outcomes the provider keeps: never sent again
-ACCEPTED_BEFORE = "accepted before (the journal has it); today's plan says: "
+__all__ = ["ACCEPTED_BEFORE", "EARLIER_NO_ID", "KEPT", "NOT_SENT", "send"]
 
 
-def _post(client: Client, payload: dict) -> list[dict]:
+def _post(client: Client, document: Encoded) -> dict[str, list]:
     """Post one document; every phone gets a row whatever happens below."""
-    blocks = payload["message"]
     try:
-        return client.send_document(blocks)
+        return client.send_encoded(document)
     except TransportError as exc:
-        return rows_for_error(blocks, UNKNOWN, str(exc))
+        return error_columns(document, UNKNOWN, str(exc))
     except AuthError:
         raise
     except ProviderError as exc:
-        return rows_for_error(blocks, REJECTED, exc.text or str(exc))
+        return error_columns(document, REJECTED, exc.text or str(exc))
 
 
-def _summary(rows: list[dict]) -> str:
-    counts: dict[str, int] = {}
-    for row in rows:
-        counts[row["outcome"]] = counts.get(row["outcome"], 0) + 1
-    return ", ".join(f"{k} {v}" for k, v in sorted(counts.items()))
+def _summary(outcomes: list) -> str:
+    return ", ".join(f"{k} {v}" for k, v in sorted(Counter(outcomes).items()))
 
 
 def send(
@@ -108,17 +114,21 @@ def send(
         journal if isinstance(journal, Journal) else Journal(journal) if journal else None
     )
     try:
-        results: dict[str, dict] = {}
+        n = len(plan)
+        known, has_known = empty_columns(n), np.zeros(n, dtype=bool)
         if book is not None:
             # The account, not the login: a token client has none (Client.account covers both).
             book.bind(client.account, client.url)
-            results = book.results()
+            ids = plan["client_id_message"].to_numpy(dtype=object, na_value=None)  # type: ignore[call-overload]
+            known, has_known = book.lookup(ids)
         if preflight:  # the account's own checks (preflight.py), once, before any document
             from .preflight import apply_preflight, checked_preflight
 
-            check = checked_preflight(plan, client, paid=kept_before(plan, results))
+            paid = has_known & kept(known)
+            check = checked_preflight(plan, client, paid=paid)
             plan = apply_preflight(plan, client, allow_partial=allow_partial, check=check)
-        return _send(plan, client, book, results, workers, max_phones, progress)
+        with _Sender(client, book, workers, progress) as sender:
+            return sender.send(plan, known, has_known, max_phones)
     finally:
         if own_journal and book is not None:
             book.close()
@@ -132,112 +142,158 @@ def kept_before(plan: pd.DataFrame, results: dict[str, dict]) -> np.ndarray:
     )
 
 
-def _send(
-    plan, client, book: Journal | None, results: dict[str, dict], workers, max_phones, progress
-) -> pd.DataFrame:
-    # Accepted, or held by the provider until a top-up: either way it is the provider's
-    # now, and sending again would only ask it twice.
-    done_before = kept_before(plan, results)
-    to_send = sendable(plan) & ~done_before
-    if done_before.any():
-        log.info(
-            "journal: %d rows were accepted or held before and are not sent again",
-            done_before.sum(),
+def sent_frame(plan: pd.DataFrame, results: dict[str, dict]) -> pd.DataFrame:
+    """The sent frame of a plan from results by client id (pure)."""
+    columns, has = columns_from_dict(plan, results)
+    return sent_frame_of(plan, columns, has)
+
+
+class _Sender:
+    """Posts documents through one worker pool and one journal, a plan after another."""
+
+    def __init__(self, client: Client, book: Journal | None, workers: int, progress) -> None:
+        self.client, self.book, self.workers = client, book, workers
+        self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="targetsms-send")
+        self.bar = tqdm(
+            total=0,
+            unit="phone",
+            desc="send",
+            disable=(not progress) if progress is not None else None,
         )
-    with gc_paused():
-        work = deque(build_documents(plan, max_phones=max_phones, rows=to_send))
-    bar = tqdm(
-        total=int(to_send.sum()),
-        unit="phone",
-        desc="send",
-        disable=(not progress) if progress is not None else None,
-    )
-    failure: BaseException | None = None
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="targetsms-send") as pool:
-        running: dict[Future, int | None] = {}
 
-        def submit() -> None:
-            payload = work.popleft()
-            rows = [
-                p | {"name_delivery": b.get("name_delivery", "")}
-                for b in payload["message"]
-                for p in b["phones"]
-            ]
-            doc_id = book.record_document(rows) if book is not None else None
-            running[pool.submit(_post, client, payload)] = doc_id
+    def __enter__(self) -> _Sender:
+        return self
 
-        while (work or running) and failure is None:
-            while work and len(running) < 2 * workers:
-                submit()
+    def __exit__(self, *exc) -> None:
+        self.pool.shutdown(wait=True, cancel_futures=True)
+        self.bar.close()
+
+    def send(
+        self, plan: pd.DataFrame, known: dict, has_known: np.ndarray, max_phones: int
+    ) -> pd.DataFrame:
+        """One plan's documents, posted; its sent frame (``known``: the journal's before)."""
+        n = len(plan)
+        # Accepted, or held by the provider until a top-up: either way it is the provider's
+        # now, and sending again would only ask it twice.
+        done_before = has_known & kept(known)
+        ok = sendable(plan)
+        to_send = ok & ~done_before
+        if done_before.any():
+            log.info(
+                "journal: %d rows were accepted or held before and are not sent again",
+                done_before.sum(),
+            )
+        _check_client_ids(plan, to_send)
+        new, has_new = empty_columns(n), np.zeros(n, dtype=bool)
+        twins = _twins(plan, to_send)
+        self.bar.total += int(to_send.sum())
+        self.bar.refresh()
+        with gc_paused():
+            work = encode_documents(plan, max_phones=max_phones, rows=to_send)
+            self._run(work, new, has_new, twins, known)
+        results = merged(known, has_known, new, has_new)
+        has = has_known | has_new
+        if twins:  # one client id on several sendable rows: each row gets the merged result
+            for i in np.flatnonzero(np.isin(new["client_id_message"], list(twins))).tolist():
+                for name in SENT_COLUMNS:
+                    results[name][i] = twins[new["client_id_message"][i]][name]
+        results, has = for_refused_rows(plan, ok, results, has)
+        return sent_frame_of(plan, results, has, ok=ok)
+
+    def _run(self, work, new: dict, has_new: np.ndarray, twins: dict, known: dict) -> None:
+        running: dict[Future, tuple[int | None, Encoded]] = {}
+        failure: BaseException | None = None
+        work = iter(work)
+        more = True
+        while (more or running) and failure is None:
+            batch: list[Encoded] = []
+            while more and len(running) + len(batch) < 2 * self.workers:
+                document = next(work, None)
+                if document is None:
+                    more = False
+                else:
+                    batch.append(document)
+            if batch:  # recorded before posted, in one transaction
+                ids: list[int | None] = [None] * len(batch)
+                if self.book is not None:
+                    ids = list(
+                        self.book.record_documents((d.client_ids, d.phones, d.names) for d in batch)
+                    )
+                for doc_id, document in zip(ids, batch, strict=True):
+                    running[self.pool.submit(_post, self.client, document)] = (doc_id, document)
             finished, _ = wait(running, return_when=FIRST_COMPLETED)
+            answers = []
             for future in finished:
-                doc_id = running.pop(future)
+                doc_id, document = running.pop(future)
                 try:
-                    rows = future.result()
+                    columns = future.result()
                 except (AuthError, ConfigError) as exc:
                     failure = failure or exc
                     continue
-                for row in rows:
-                    results[row["client_id_message"]] = _merge(
-                        results.get(row["client_id_message"]), row
-                    )
-                if book is not None and doc_id is not None:
-                    book.record_results(doc_id, rows, _summary(rows))
-                bar.update(len(rows))
+                rows = document.rows
+                for name in SENT_COLUMNS:
+                    new[name][rows] = columns[name]
+                has_new[rows] = True
+                if twins:
+                    _fold_twins(twins, columns, known, rows)
+                if doc_id is not None:
+                    answers.append((doc_id, columns, _summary(columns["outcome"])))
+                self.bar.update(len(rows))
+            if answers and self.book is not None:
+                self.book.record_answers(answers)
         if failure is not None:
             for future in running:
                 future.cancel()
-    bar.close()
-    if failure is not None:
-        raise failure
-    return sent_frame(plan, results)
+            raise failure
+
+
+def _check_client_ids(plan: pd.DataFrame, rows: np.ndarray) -> None:
+    """Every phone posted carries a client id of digits: it is what makes a retry safe."""
+    client_ids = plan["client_id_message"].to_numpy(dtype=object, na_value=None)[rows]  # type: ignore[call-overload]
+    bad = (
+        [
+            i
+            for i, c in enumerate(client_ids.tolist())
+            if not isinstance(c, str) or not F.CLIENT_ID_RE.fullmatch(c)
+        ]
+        if not _digit_ids(client_ids)
+        else []
+    )
+    if bad:
+        label = plan.index[np.flatnonzero(rows)[bad[0]]]
+        raise InputError(
+            f"row {label!r} has no client_id_message of digits: without one a retry could "
+            "send the message twice. Plan the campaign with tsf.plan(), which assigns them."
+        )
+
+
+def _digit_ids(client_ids: np.ndarray) -> bool:
+    values = client_ids.tolist()
+    return not values or (_digits(values, 18))
+
+
+def _twins(plan: pd.DataFrame, rows: np.ndarray) -> dict[str, dict | None]:
+    """Client ids on more than one sendable row (normally none): their results merge."""
+    client_ids = pd.Series(plan["client_id_message"].to_numpy(dtype=object)[rows], dtype=object)
+    repeated = client_ids[client_ids.duplicated()].unique().tolist()
+    return dict.fromkeys(repeated)
+
+
+def _fold_twins(twins: dict, columns: dict, known: dict, rows: np.ndarray) -> None:
+    """Merge the results of repeated client ids in the order they come (as a dict of
+    results by client id would), over what the journal knew."""
+    for j, client_id in enumerate(columns["client_id_message"]):
+        if client_id in twins:
+            row = {name: columns[name][j] for name in SENT_COLUMNS}
+            earlier = twins[client_id]
+            if earlier is None and known["outcome"][rows[j]] is not None:
+                earlier = {name: known[name][rows[j]] for name in SENT_COLUMNS}
+            twins[client_id] = _merge(earlier, row)
 
 
 def _merge(earlier: dict | None, row: dict) -> dict:
     """A new result over what was known; an "accepted earlier" answer keeps the known ids."""
-    merged = merge(earlier, row)
-    if merged["outcome"] == ACCEPTED and merged["id_message"] is None:
-        return merged | {"error": EARLIER_NO_ID}
-    return merged
-
-
-def sent_frame(plan: pd.DataFrame, results: dict[str, dict]) -> pd.DataFrame:
-    """The sent frame of a plan from results by client id (pure)."""
-    index = plan.index
-    n = len(plan)
-    problems = plan["problem"].to_numpy(dtype=object, na_value=None)  # type: ignore[call-overload]
-    columns = {c: np.full(n, None, dtype=object) for c in SENT_COLUMNS}
-    for name in _PHONE_COLUMNS:
-        columns[name] = plan[name].to_numpy(dtype=object, na_value=None)  # type: ignore[call-overload]
-    fill = ("id_message", *ID_COLUMNS, "count_message", "outcome", "error")
-    ok = sendable(plan)
-    claimed: set[str] = set()  # a client id's journaled result goes to one row only
-    for i, client_id in enumerate(columns["client_id_message"].tolist()):
-        if not ok[i]:
-            row = results.get(client_id) if client_id not in claimed else None
-            if row is not None and row["outcome"] in KEPT:
-                # Accepted before (a resumed campaign): the provider has it and charged for
-                # it, whatever today's plan says; today's problem is reported beside it.
-                claimed.add(client_id)
-                for name in fill:
-                    columns[name][i] = row.get(name)
-                columns["error"][i] = f"{ACCEPTED_BEFORE}{problems[i] or 'no phone'}"
-                continue
-            columns["outcome"][i] = INVALID
-            columns["error"][i] = problems[i]
-            continue
-        claimed.add(client_id)
-        row = results.get(client_id)
-        if row is None:
-            columns["outcome"][i] = UNKNOWN
-            columns["error"][i] = NOT_SENT
-            continue
-        for name in fill:
-            columns[name][i] = row.get(name)
-    frame = {  # dtypes from the sent frame's contract (contracts.SENT)
-        name: text_series(values, index)
-        if SENT[name] == "str"
-        else pd.Series(values, index=index, dtype=SENT[name])
-        for name, values in columns.items()
-    }
-    return pd.DataFrame(frame, index=index)
+    merged_row = merge(earlier, row)
+    if merged_row["outcome"] == ACCEPTED and merged_row["id_message"] is None:
+        return merged_row | {"error": EARLIER_NO_ID}
+    return merged_row

@@ -1,0 +1,146 @@
+"""Reading a journal's records a column at a time, and only the client ids asked for.
+
+A document record (see :mod:`targetsms_frames.journal`) is decoded with orjson and
+checked a column at a time; a record that fails any check is read again by the
+journal's row-by-row reader, which either names what is damaged (a
+:class:`JournalError`) or gives the rows. Only the rows of wanted client ids are
+kept, so looking up a plan's rows in a journal of ten million holds one document
+and the plan's own results, never the whole journal.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+import numpy as np
+import orjson
+import pandas as pd
+
+from .answer_columns import _digits
+from .answers import OUTCOMES, SENT_COLUMNS, UNKNOWN
+from .contracts import ID_COLUMNS
+
+Columns = dict[str, list]
+_PHONE_FIELDS = ("client_id_message", "phone", "name_delivery")
+_IDS = ("id_message", *ID_COLUMNS)
+_TEXTS = ("phone", "name_delivery", "error")
+
+
+def _ids_ok(values: list | tuple) -> bool:
+    present = [v for v in values if v is not None]
+    return not present or _digits(present, 20)
+
+
+def _checked(columns: Columns) -> bool:
+    """The checks of ``journal._check_row``, a column at a time."""
+    if not columns["client_id_message"]:
+        return True
+    return (
+        _digits(columns["client_id_message"], 20)
+        and set(columns["outcome"]) <= set(OUTCOMES)
+        and all(_ids_ok(columns[name]) for name in _IDS)
+        and all(v is None or type(v) is int for v in columns["count_message"])
+        and all(v is None or type(v) is str for name in _TEXTS for v in columns[name])
+    )
+
+
+def record_columns(phones, results, posted: str) -> Columns | None:
+    """The result columns of one record, or None when the careful reader must see it."""
+    try:
+        if results is None:  # posted, never answered
+            entries = orjson.loads(phones)
+            if type(entries) is not list or not all(
+                type(e) is list and len(e) == len(_PHONE_FIELDS) for e in entries
+            ):
+                return None
+            n = len(entries)
+            columns = {name: [None] * n for name in SENT_COLUMNS}
+            if n:
+                for name, values in zip(_PHONE_FIELDS, zip(*entries, strict=True), strict=True):
+                    columns[name] = list(values)
+            columns["outcome"], columns["error"] = [UNKNOWN] * n, [posted] * n
+        else:
+            record = orjson.loads(results)
+            names, rows = record["columns"], record["rows"]
+            if type(names) is not list or type(rows) is not list:
+                return None
+            if not {"client_id_message", "outcome"} <= set(names):
+                return None
+            width = len(names)
+            if not all(type(r) is list and len(r) == width for r in rows):
+                return None
+            at = {name: i for i, name in enumerate(names)}  # a repeated column: the last
+            values = list(zip(*rows, strict=True)) if rows else [()] * width
+            columns = {
+                name: list(values[at[name]]) if name in at else [None] * len(rows)
+                for name in SENT_COLUMNS
+            }
+    except (orjson.JSONDecodeError, TypeError, KeyError, ValueError):
+        return None
+    return columns if _checked(columns) else None
+
+
+def lookup(
+    records: Iterable[tuple[int, str, str | None]],
+    wanted: list,
+    careful: Callable[[int, str, str | None], list[dict]],
+    merge: Callable[[dict | None, dict], dict],
+    posted: str,
+) -> tuple[Columns, np.ndarray]:
+    """The best known result of each wanted client id, aligned to ``wanted``.
+
+    Args:
+        records: (document id, phones, results) in document order.
+        wanted: client ids (None for a row without one), e.g. a plan's column.
+        careful: the row-by-row reader of one record (raises JournalError if damaged).
+        merge: how a later result of a client id goes over an earlier one.
+        posted: the error of a posted document without an answer.
+
+    Returns:
+        The columns (object arrays, None where nothing is known) and a mask of the
+        wanted rows the journal knows.
+    """
+    keys = {c for c in wanted if c is not None}
+    found: Columns = {name: [] for name in SENT_COLUMNS}
+    for doc_id, phones, results in records:
+        columns = record_columns(phones, results, posted)
+        if columns is None:
+            rows = careful(doc_id, phones, results)
+            columns = {name: [row[name] for row in rows] for name in SENT_COLUMNS}
+        mine = [i for i, c in enumerate(columns["client_id_message"]) if c in keys]
+        if len(mine) == len(columns["client_id_message"]):
+            for name in SENT_COLUMNS:
+                found[name] += columns[name]
+        else:
+            for name in SENT_COLUMNS:
+                column = columns[name]
+                found[name] += [column[i] for i in mine]
+    ids = pd.Index(found["client_id_message"], dtype=object)
+    if not ids.is_unique:  # the same id in several documents: fold them in order
+        _fold(found, ids, merge)
+        ids = pd.Index(found["client_id_message"], dtype=object)
+    where = ids.get_indexer(pd.Index(list(wanted), dtype=object)) if len(ids) else None
+    n = len(wanted)
+    known = np.zeros(n, dtype=bool) if where is None else where >= 0
+    out: Columns = {}
+    for name in SENT_COLUMNS:
+        column = np.full(n, None, dtype=object)
+        if where is not None and known.any():
+            values = np.empty(len(found[name]), dtype=object)
+            values[:] = found[name]
+            column[known] = values[where[known]]
+        out[name] = column  # type: ignore[assignment]
+    return out, known
+
+
+def _fold(found: Columns, ids: pd.Index, merge) -> None:
+    """Replace the rows of repeated client ids by one merged row each (in place)."""
+    repeated = ids.duplicated(keep=False)
+    keep = np.flatnonzero(~repeated).tolist()
+    best: dict[str, dict] = {}
+    for i in np.flatnonzero(repeated).tolist():
+        row = {name: found[name][i] for name in SENT_COLUMNS}
+        best[row["client_id_message"]] = merge(best.get(row["client_id_message"]), row)
+    for name in SENT_COLUMNS:
+        column = found[name]
+        found[name] = [column[i] for i in keep] + [row[name] for row in best.values()]

@@ -9,9 +9,11 @@ row by row or for the whole document, to the careful path in ``answers``.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from itertools import repeat
+from operator import itemgetter
 
-from .answers import ACCEPTED, SENT_COLUMNS, phone_row, send_rows
+from .answers import ACCEPTED, SENT_COLUMNS, send_rows
 from .contracts import ID_COLUMNS
 from .encoding import Encoded
 from .redact import NO_SECRETS, Scrubber
@@ -53,18 +55,39 @@ def _digits(values: list, width: int) -> bool:
 def _ids(values: list) -> list | None:
     """Channel ids as :func:`answers.as_id` reads them ("0" → None), or None if any
     value needs the careful path. A channel the answer does not mention is None."""
-    if all(v is None for v in values):
+    n = len(values)
+    if values.count(None) == n:
         return values
     if not _digits(values, 20):
         return None
+    if values.count("0") == n:  # a channel not used
+        return [None] * n
     return [v if v.strip("0") else None for v in values]
 
 
-def send_columns(doc: Encoded, answer, scrub: Scrubber = NO_SECRETS) -> Columns:
+def send_columns(
+    doc: Encoded,
+    answer,
+    scrub: Scrubber = NO_SECRETS,
+    scrubbed: Callable[[], object] | None = None,
+) -> Columns:
     """The sent columns of one posted document from its answer, phones in the order posted.
 
-    The same values as ``send_rows(doc.blocks(), answer, scrub)``.
+    The same values as ``send_rows(doc.blocks(), answer, scrub)``. With ``scrubbed``,
+    ``answer`` is not scrubbed yet: the common path takes only ASCII digits from it
+    (which scrubbing never changes), and anything else reads ``scrubbed()``.
     """
+    columns = _common(doc, answer)
+    if columns is not None:
+        return columns
+    if scrubbed is not None:
+        answer = scrubbed()
+    return columns_of(send_rows(doc.blocks(), answer, scrub))
+
+
+def _common(doc: Encoded, answer) -> Columns | None:
+    """The columns of the common answer: every phone accepted with well-formed ids, its
+    result at its place; None for anything else."""
     items = answer.get("message") if isinstance(answer, dict) else None
     client_ids = doc.client_ids
     n = len(client_ids)
@@ -72,41 +95,39 @@ def send_columns(doc: Encoded, answer, scrub: Scrubber = NO_SECRETS) -> Columns:
     if isinstance(items, list) and len(items) >= len(doc.sizes):
         for size, item in zip(doc.sizes, items, strict=False):
             if type(item) is not list or len(item) != size:
-                break
+                return None
             results += item
     if len(results) != n or len(set(client_ids)) != n:
-        return columns_of(send_rows(doc.blocks(), answer, scrub))
-    try:  # each result a dict, answering the phone posted at its place
-        if [r["client_id_message"] for r in results] != client_ids:
-            return columns_of(send_rows(doc.blocks(), answer, scrub))
+        return None
+    try:  # each result a dict, answering the phone posted at its place, without error
+        if list(map(itemgetter("client_id_message"), results)) != client_ids:
+            return None
+        errors = list(map(dict.get, results, repeat("error")))
     except (TypeError, KeyError):
-        return columns_of(send_rows(doc.blocks(), answer, scrub))
-    careful = [i for i, r in enumerate(results) if r.get("error") not in (None, "")]
-    id_message = [r.get("id_message") for r in results]
-    channels = {key: _ids([r.get(key) for r in results]) for key in ID_COLUMNS}
-    counts = [r.get("count_message") for r in results]
-    fast = (
-        _digits(id_message, 20)
-        and all(v.strip("0") for v in id_message)
-        and all(ids is not None for ids in channels.values())
-        and (all(c is None for c in counts) or _digits(counts, 3))
-    )
-    if not fast:  # every row by the careful path
-        careful = list(range(n))
-        id_message, channels, counts = [None] * n, {k: [None] * n for k in ID_COLUMNS}, [None] * n
+        return None
+    if errors.count(None) + errors.count("") != n:
+        return None
+    # Column by column, in C: a str of digits is taken as it is, anything else goes careful.
+    id_message = list(map(dict.get, results, repeat("id_message")))
+    if not _digits(id_message, 20) or not min(id_message).strip("0"):  # no all-zero id
+        return None
     columns: Columns = {
         "client_id_message": list(client_ids),
         "phone": list(doc.phones),
         "name_delivery": list(doc.names),
         "id_message": id_message,
-        **channels,  # type: ignore[dict-item]
-        "count_message": [None if c is None else int(c) for c in counts],
-        "outcome": [ACCEPTED] * n,
-        "error": [None] * n,
     }
-    for i in careful:
-        phone = {"phone": doc.phones[i], "client_id_message": client_ids[i]}
-        row = phone_row(phone, doc.names[i], results[i], scrub)
-        for name in SENT_COLUMNS:
-            columns[name][i] = row[name]
-    return columns
+    for key in ID_COLUMNS:
+        ids = _ids(list(map(dict.get, results, repeat(key))))
+        if ids is None:
+            return None
+        columns[key] = ids
+    counts = list(map(dict.get, results, repeat("count_message")))
+    if counts.count(None) != n:
+        if not _digits(counts, 3):
+            return None
+        counts = list(map(int, counts))
+    columns["count_message"] = counts
+    columns["outcome"] = [ACCEPTED] * n
+    columns["error"] = [None] * n
+    return {name: columns[name] for name in SENT_COLUMNS}

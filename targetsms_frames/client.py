@@ -29,6 +29,7 @@ from tenacity import Retrying
 
 from . import answers
 from . import fields as F
+from .contracts import ID_COLUMNS
 from .errors import AuthError, ConfigError, InputError, ProviderError, TransportError
 from .redact import Scrubber, Secret, SecretBytes, SecretHeader
 from .retrying import MAX_RETRY_AFTER, default_retry, retry_after_of, should_retry
@@ -54,25 +55,28 @@ def _stated(error: object) -> bool:
 
 
 _SEND_HEAD = b'{"message":['
+_ANSWER_KEYS = " ".join(
+    ("message", "error", "client_id_message", "phone", "id_message", "count_message", *ID_COLUMNS)
+)
 # A number of 16 or more digits outside a string (or what may be one: a false alarm only
 # costs the slower decoder).
 _WIDE_NUMBER = re.compile(rb"[^\"0-9][0-9]{16,}")
 
 
-def _decode(content: bytes) -> tuple[dict | None, str | None]:
-    """:func:`answers.decode` with orjson first: the same result, several times faster.
+def _decode_fast(content: bytes) -> tuple[dict | None, str | None]:
+    """:func:`answers.decode` by orjson: several times faster, for the common answer only.
 
-    orjson reads only what json reads (strict JSON), so an answer it refuses goes to
-    ``answers.decode``, which says what is wrong (or reads what orjson cannot hold, e.g.
-    an integer wider than a float keeps exactly).
+    orjson reads a few things otherwise (an integer wider than 64 bits becomes a float),
+    so its answer is used only where that cannot matter: ``send_columns`` takes nothing
+    but strings of digits from it, and reads anything else from ``answers.decode``. An
+    answer orjson refuses, or one with a top-level ``error``, is read by
+    ``answers.decode`` at once.
     """
-    if _WIDE_NUMBER.search(content):  # orjson reads a wide integer as a float
-        return answers.decode(content)
     try:
         answer = orjson.loads(content)
     except orjson.JSONDecodeError:
         return answers.decode(content)
-    if not isinstance(answer, dict):
+    if not isinstance(answer, dict) or "error" in answer:
         return answers.decode(content)
     return answer, None
 
@@ -250,15 +254,25 @@ class Client:
             InputError: the payload is not a send document's JSON object.
             AuthError, ProviderError, TransportError, ConfigError: as :meth:`post`.
         """
+        answer, raw = self._post_encoded(payload, answers.decode)
+        return self._scrub.deep(answer, raw)
+
+    def _post_encoded(self, payload, decode) -> tuple[dict, bytes]:
+        """:meth:`post_encoded` with this decoder, the answer not yet scrubbed, and its bytes.
+
+        The caller scrubs before any text of the answer is used (``send_encoded`` takes
+        only ASCII digits from it unscrubbed, which scrubbing never changes).
+        """
         parts = [payload] if isinstance(payload, bytes | bytearray | memoryview) else payload
         head = bytes(parts[0][: len(_SEND_HEAD)]) if parts else b""
         tail = bytes(parts[-1][-2:]) if parts else b""
         if head != _SEND_HEAD or tail != b"]}":
             raise InputError('an encoded document is the JSON object {"message":[...]}')
-        answer = self._post(self.url, self._spliced(parts), decode=_decode)
+        raw: list[bytes] = []
+        answer = self._post(self.url, self._spliced(parts), decode=decode, raw=raw)
         if len(answer) == 1 and _stated(answer.get("error")):
             self._refuse(answer["error"])
-        return answer
+        return answer, raw[0]
 
     def post_gate(self, payload: dict) -> dict:
         """Post one document to the account gate and return its answer.
@@ -326,7 +340,11 @@ class Client:
             return HEADERS
         return {**HEADERS, "Authorization": SecretHeader("Bearer " + self._token.reveal())}
 
-    def _post(self, url: str, body: SecretBytes, decode=answers.decode) -> dict:
+    def _post(
+        self, url: str, body: SecretBytes, decode=answers.decode, raw: list | None = None
+    ) -> dict:
+        """Post with retries; the answer scrubbed (with ``raw``: not scrubbed, and its
+        bytes appended to ``raw`` for the caller, who scrubs)."""
         attempts = 0
         maybe_received = False
         failure: TransportError | None = None
@@ -335,7 +353,7 @@ class Client:
                 with attempt:
                     attempts += 1
                     try:
-                        return self._post_once(url, body, attempts, decode)
+                        return self._post_once(url, body, attempts, decode, raw)
                     except TransportError as exc:
                         maybe_received = maybe_received or exc.maybe_received
                         log.warning("attempt %d to %s failed: %s", attempts, self._scrub(url), exc)
@@ -356,7 +374,7 @@ class Client:
             status=failure.status if failure else None,
         ) from failure
 
-    def _post_once(self, url: str, body: SecretBytes, attempt: int, decode) -> dict:
+    def _post_once(self, url: str, body: SecretBytes, attempt: int, decode, raw) -> dict:
         log.debug("POST %s (%d bytes, attempt %d)", self._scrub(url), len(body), attempt)
         # Exceptions from requests are translated outside their except blocks and never
         # chained: their tracebacks hold frames whose locals are the raw request.
@@ -393,9 +411,11 @@ class Client:
             )
         if failure is not None:
             raise failure
-        return self._read(url, response, decode)
+        return self._read(url, response, decode, raw)
 
-    def _read(self, url: str, response: requests.Response, decode=answers.decode) -> dict:
+    def _read(
+        self, url: str, response: requests.Response, decode=answers.decode, raw=None
+    ) -> dict:
         status = response.status_code
         if 300 <= status < 400:
             target = self._scrub(redirect_target(response.headers.get("Location", ""), url))
@@ -418,7 +438,10 @@ class Client:
             raise ProviderError(self._scrub(f"HTTP {status} from {url}: is the URL right?"))
         answer, problem = decode(response.content)
         # Scrubbed at once: from here on the answer is in frame locals and in rows.
-        answer = self._scrub.deep(answer, response.content)
+        if raw is None:
+            answer = self._scrub.deep(answer, response.content)
+        elif problem is None:
+            raw.append(response.content)
         if problem is not None:
             head = self._scrub.raw(response.content[:4096].decode("utf-8", "ignore"), 40)
             raise TransportError(f"the answer is {problem} (starts {head!r})", maybe_received=True)
@@ -463,7 +486,14 @@ class Client:
         """
         from .answer_columns import send_columns
 
-        return send_columns(document, self.post_encoded(document.parts), scrub=self._scrub)
+        answer, raw = self._post_encoded(document.parts, _decode_fast)
+
+        def careful() -> object:  # the answer as post() has it: read by json, scrubbed
+            return self._scrub.deep(answers.decode(raw)[0], raw)
+
+        if self._scrub(_ANSWER_KEYS) != _ANSWER_KEYS:  # a secret spelled inside a key name
+            return send_columns(document, careful(), scrub=self._scrub)
+        return send_columns(document, answer, scrub=self._scrub, scrubbed=careful)
 
     def fetch_state(self, ids: Iterable[str]) -> list[dict]:
         """Post a state document for these ids; typed state rows in the same order."""

@@ -30,7 +30,7 @@ _ESCAPED = r'["\\\x00-\x1f]'  # what json.dumps escapes (with ensure_ascii=False
 # Every byte but those json.dumps escapes: deleting them leaves only what needs care.
 _PLAIN = bytes(c for c in range(256) if c >= 0x20 and c not in b'"\\')
 _FEW = 1024  # a field with at most this many distinct values is encoded once per value
-_BATCH = 64  # documents encoded together: bounds the Arrow intermediates
+_BATCH = 8  # documents encoded together: the first is posted soon, intermediates stay small
 _HEAD, _TAIL = b'{"message":[', b"]}"
 
 

@@ -202,37 +202,69 @@ def encode_documents(
         ...     separators=(",", ":")).encode()
         True
     """
-    layout = plan_layout(plan, max_phones=max_phones, rows=rows)
-    if layout is None:
+    encoder = Encoder.of(plan, max_phones=max_phones, rows=rows)
+    if encoder is None:
         return iter(())
-    return _encode(plan, layout)
+    return (doc for d0, d1 in encoder.batches(_BATCH) for doc in encoder.encode(d0, d1))
 
 
-def _encode(plan: pd.DataFrame, layout: Layout) -> Iterator[Encoded]:
-    rows, starts, ends, cuts = layout.rows, layout.starts, layout.ends, layout.cuts
-    n, n_docs = len(rows), len(cuts)
-    phones = plan["phone"].to_numpy(dtype=object, na_value=None)[rows]  # type: ignore[call-overload]
-    client_ids = plan["client_id_message"].to_numpy(dtype=object, na_value=None)[rows]  # type: ignore[call-overload]
-    phone_text, client_id_text = _text(plan["phone"]), _text(plan["client_id_message"])
-    name_codes, name_values = layout.fields[F.MESSAGE_FIELDS.index("name_delivery")]
-    names = np.append(np.asarray(name_values, dtype=object), "")[name_codes[layout.order]]
-    runs = _runs(layout)
-    heads_of = rows[starts]  # the plan position of each block's first row
-    doc_rows = np.r_[starts[cuts], n]  # each document's span of rows
-    doc_blocks = np.r_[cuts, len(starts)]
-    for d0 in range(0, n_docs, _BATCH):
-        d1 = min(d0 + _BATCH, n_docs)
+class Encoder:
+    """The documents of a plan, encoded a batch at a time (from any thread: it only reads)."""
+
+    def __init__(self, plan: pd.DataFrame, layout: Layout) -> None:
+        rows, starts = layout.rows, layout.starts
+        self.layout = layout
+        self.phones = plan["phone"].to_numpy(dtype=object, na_value=None)[rows]  # type: ignore[call-overload]
+        self.client_ids = plan["client_id_message"].to_numpy(dtype=object, na_value=None)[rows]  # type: ignore[call-overload]
+        self.phone_text = _text(plan["phone"])
+        self.client_id_text = _text(plan["client_id_message"])
+        name_codes, name_values = layout.fields[F.MESSAGE_FIELDS.index("name_delivery")]
+        self.names = np.append(np.asarray(name_values, dtype=object), "")[name_codes[layout.order]]
+        self.runs = _runs(layout)
+        self.texts = {  # the many-valued fields, as Arrow text, taken per batch
+            fields[0]: _text(plan[F.MESSAGE_FIELDS[fields[0]]])
+            for fields, _, combos in self.runs
+            if combos is None
+        }
+        self.heads_of = rows[starts]  # the plan position of each block's first row
+        self.doc_rows = np.r_[starts[layout.cuts], len(rows)]  # each document's span of rows
+        self.doc_blocks = np.r_[layout.cuts, len(starts)]
+
+    @classmethod
+    def of(
+        cls,
+        plan: pd.DataFrame,
+        *,
+        max_phones: int = DEFAULT_MAX_PHONES,
+        rows: np.ndarray | None = None,
+    ) -> Encoder | None:
+        """The encoder of some rows of a plan (None when there is nothing to send)."""
+        layout = plan_layout(plan, max_phones=max_phones, rows=rows)
+        return None if layout is None else cls(plan, layout)
+
+    def __len__(self) -> int:
+        return len(self.layout.cuts)
+
+    def batches(self, size: int) -> list[tuple[int, int]]:
+        """Spans of documents, ``size`` at a time."""
+        n = len(self)
+        return [(d0, min(d0 + size, n)) for d0 in range(0, n, size)]
+
+    def encode(self, d0: int, d1: int) -> list[Encoded]:
+        """Documents ``d0`` to ``d1 - 1``."""
+        layout, starts, ends = self.layout, self.layout.starts, self.layout.ends
+        rows, doc_rows, doc_blocks = layout.rows, self.doc_rows, self.doc_blocks
         r0, r1 = int(doc_rows[d0]), int(doc_rows[d1])
         b0, b1 = int(doc_blocks[d0]), int(doc_blocks[d1])
         parts = [_lit(b"{")]
-        for fields, codes, combos in runs:
+        for fields, codes, combos in self.runs:
             codes = codes[b0:b1]
             if combos is not None:
                 parts.append(_taken(combos, codes))
             elif (codes >= 0).any():
-                field = F.MESSAGE_FIELDS[fields[0]]
-                values = _text(plan[field].iloc[heads_of[b0:b1]])
-                parts.append(_pieces(field, pc.if_else(pa.array(codes >= 0), values, None)))
+                values = self.texts[fields[0]].take(self.heads_of[b0:b1])
+                values = pc.if_else(pa.array(codes >= 0), values, None)
+                parts.append(_pieces(F.MESSAGE_FIELDS[fields[0]], values))
         parts += [_lit(b'"phones":['), _lit(b"")]
         heads = pc.binary_join_element_wise(*parts, null_handling="skip")
         at = np.full(r1 - r0, -1, dtype=np.int64)  # each row's block head, if it starts one
@@ -241,11 +273,13 @@ def _encode(plan: pd.DataFrame, layout: Layout) -> Iterator[Encoded]:
         first_of_doc[doc_rows[d0:d1] - r0] = True
         last_of_block = np.zeros(r1 - r0, dtype=bool)
         last_of_block[ends[b0:b1] - 1 - r0] = True
+        phones = json_strings(self.phone_text.take(rows[r0:r1]), b'{"phone":')
+        client_ids = json_strings(
+            self.client_id_text.take(rows[r0:r1]), b',"client_id_message":', b"}"
+        )
         entries = pc.binary_join_element_wise(
-            json_strings(phone_text.take(rows[r0:r1]), b'{"phone":').fill_null(b'{"phone":null'),
-            json_strings(
-                client_id_text.take(rows[r0:r1]), b',"client_id_message":', b"}"
-            ).fill_null(b',"client_id_message":null}'),
+            phones.fill_null(b'{"phone":null'),
+            client_ids.fill_null(b',"client_id_message":null}'),
             _lit(b""),
         )
         joined = pc.binary_join_element_wise(
@@ -260,14 +294,18 @@ def _encode(plan: pd.DataFrame, layout: Layout) -> Iterator[Encoded]:
             joined.offset : joined.offset + len(joined) + 1
         ].tolist()
         data = memoryview(joined.buffers()[2])  # type: ignore[arg-type]
+        out = []
         for d in range(d0, d1):
             a, b = int(doc_rows[d]) - r0, int(doc_rows[d + 1]) - r0
             blocks = starts[doc_blocks[d] : doc_blocks[d + 1]]
-            yield Encoded(
-                (_HEAD, data[offsets[a] : offsets[b]], _TAIL),
-                rows[r0 + a : r0 + b],
-                client_ids[r0 + a : r0 + b].tolist(),
-                phones[r0 + a : r0 + b].tolist(),
-                names[r0 + a : r0 + b].tolist(),
-                np.diff(np.r_[blocks, doc_rows[d + 1]]).tolist(),
+            out.append(
+                Encoded(
+                    (_HEAD, data[offsets[a] : offsets[b]], _TAIL),
+                    rows[r0 + a : r0 + b],
+                    self.client_ids[r0 + a : r0 + b].tolist(),
+                    self.phones[r0 + a : r0 + b].tolist(),
+                    self.names[r0 + a : r0 + b].tolist(),
+                    np.diff(np.r_[blocks, doc_rows[d + 1]]).tolist(),
+                )
             )
+        return out

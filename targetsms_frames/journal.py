@@ -27,6 +27,7 @@ import os
 import re
 import sqlite3
 import stat
+import threading
 import time
 from collections.abc import Iterable
 from urllib.parse import urlsplit, urlunsplit
@@ -113,7 +114,8 @@ def endpoint(url: str) -> str:
 
 
 class Journal:
-    """An open journal file. Use it from one thread (``send`` writes from its main thread).
+    """An open journal file. Its writes may come from several threads (``send``'s workers
+    record their own documents); they are serialized.
 
     Example:
         >>> import tempfile, os
@@ -129,7 +131,9 @@ class Journal:
             self._create()
         self._refuse_unusable_file()
         try:
-            self._db = sqlite3.connect(self.path, isolation_level=None)
+            # send's workers record their own documents: one connection, writes serialized.
+            self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+            self._lock = threading.Lock()
         except sqlite3.Error as exc:
             raise self._error(f"cannot be opened ({exc})", "check the path") from exc
         try:
@@ -419,7 +423,7 @@ class Journal:
         now = time.time()
         records = [(_dumps(list(zip(*columns, strict=True))), now) for columns in documents]
         try:
-            with self._db:
+            with self._lock, self._db:
                 ids = [
                     self._db.execute(
                         "INSERT INTO documents (phones, posted_at) VALUES (?, ?)", record
@@ -460,7 +464,7 @@ class Journal:
             for doc_id, columns, summary in answers
         ]
         try:
-            with self._db:
+            with self._lock, self._db:
                 self._db.executemany(
                     "UPDATE documents SET answered_at = ?, summary = ?, results = ? WHERE id = ?",
                     records,

@@ -34,7 +34,7 @@ from .planning import plan, problems
 from .preflight import preflight
 from .sandbox import Faults, SandboxProcess, sandbox
 from .scheduling import schedule_local
-from .sending import send
+from .sending import send, send_chunks
 from .states import fetch_states
 from .tables import read_table
 from .tariffs import operator_key, row_costs, tariffs
@@ -70,6 +70,7 @@ __all__ = [
     "schedule_local",
     "scheduled",
     "send",
+    "send_chunks",
     "senders",
     "should_retry",
     "stop_list",

@@ -6,6 +6,7 @@ import json
 import logging
 import os
 from collections import Counter, deque
+from collections.abc import Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 
 import numpy as np
@@ -37,7 +38,7 @@ from .sent_frames import (
 log = logging.getLogger(__name__)
 
 _DOCUMENTS_A_TASK = 2  # documents a worker encodes and posts in one go
-__all__ = ["ACCEPTED_BEFORE", "EARLIER_NO_ID", "KEPT", "NOT_SENT", "send"]
+__all__ = ["ACCEPTED_BEFORE", "EARLIER_NO_ID", "KEPT", "NOT_SENT", "send", "send_chunks"]
 
 
 def _post(client: Client, document: Encoded) -> dict[str, list]:
@@ -119,29 +120,95 @@ def send(
         ['accepted']
     """
     check_plan(plan)
+    (sent,) = send_chunks(
+        [plan],
+        client,
+        journal=journal,
+        workers=workers,
+        max_phones=max_phones,
+        progress=progress,
+        preflight=preflight,
+        allow_partial=allow_partial,
+    )
+    return sent
+
+
+def send_chunks(
+    plans: Iterable[pd.DataFrame],
+    client: Client,
+    *,
+    journal: str | os.PathLike | Journal | None = None,
+    workers: int = 4,
+    max_phones: int = DEFAULT_MAX_PHONES,
+    progress: bool | None = None,
+    preflight: bool = True,
+    allow_partial: bool = False,
+) -> Iterator[pd.DataFrame]:
+    """Send plan frames one after another; yield each one's sent frame as it is done.
+
+    A campaign too big to hold at once (ten million rows) is planned and sent in
+    chunks: one journal, one worker pool and one progress bar for all of them, memory
+    bounded by the chunk. Each chunk is sent as :func:`send` sends a plan, and the
+    journal resumes a killed campaign the same way: run it again over the same chunks
+    and what the provider has is not sent twice. Each chunk looks up only its own
+    client ids, in what the journal held when the call began.
+
+    Client ids must be unique across the chunks, as :func:`targetsms_frames.plan` makes
+    them within one plan (plan every chunk with the same ``campaign``; a phone repeated
+    in a later chunk is a duplicate to mark, as ``plan`` marks one within a plan).
+
+    With ``preflight`` the account's checks run on each chunk before it is sent, the
+    balance against that chunk's cost (the balance as it is then): a chunk the money
+    does not cover raises :class:`~targetsms_frames.errors.BalanceError`, and the chunks
+    before it are sent and journaled. Other arguments are :func:`send`'s.
+
+    Example:
+        >>> import pandas as pd, targetsms_frames as tsf
+        >>> people = pd.DataFrame({"phone": [str(79801234500 + i) for i in range(6)],
+        ...     "send_sms": "1", "sender_sms": "Shop", "text_sms": "Hi"})
+        >>> chunks = (tsf.plan(people.iloc[i : i + 2], campaign="big") for i in (0, 2, 4))
+        >>> with tsf.sandbox() as sb:
+        ...     sizes = [len(sent) for sent in tsf.send_chunks(chunks, sb.client(),
+        ...         progress=False)]
+        >>> sizes
+        [2, 2, 2]
+    """
     if workers < 1:
         raise ValueError("workers must be at least 1")
     own_journal = journal is not None and not isinstance(journal, Journal)
-    book: Journal | None = (
-        journal if isinstance(journal, Journal) else Journal(journal) if journal else None
-    )
+    book: Journal | None = None
     try:
-        n = len(plan)
-        known, has_known = empty_columns(n), np.zeros(n, dtype=bool)
-        if book is not None:
-            # The account, not the login: a token client has none (Client.account covers both).
-            book.bind(client.account, client.url)
-            ids = plan["client_id_message"].to_numpy(dtype=object, na_value=None)  # type: ignore[call-overload]
-            known, has_known = book.lookup(ids)
-        if preflight:  # the account's own checks (preflight.py), once, before any document
-            from .preflight import apply_preflight, checked_preflight
+        sender = None
+        before = None
+        for plan in plans:
+            check_plan(plan)
+            if sender is None:  # at the first chunk: nothing opened for an empty iterable
+                book = (
+                    journal
+                    if isinstance(journal, Journal)
+                    else Journal(journal)
+                    if journal
+                    else None
+                )
+                if book is not None:
+                    # The account, not the login: a token client has none.
+                    book.bind(client.account, client.url)
+                    before = book.last_document() + 1
+                sender = _Sender(client, book, workers, progress)
+            n = len(plan)
+            known, has_known = empty_columns(n), np.zeros(n, dtype=bool)
+            if book is not None and before is not None and before > 1:
+                ids = plan["client_id_message"].to_numpy(dtype=object, na_value=None)  # type: ignore[call-overload]
+                known, has_known = book.lookup(ids, before=before)
+            if preflight:  # the account's own checks (preflight.py), before any document
+                from .preflight import apply_preflight, checked_preflight
 
-            paid = has_known & kept(known)
-            check = checked_preflight(plan, client, paid=paid)
-            plan = apply_preflight(plan, client, allow_partial=allow_partial, check=check)
-        with _Sender(client, book, workers, progress) as sender:
-            return sender.send(plan, known, has_known, max_phones)
+                check = checked_preflight(plan, client, paid=has_known & kept(known))
+                plan = apply_preflight(plan, client, allow_partial=allow_partial, check=check)
+            yield sender.send(plan, known, has_known, max_phones)
     finally:
+        if sender is not None:
+            sender.close()
         if own_journal and book is not None:
             book.close()
 
@@ -177,6 +244,9 @@ class _Sender:
         return self
 
     def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
         self.pool.shutdown(wait=True, cancel_futures=True)
         self.bar.close()
 

@@ -19,9 +19,10 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+from pandas.api.types import is_string_dtype
 
 from . import fields as F
-from .documents import DEFAULT_MAX_PHONES, Layout, plan_layout
+from .documents import DEFAULT_MAX_PHONES, Layout, build_documents, plan_layout
 from .template_data import FIELD as TEMPLATE_DATA
 from .template_data import as_object
 
@@ -32,6 +33,7 @@ _PLAIN = bytes(c for c in range(256) if c >= 0x20 and c not in b'"\\')
 _FEW = 1024  # a field with at most this many distinct values is encoded once per value
 _BATCH = 8  # documents encoded together: the first is posted soon, intermediates stay small
 _HEAD, _TAIL = b'{"message":[', b"]}"
+_TEXT_COLUMNS = ("phone", "client_id_message", *F.MESSAGE_FIELDS)
 
 
 def _lit(value: bytes) -> pa.Scalar:
@@ -211,21 +213,31 @@ def encode_documents(
 class Encoder:
     """The documents of a plan, encoded a batch at a time (from any thread: it only reads)."""
 
-    def __init__(self, plan: pd.DataFrame, layout: Layout) -> None:
+    def __init__(self, plan: pd.DataFrame, layout: Layout, max_phones: int) -> None:
         rows, starts = layout.rows, layout.starts
         self.layout = layout
         self.phones = plan["phone"].to_numpy(dtype=object, na_value=None)[rows]  # type: ignore[call-overload]
         self.client_ids = plan["client_id_message"].to_numpy(dtype=object, na_value=None)[rows]  # type: ignore[call-overload]
-        self.phone_text = _text(plan["phone"])
-        self.client_id_text = _text(plan["client_id_message"])
         name_codes, name_values = layout.fields[F.MESSAGE_FIELDS.index("name_delivery")]
         self.names = np.append(np.asarray(name_values, dtype=object), "")[name_codes[layout.order]]
-        self.runs = _runs(layout)
-        self.texts = {  # the many-valued fields, as Arrow text, taken per batch
-            fields[0]: _text(plan[F.MESSAGE_FIELDS[fields[0]]])
-            for fields, _, combos in self.runs
-            if combos is None
-        }
+        self.dicts: list[dict] | None = None
+        if not all(is_string_dtype(plan[c]) for c in _TEXT_COLUMNS):
+            # Not a plan of texts (made by hand?): its documents as documents() makes
+            # them, encoded by json.dumps, so the bytes are the same whatever the values.
+            mask = np.zeros(len(plan), dtype=bool)
+            mask[rows] = True
+            self.dicts = build_documents(plan, max_phones=max_phones, rows=mask)
+            self.runs: list = []
+            self.texts: dict = {}
+        else:
+            self.phone_text = _text(plan["phone"])
+            self.client_id_text = _text(plan["client_id_message"])
+            self.runs = _runs(layout)
+            self.texts = {  # the many-valued fields, as Arrow text, taken per batch
+                fields[0]: _text(plan[F.MESSAGE_FIELDS[fields[0]]])
+                for fields, _, combos in self.runs
+                if combos is None
+            }
         self.heads_of = rows[starts]  # the plan position of each block's first row
         self.doc_rows = np.r_[starts[layout.cuts], len(rows)]  # each document's span of rows
         self.doc_blocks = np.r_[layout.cuts, len(starts)]
@@ -240,7 +252,7 @@ class Encoder:
     ) -> Encoder | None:
         """The encoder of some rows of a plan (None when there is nothing to send)."""
         layout = plan_layout(plan, max_phones=max_phones, rows=rows)
-        return None if layout is None else cls(plan, layout)
+        return None if layout is None else cls(plan, layout, max_phones)
 
     def __len__(self) -> int:
         return len(self.layout.cuts)
@@ -254,6 +266,8 @@ class Encoder:
         """Documents ``d0`` to ``d1 - 1``."""
         layout, starts, ends = self.layout, self.layout.starts, self.layout.ends
         rows, doc_rows, doc_blocks = layout.rows, self.doc_rows, self.doc_blocks
+        if self.dicts is not None:
+            return [self._document(d, self._json(self.dicts[d])) for d in range(d0, d1)]
         r0, r1 = int(doc_rows[d0]), int(doc_rows[d1])
         b0, b1 = int(doc_blocks[d0]), int(doc_blocks[d1])
         parts = [_lit(b"{")]
@@ -294,18 +308,30 @@ class Encoder:
             joined.offset : joined.offset + len(joined) + 1
         ].tolist()
         data = memoryview(joined.buffers()[2])  # type: ignore[arg-type]
-        out = []
-        for d in range(d0, d1):
-            a, b = int(doc_rows[d]) - r0, int(doc_rows[d + 1]) - r0
-            blocks = starts[doc_blocks[d] : doc_blocks[d + 1]]
-            out.append(
-                Encoded(
-                    (_HEAD, data[offsets[a] : offsets[b]], _TAIL),
-                    rows[r0 + a : r0 + b],
-                    self.client_ids[r0 + a : r0 + b].tolist(),
-                    self.phones[r0 + a : r0 + b].tolist(),
-                    self.names[r0 + a : r0 + b].tolist(),
-                    np.diff(np.r_[blocks, doc_rows[d + 1]]).tolist(),
-                )
+        return [
+            self._document(d, (_HEAD, data[offsets[a - r0] : offsets[b - r0]], _TAIL))
+            for d, a, b in zip(
+                range(d0, d1),
+                doc_rows[d0:d1].tolist(),
+                doc_rows[d0 + 1 : d1 + 1].tolist(),
+                strict=True,
             )
-        return out
+        ]
+
+    @staticmethod
+    def _json(document: dict) -> tuple[bytes]:
+        return (json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode(),)
+
+    def _document(self, d: int, parts: tuple) -> Encoded:
+        """Document ``d`` with its bytes ``parts``, and what was posted in it."""
+        a, b = int(self.doc_rows[d]), int(self.doc_rows[d + 1])
+        starts = self.layout.starts
+        blocks = starts[self.doc_blocks[d] : self.doc_blocks[d + 1]]
+        return Encoded(
+            parts,
+            self.layout.rows[a:b],
+            self.client_ids[a:b].tolist(),
+            self.phones[a:b].tolist(),
+            self.names[a:b].tolist(),
+            np.diff(np.r_[blocks, b]).tolist(),
+        )

@@ -285,3 +285,12 @@ def test_send_chunks_sends_each_chunk_once_and_resumes_from_the_journal(tmp_path
 def test_send_chunks_of_nothing_opens_nothing(tmp_path):
     assert list(tsf.send_chunks([], None, journal=tmp_path / "j")) == []  # type: ignore[arg-type]
     assert not (tmp_path / "j").exists()
+
+
+def test_a_hand_made_plan_with_numbers_is_encoded_as_documents_makes_it():
+    plan = personal_plan(4).assign(validity_period_viber=pd.Series([30] * 4, dtype=object))
+    docs = tsf.documents(plan)
+    encoded = list(encode_documents(plan))
+    assert [e.payload for e in encoded] == [
+        json.dumps(d, ensure_ascii=False, separators=(",", ":")).encode() for d in docs
+    ]

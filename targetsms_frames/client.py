@@ -413,9 +413,7 @@ class Client:
             raise failure
         return self._read(url, response, decode, raw)
 
-    def _read(
-        self, url: str, response: requests.Response, decode=answers.decode, raw=None
-    ) -> dict:
+    def _read(self, url: str, response: requests.Response, decode=answers.decode, raw=None) -> dict:
         status = response.status_code
         if 300 <= status < 400:
             target = self._scrub(redirect_target(response.headers.get("Location", ""), url))

@@ -365,7 +365,24 @@ class Journal:
             _check_row(row)
         return rows
 
-    def lookup(self, client_ids, *, before: int | None = None) -> tuple[dict, np.ndarray]:
+    def index(self, *, before: int | None = None) -> journal_columns.Index:
+        """Which documents (recorded before ``before``) hold which client ids: lets a
+        chunked send look up each chunk in its own documents only (see :meth:`lookup`)."""
+        query = "SELECT id, phones FROM documents"
+        query += " WHERE id < ?" if before is not None else ""
+        try:
+            cursor = self._db.execute(query, (before,) if before is not None else ())
+            return journal_columns.Index(_records(cursor))
+        except sqlite3.Error as exc:
+            raise self._sqlite_error(exc) from exc
+
+    def lookup(
+        self,
+        client_ids,
+        *,
+        before: int | None = None,
+        index: journal_columns.Index | None = None,
+    ) -> tuple[dict, np.ndarray]:
         """The best known result of each of these client ids (as :meth:`results` has it),
         read a document at a time and keeping only these ids: bounded memory for any
         journal.
@@ -373,6 +390,8 @@ class Journal:
         Args:
             client_ids: a sequence of client ids (None for a row without one).
             before: only documents recorded before this one (see :meth:`last_document`).
+            index: read only the documents it names for these ids (from :meth:`index`,
+                made with the same ``before``); without it every document is read.
 
         Returns:
             The sent columns aligned to ``client_ids`` (object arrays, None where the
@@ -381,12 +400,16 @@ class Journal:
         Raises:
             JournalError: a document's record is damaged (naming the document).
         """
+        client_ids = list(client_ids)
         query = "SELECT id, phones, results FROM documents"
         query += " WHERE id < ? ORDER BY id" if before is not None else " ORDER BY id"
         try:
-            cursor = self._db.execute(query, (before,) if before is not None else ())
+            if index is not None:
+                cursor = _each(self._db, index.documents(client_ids))
+            else:
+                cursor = self._db.execute(query, (before,) if before is not None else ())
             return journal_columns.lookup(
-                _records(cursor), list(client_ids), self._careful, merge, POSTED
+                _records(cursor), client_ids, self._careful, merge, POSTED
             )
         except sqlite3.Error as exc:
             raise self._sqlite_error(exc) from exc
@@ -480,6 +503,22 @@ def _dumps(value) -> str:
         return orjson.dumps(value).decode()
     except (orjson.JSONEncodeError, TypeError):
         return json.dumps(value)
+
+
+class _each:
+    """The records of these documents, in order, a few at a time (as a cursor)."""
+
+    def __init__(self, db: sqlite3.Connection, doc_ids: list[int], size: int = 64) -> None:
+        self._db, self._ids, self._size = db, doc_ids, size
+
+    def fetchmany(self, size: int) -> list:
+        ids, self._ids = self._ids[: self._size], self._ids[self._size :]
+        if not ids:
+            return []
+        marks = ",".join("?" * len(ids))
+        return self._db.execute(
+            f"SELECT id, phones, results FROM documents WHERE id IN ({marks}) ORDER BY id", ids
+        ).fetchall()
 
 
 def _records(cursor, size: int = 64):

@@ -179,8 +179,8 @@ def send_chunks(
     book: Journal | None = None
     try:
         sender = None
-        before = None
-        for plan in plans:
+        before = index = None
+        for chunk, plan in enumerate(plans):
             check_plan(plan)
             if sender is None:  # at the first chunk: nothing opened for an empty iterable
                 book = (
@@ -199,7 +199,9 @@ def send_chunks(
             known, has_known = empty_columns(n), np.zeros(n, dtype=bool)
             if book is not None and before is not None and before > 1:
                 ids = plan["client_id_message"].to_numpy(dtype=object, na_value=None)  # type: ignore[call-overload]
-                known, has_known = book.lookup(ids, before=before)
+                if chunk == 1:  # the first reads (and checks) every document; later ones
+                    index = book.index(before=before)  # read only those of their own ids
+                known, has_known = book.lookup(ids, before=before, index=index)
             if preflight:  # the account's own checks (preflight.py), before any document
                 from .preflight import apply_preflight, checked_preflight
 

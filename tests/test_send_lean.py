@@ -294,3 +294,28 @@ def test_a_hand_made_plan_with_numbers_is_encoded_as_documents_makes_it():
     assert [e.payload for e in encoded] == [
         json.dumps(d, ensure_ascii=False, separators=(",", ":")).encode() for d in docs
     ]
+
+
+def test_the_index_finds_the_documents_of_a_chunk(tmp_path):
+    with Journal(tmp_path / "j") as journal:
+        _record(journal, [_row("1", "unknown"), _row("2", "rejected")])
+        _record(journal, [_row("3", "accepted", id_message="7"), _row("0001", "held")])
+        _record(journal, [_row("1", "accepted", id_message="8")], answered=False)
+        _record(journal, [_row("9", "accepted", id_message="9")])
+        index = journal.index(before=4)
+        assert index.documents(["1"]) == [1, 2, 3]  # "0001" shares the key: a candidate
+        assert index.documents(["2"]) == [1]
+        assert index.documents(["1", "3", None, "x"]) == [1, 2, 3]
+        assert index.documents(["5"]) == []
+        wanted = ["1", "0001", "3", "9", "4"]
+        assert journal.lookup(wanted, before=4, index=index)[1].tolist() == [
+            True,
+            True,
+            True,
+            False,
+            False,
+        ]
+        full, _ = journal.lookup(wanted, before=4)
+        fast, _ = journal.lookup(wanted, before=4, index=index)
+    for name in answers.SENT_COLUMNS:
+        assert full[name].tolist() == fast[name].tolist()

@@ -11,6 +11,7 @@ and the plan's own results, never the whole journal.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from itertools import compress
 
 import numpy as np
 import orjson
@@ -26,22 +27,32 @@ _IDS = ("id_message", *ID_COLUMNS)
 _TEXTS = ("phone", "name_delivery", "error")
 
 
+_NONE = type(None)
+
+
 def _ids_ok(values: list | tuple) -> bool:
-    present = [v for v in values if v is not None]
-    return not present or _digits(present, 20)
+    types = set(map(type, values))
+    if types <= {_NONE}:
+        return True
+    if types == {str}:
+        return _digits(values, 20)
+    return _digits([v for v in values if v is not None], 20)
 
 
 def _checked(columns: Columns) -> bool:
-    """The checks of ``journal._check_row``, a column at a time."""
+    """The checks of ``journal._check_row``, a column at a time (in C, mostly)."""
     if not columns["client_id_message"]:
         return True
-    return (
-        _digits(columns["client_id_message"], 20)
-        and set(columns["outcome"]) <= set(OUTCOMES)
-        and all(_ids_ok(columns[name]) for name in _IDS)
-        and all(v is None or type(v) is int for v in columns["count_message"])
-        and all(v is None or type(v) is str for name in _TEXTS for v in columns[name])
-    )
+    try:
+        return (
+            _digits(columns["client_id_message"], 20)
+            and set(columns["outcome"]) <= set(OUTCOMES)
+            and all(_ids_ok(columns[name]) for name in _IDS)
+            and set(map(type, columns["count_message"])) <= {int, _NONE}
+            and all(set(map(type, columns[name])) <= {str, _NONE} for name in _TEXTS)
+        )
+    except TypeError:  # an unhashable outcome
+        return False
 
 
 def record_columns(phones, results, posted: str) -> Columns | None:
@@ -49,8 +60,12 @@ def record_columns(phones, results, posted: str) -> Columns | None:
     try:
         if results is None:  # posted, never answered
             entries = orjson.loads(phones)
-            if type(entries) is not list or not all(
-                type(e) is list and len(e) == len(_PHONE_FIELDS) for e in entries
+            if type(entries) is not list or (
+                entries
+                and (
+                    set(map(type, entries)) != {list}
+                    or set(map(len, entries)) != {len(_PHONE_FIELDS)}
+                )
             ):
                 return None
             n = len(entries)
@@ -66,11 +81,10 @@ def record_columns(phones, results, posted: str) -> Columns | None:
                 return None
             if not {"client_id_message", "outcome"} <= set(names):
                 return None
-            width = len(names)
-            if not all(type(r) is list and len(r) == width for r in rows):
+            if rows and (set(map(type, rows)) != {list} or set(map(len, rows)) != {len(names)}):
                 return None
             at = {name: i for i, name in enumerate(names)}  # a repeated column: the last
-            values = list(zip(*rows, strict=True)) if rows else [()] * width
+            values = list(zip(*rows, strict=True)) if rows else [()] * len(names)
             columns = {
                 name: list(values[at[name]]) if name in at else [None] * len(rows)
                 for name in SENT_COLUMNS
@@ -107,14 +121,13 @@ def lookup(
         if columns is None:
             rows = careful(doc_id, phones, results)
             columns = {name: [row[name] for row in rows] for name in SENT_COLUMNS}
-        mine = [i for i, c in enumerate(columns["client_id_message"]) if c in keys]
-        if len(mine) == len(columns["client_id_message"]):
+        mine = list(map(keys.__contains__, columns["client_id_message"]))
+        if all(mine):
             for name in SENT_COLUMNS:
                 found[name] += columns[name]
-        else:
+        elif any(mine):
             for name in SENT_COLUMNS:
-                column = columns[name]
-                found[name] += [column[i] for i in mine]
+                found[name] += compress(columns[name], mine)
     ids = pd.Index(found["client_id_message"], dtype=object)
     if not ids.is_unique:  # the same id in several documents: fold them in order
         _fold(found, ids, merge)

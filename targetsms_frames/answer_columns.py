@@ -38,7 +38,7 @@ def error_columns(doc: Encoded, outcome: str, error: str) -> Columns:
     return columns
 
 
-def _digits(values: list, width: int) -> bool:
+def _digits(values: list | tuple, width: int) -> bool:
     """Every value a str of 1..width ASCII digits (checked a column at a time)."""
     try:
         joined = "".join(values)  # TypeError unless every value is a str
@@ -109,7 +109,7 @@ def _common(doc: Encoded, answer) -> Columns | None:
         return None
     # Column by column, in C: a str of digits is taken as it is, anything else goes careful.
     id_message = list(map(dict.get, results, repeat("id_message")))
-    if not _digits(id_message, 20) or not min(id_message).strip("0"):  # no all-zero id
+    if not _digits(id_message, 20) or not min(id_message).strip("0"):  # type: ignore[type-var,union-attr]
         return None
     columns: Columns = {
         "client_id_message": list(client_ids),
@@ -126,7 +126,7 @@ def _common(doc: Encoded, answer) -> Columns | None:
     if counts.count(None) != n:
         if not _digits(counts, 3):
             return None
-        counts = list(map(int, counts))
+        counts = list(map(int, counts))  # type: ignore[arg-type]
     columns["count_message"] = counts
     columns["outcome"] = [ACCEPTED] * n
     columns["error"] = [None] * n

@@ -55,6 +55,7 @@ def _stated(error: object) -> bool:
 
 
 _SEND_HEAD = b'{"message":['
+Decoder = Callable[[bytes], tuple[Any, "str | None"]]
 _ANSWER_KEYS = " ".join(
     ("message", "error", "client_id_message", "phone", "id_message", "count_message", *ID_COLUMNS)
 )
@@ -257,13 +258,15 @@ class Client:
         answer, raw = self._post_encoded(payload, answers.decode)
         return self._scrub.deep(answer, raw)
 
-    def _post_encoded(self, payload, decode) -> tuple[dict, bytes]:
+    def _post_encoded(self, payload: bytes | Sequence, decode: Decoder) -> tuple[dict, bytes]:
         """:meth:`post_encoded` with this decoder, the answer not yet scrubbed, and its bytes.
 
         The caller scrubs before any text of the answer is used (``send_encoded`` takes
         only ASCII digits from it unscrubbed, which scrubbing never changes).
         """
-        parts = [payload] if isinstance(payload, bytes | bytearray | memoryview) else payload
+        parts: Sequence[Any] = (
+            [payload] if isinstance(payload, bytes | bytearray | memoryview) else payload
+        )
         head = bytes(parts[0][: len(_SEND_HEAD)]) if parts else b""
         tail = bytes(parts[-1][-2:]) if parts else b""
         if head != _SEND_HEAD or tail != b"]}":
@@ -341,7 +344,11 @@ class Client:
         return {**HEADERS, "Authorization": SecretHeader("Bearer " + self._token.reveal())}
 
     def _post(
-        self, url: str, body: SecretBytes, decode=answers.decode, raw: list | None = None
+        self,
+        url: str,
+        body: SecretBytes,
+        decode: Decoder = answers.decode,
+        raw: list | None = None,
     ) -> dict:
         """Post with retries; the answer scrubbed (with ``raw``: not scrubbed, and its
         bytes appended to ``raw`` for the caller, who scrubs)."""
@@ -374,7 +381,9 @@ class Client:
             status=failure.status if failure else None,
         ) from failure
 
-    def _post_once(self, url: str, body: SecretBytes, attempt: int, decode, raw) -> dict:
+    def _post_once(
+        self, url: str, body: SecretBytes, attempt: int, decode: Decoder, raw: list | None
+    ) -> dict:
         log.debug("POST %s (%d bytes, attempt %d)", self._scrub(url), len(body), attempt)
         # Exceptions from requests are translated outside their except blocks and never
         # chained: their tracebacks hold frames whose locals are the raw request.
@@ -413,7 +422,13 @@ class Client:
             raise failure
         return self._read(url, response, decode, raw)
 
-    def _read(self, url: str, response: requests.Response, decode=answers.decode, raw=None) -> dict:
+    def _read(
+        self,
+        url: str,
+        response: requests.Response,
+        decode: Decoder = answers.decode,
+        raw: list | None = None,
+    ) -> dict:
         status = response.status_code
         if 300 <= status < 400:
             target = self._scrub(redirect_target(response.headers.get("Location", ""), url))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -79,7 +79,7 @@ class Layout(NamedTuple):
     ends: np.ndarray
     first: np.ndarray
     cuts: np.ndarray
-    fields: list[tuple[np.ndarray, np.ndarray]]
+    fields: list[tuple[np.ndarray, Any]]
 
 
 def plan_layout(
@@ -97,7 +97,9 @@ def plan_layout(
     # Per field: integer codes of its values (-1 where empty: left out) and the distinct
     # values; rows whose codes all agree share a block. Every channel's send_* is always
     # carried, "0" for a channel not used, so the provider never has to guess a default.
-    fields, group = [], np.zeros(n, dtype=np.int64)
+    fields: list[tuple[np.ndarray, Any]] = []
+    group = np.zeros(n, dtype=np.int64)
+    distinct: Any
     for field in F.MESSAGE_FIELDS:
         codes, uniques = pd.factorize(plan[field].iloc[positions], use_na_sentinel=True)
         if field in F.ORDER_FIELDS:
@@ -105,7 +107,7 @@ def plan_layout(
             keep = np.append(distinct.astype(bool), False)  # the extra entry is for code -1
         else:  # kept as they are (Arrow text): a personal text is not made a Python str here
             distinct = uniques
-            empty = np.asarray(uniques == "", dtype=bool)  # type: ignore[comparison-overlap]
+            empty = np.asarray(uniques == "", dtype=bool)
             keep = np.append(~empty, False)
         codes = np.where(keep[codes], codes, -1)
         group = pd.factorize(group * (len(uniques) + 1) + (codes + 1))[0]

@@ -297,17 +297,17 @@ class Encoder:
             _lit(b""),
         )
         joined = pc.binary_join_element_wise(
-            pa.array(np.where(first_of_doc, None, b","), _BYTES),
+            pa.array([None if f else b"," for f in first_of_doc.tolist()], _BYTES),
             heads if len(heads) == r1 - r0 else _taken(heads, at),  # one phone a block
             entries,
-            pa.array(np.where(last_of_block, b"]}", None), _BYTES),
+            pa.array([b"]}" if e else None for e in last_of_block.tolist()], _BYTES),
             _lit(b""),
             null_handling="skip",
         )
         offsets = np.frombuffer(joined.buffers()[1], dtype=np.int64)[
             joined.offset : joined.offset + len(joined) + 1
         ].tolist()
-        data = memoryview(joined.buffers()[2])  # type: ignore[arg-type]
+        data = memoryview(joined.buffers()[2])
         return [
             self._document(d, (_HEAD, data[offsets[a - r0] : offsets[b - r0]], _TAIL))
             for d, a, b in zip(

@@ -404,10 +404,11 @@ class Journal:
         query = "SELECT id, phones, results FROM documents"
         query += " WHERE id < ? ORDER BY id" if before is not None else " ORDER BY id"
         try:
-            if index is not None:
-                cursor = _each(self._db, index.documents(client_ids))
-            else:
-                cursor = self._db.execute(query, (before,) if before is not None else ())
+            cursor: _each | sqlite3.Cursor = (
+                _each(self._db, index.documents(client_ids))
+                if index is not None
+                else self._db.execute(query, (before,) if before is not None else ())
+            )
             return journal_columns.lookup(
                 _records(cursor), client_ids, self._careful, merge, POSTED
             )

@@ -69,10 +69,12 @@ def record_columns(phones, results, posted: str) -> Columns | None:
             ):
                 return None
             n = len(entries)
-            columns = {name: [None] * n for name in SENT_COLUMNS}
+            columns: Columns = {name: [None] * n for name in SENT_COLUMNS}
             if n:
-                for name, values in zip(_PHONE_FIELDS, zip(*entries, strict=True), strict=True):
-                    columns[name] = list(values)
+                for name, posted_values in zip(
+                    _PHONE_FIELDS, zip(*entries, strict=True), strict=True
+                ):
+                    columns[name] = list(posted_values)
             columns["outcome"], columns["error"] = [UNKNOWN] * n, [posted] * n
         else:
             record = orjson.loads(results)
@@ -84,7 +86,7 @@ def record_columns(phones, results, posted: str) -> Columns | None:
             if rows and (set(map(type, rows)) != {list} or set(map(len, rows)) != {len(names)}):
                 return None
             at = {name: i for i, name in enumerate(names)}  # a repeated column: the last
-            values = list(zip(*rows, strict=True)) if rows else [()] * len(names)
+            values: list[tuple] = list(zip(*rows, strict=True)) if rows else [()] * len(names)
             columns = {
                 name: list(values[at[name]]) if name in at else [None] * len(rows)
                 for name in SENT_COLUMNS
@@ -184,12 +186,14 @@ class Index:
         key = np.concatenate(keys) if keys else np.zeros(0, dtype=np.int64)
         doc = np.concatenate(docs) if docs else np.zeros(0, dtype=np.int32)
         order = np.argsort(key, kind="stable")
-        self.keys, self.docs = key[order], doc[order]
+        self.keys: np.ndarray = key[order]
+        self.docs: np.ndarray = doc[order]
         self.always = np.unique(doc[key == -1])
 
     def documents(self, client_ids: list) -> list[int]:
         """The ids of the documents that may hold any of these client ids, in order."""
         wanted = _keys([c for c in client_ids if c is not None], lenient=True)
+        assert wanted is not None  # lenient: never None
         left = np.searchsorted(self.keys, wanted, side="left")
         right = np.searchsorted(self.keys, wanted, side="right")
         hits = [self.docs[a:b] for a, b in zip(left.tolist(), right.tolist(), strict=True) if b > a]

@@ -270,7 +270,7 @@ class _Sender:
         _check_client_ids(plan, to_send)
         new, has_new = empty_columns(n), np.zeros(n, dtype=bool)
         twins = _twins(plan, to_send)
-        self.bar.total += int(to_send.sum())
+        self.bar.total = (self.bar.total or 0) + int(to_send.sum())
         self.bar.refresh()
         with gc_paused():
             encoder = Encoder.of(plan, max_phones=max_phones, rows=to_send)
@@ -281,7 +281,7 @@ class _Sender:
         if twins:  # one client id on several sendable rows: each row gets the merged result
             for i in np.flatnonzero(np.isin(new["client_id_message"], list(twins))).tolist():
                 for name in SENT_COLUMNS:
-                    results[name][i] = twins[new["client_id_message"][i]][name]
+                    results[name][i] = twins[new["client_id_message"][i]][name]  # type: ignore[index]
         results, has = for_refused_rows(plan, ok, results, has)
         return sent_frame_of(plan, results, has, ok=ok)
 
@@ -323,14 +323,12 @@ def _post_span(
     """Documents d0..d1-1: each recorded before it is posted, its results after."""
     answered = []
     for document in encoder.encode(d0, d1):
-        doc_id = None
-        if book is not None:
-            (doc_id,) = book.record_documents(
-                [(document.client_ids, document.phones, document.names)]
-            )
+        if book is None:
+            answered.append((document, _post(client, document)))
+            continue
+        (doc_id,) = book.record_documents([(document.client_ids, document.phones, document.names)])
         columns = _post(client, document)
-        if book is not None:
-            book.record_answers([(doc_id, columns, _summary(columns["outcome"]))])
+        book.record_answers([(doc_id, columns, _summary(columns["outcome"]))])
         answered.append((document, columns))
     return answered
 

@@ -123,7 +123,7 @@ def null_provider(rows: int, runs: int, workers: dict) -> list[dict]:
             f"send ({_workers(workers)}) → null provider, journal on, {rows:,} rows "
             f"(recipients/s, {runs_text})",
             f"{send_rate:,.0f}/s",
-            f"floor {floor_rate:,.0f}/s (JSON of the documents + POST, one Session)",
+            f"floor {floor_rate:,.0f}/s (orjson of the documents + POST, one Session)",
             f"{times_floor:.1f}× slower than the floor",
             f"≥ {SEND_TARGET:,}/s and ≤ {FLOOR_FACTOR}× the floor",
             send_rate >= SEND_TARGET and times_floor <= FLOOR_FACTOR,

@@ -30,6 +30,7 @@ import sys
 import time
 import urllib.request
 
+import orjson
 import requests
 
 PATH = "/sendmessagejson.php"
@@ -50,7 +51,7 @@ class _Books:
     def reset(self) -> None:
         self.documents = 0
         self.phones = 0
-        self.client_ids: set[str] = set()
+        self.client_ids: set[bytes] = set()
         self.repeated = 0
         self.state_ids = 0
 
@@ -80,6 +81,9 @@ _RESULT = (
     '{{"id_message":"{0}","client_id_message":"{1}","phone":"{2}","count_message":"1",'
     '"id_viber":"0","id_sms":"{0}"}}'
 )
+_RESULT_BYTES = (
+    _RESULT.format("%d", "%s", "%s").encode()  # the same result, filled by bytes %
+)
 
 
 def answer(body: bytes) -> bytes:
@@ -107,22 +111,30 @@ def answer(body: bytes) -> bytes:
     entries = _ENTRY.findall(body)
     if not counts or len(entries) != sum(counts):
         return answer_decoded(body)  # another key order or layout: decode it
-    seen = BOOKS.client_ids
-    items, n, first = [], 0, BOOKS.next_id
+    first = BOOKS.next_id
+    client_ids = [client_id for _, client_id in entries]
+    _book(client_ids)
+    results = [
+        _RESULT_BYTES % (i, client_id, phone, i)
+        for i, (phone, client_id) in zip(range(first, first + len(entries)), entries, strict=True)
+    ]
+    items, n = [], 0
     for count in counts:
-        results = []
-        for phone, client_id in entries[n : n + count]:
-            cid = client_id.decode()
-            if cid in seen:
-                BOOKS.repeated += 1
-            seen.add(cid)
-            results.append(_RESULT.format(first + n, cid, phone.decode()))
-            n += 1
-        items.append("[" + ",".join(results) + "]")
+        items.append(b"[" + b",".join(results[n : n + count]) + b"]")
+        n += count
     BOOKS.next_id += n
+    return b'{"message":[' + b",".join(items) + b"]}"
+
+
+def _book(client_ids: list[bytes]) -> None:
+    """The ledger of one send document: its phones, and which client ids came before."""
+    seen = BOOKS.client_ids
+    before = len(seen)
+    seen.update(client_ids)
+    # An id already seen, or twice in this document, did not grow the set.
+    BOOKS.repeated += len(client_ids) - (len(seen) - before)
     BOOKS.documents += 1
-    BOOKS.phones += n
-    return ('{"message":[' + ",".join(items) + "]}").encode()
+    BOOKS.phones += len(client_ids)
 
 
 def answer_decoded(body: bytes) -> bytes:
@@ -137,22 +149,19 @@ def answer_decoded(body: bytes) -> bytes:
         ids = [str(item.get("id_message", "")) for item in doc["state"]]
         BOOKS.state_ids += len(ids)
         return ('{"state":[' + ",".join(STATE_ITEM.format(i) for i in ids) + "]}").encode()
-    items, seen = [], BOOKS.client_ids
+    items, client_ids = [], []
     first = BOOKS.next_id
     n = 0
     for block in doc.get("message", ()):
         results = []
         for phone in block.get("phones", ()):
             client_id = phone.get("client_id_message", "")
-            if client_id in seen:
-                BOOKS.repeated += 1
-            seen.add(client_id)
+            client_ids.append(str(client_id).encode())
             results.append(_RESULT.format(first + n, client_id, phone.get("phone", "")))
             n += 1
         items.append("[" + ",".join(results) + "]")
     BOOKS.next_id += n
-    BOOKS.documents += 1
-    BOOKS.phones += n
+    _book(client_ids)
     return ('{"message":[' + ",".join(items) + "]}").encode()
 
 
@@ -228,7 +237,8 @@ class NullProvider:
 
 
 def floor(documents: list[dict], url: str, login: str, password: str) -> tuple[int, float]:
-    """The floor of a send: encode each document's JSON and post it, one Session, one thread.
+    """The floor of a send: encode each document's JSON (orjson) and post it, one Session,
+    one thread.
 
     Returns (phones posted, seconds). The answers are read but not decoded.
     """
@@ -237,11 +247,7 @@ def floor(documents: list[dict], url: str, login: str, password: str) -> tuple[i
     phones = 0
     started = time.perf_counter()
     for doc in documents:
-        body = json.dumps(
-            {"login": login, "password": password, **doc},
-            ensure_ascii=False,
-            separators=(",", ":"),
-        ).encode()
+        body = orjson.dumps({"login": login, "password": password, **doc})
         reply = session.post(url, data=body, headers=headers, timeout=60)
         reply.raise_for_status()
         phones += sum(len(block["phones"]) for block in doc["message"])

@@ -36,7 +36,7 @@ from .planning import plan, problems
 from .preflight import preflight
 from .sandbox import Faults, SandboxProcess, sandbox
 from .scheduling import schedule_local
-from .sending import send
+from .sending import send, send_chunks
 from .states import fetch_states
 from .table_chunks import read_table_chunks
 from .tables import read_table
@@ -75,6 +75,7 @@ __all__ = [
     "schedule_local",
     "scheduled",
     "send",
+    "send_chunks",
     "send_file",
     "senders",
     "should_retry",

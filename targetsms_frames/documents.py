@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any, NamedTuple
+
 import numpy as np
 import pandas as pd
 
@@ -40,6 +42,50 @@ def build_documents(
         max_phones: the most phones one document may carry.
         rows: a boolean mask of the rows to include (default: every sendable row).
     """
+    layout = plan_layout(plan, max_phones=max_phones, rows=rows)
+    if layout is None:
+        return []
+    phones = plan["phone"].to_numpy(dtype=object, na_value=None)[layout.rows].tolist()  # type: ignore[call-overload]
+    client_ids = plan["client_id_message"].to_numpy(dtype=object, na_value=None)[layout.rows]  # type: ignore[call-overload]
+    entries = [
+        {"phone": phone, "client_id_message": client_id}
+        for phone, client_id in zip(phones, client_ids.tolist(), strict=True)
+    ]
+    starts, ends = layout.starts, layout.ends
+    block_phones = [entries[a:b] for a, b in zip(starts.tolist(), ends.tolist(), strict=True)]
+    del entries, phones, client_ids
+    fields = [
+        (codes[layout.first], _objects(field, distinct))
+        for field, (codes, distinct) in zip(F.MESSAGE_FIELDS, layout.fields, strict=True)
+    ]
+    blocks = _blocks(fields, block_phones)
+    cuts = layout.cuts.tolist()
+    return [{"message": blocks[a:b]} for a, b in zip(cuts, [*cuts[1:], len(blocks)], strict=True)]
+
+
+class Layout(NamedTuple):
+    """Where the rows of a plan go: blocks and documents, in the order posted.
+
+    ``rows``: plan positions in posted order; ``starts``/``ends``: each block's span in
+    ``rows``; ``first``: a row of each block (its fields are the block's); ``cuts``: the
+    first block of each document; ``fields``: per message field, the codes of ``rows``
+    (-1: left out) and the distinct values (an array of str); ``order``:
+    ``rows`` as indices into those codes.
+    """
+
+    rows: np.ndarray
+    order: np.ndarray
+    starts: np.ndarray
+    ends: np.ndarray
+    first: np.ndarray
+    cuts: np.ndarray
+    fields: list[tuple[np.ndarray, Any]]
+
+
+def plan_layout(
+    plan: pd.DataFrame, *, max_phones: int = DEFAULT_MAX_PHONES, rows: np.ndarray | None = None
+) -> Layout | None:
+    """The blocks and documents of some rows of a plan (None when no row is sent)."""
     check_plan(plan)
     if not isinstance(max_phones, int) or isinstance(max_phones, bool) or max_phones < 1:
         raise InputError(f"max_phones must be a whole number of at least 1, not {max_phones!r}")
@@ -47,24 +93,26 @@ def build_documents(
     positions = np.flatnonzero(mask)
     n = len(positions)
     if n == 0:
-        return []
+        return None
     # Per field: integer codes of its values (-1 where empty: left out) and the distinct
     # values; rows whose codes all agree share a block. Every channel's send_* is always
     # carried, "0" for a channel not used, so the provider never has to guess a default.
-    fields, group = [], np.zeros(n, dtype=np.int64)
+    fields: list[tuple[np.ndarray, Any]] = []
+    group = np.zeros(n, dtype=np.int64)
+    distinct: Any
     for field in F.MESSAGE_FIELDS:
         codes, uniques = pd.factorize(plan[field].iloc[positions], use_na_sentinel=True)
-        distinct = np.asarray(uniques, dtype=object)
         if field in F.ORDER_FIELDS:
-            codes, distinct = _orders(codes, distinct)
-        keep = np.append(distinct.astype(bool), False)  # the extra entry is for code -1
+            codes, distinct = _orders(codes, np.asarray(uniques, dtype=object))
+            keep = np.append(distinct.astype(bool), False)  # the extra entry is for code -1
+        else:  # kept as they are (Arrow text): a personal text is not made a Python str here
+            distinct = uniques
+            empty = np.asarray(uniques == "", dtype=bool)
+            keep = np.append(~empty, False)
         codes = np.where(keep[codes], codes, -1)
-        if field == TEMPLATE_DATA:  # sent as a JSON object, not as its text
-            distinct = np.array([as_object(v) if v else v for v in distinct], dtype=object)
         group = pd.factorize(group * (len(uniques) + 1) + (codes + 1))[0]
         # int32 codes: a million-row campaign keeps thirteen of them at once.
-        # -1 picks the None at the end
-        fields.append((codes.astype(np.int32), np.append(distinct, None)))  # type: ignore[call-overload]
+        fields.append((codes.astype(np.int32), distinct))
     # Groups in order of first appearance (factorize numbers them so), each group's
     # phones in plan order; documents take the phones in that order, max_phones at a
     # time, so a block ends where its group or its document ends.
@@ -76,20 +124,18 @@ def build_documents(
     )
     ends = np.r_[starts[1:], n]
     first = order[starts]  # a row of each block: its fields are the block's
-
-    phones = plan["phone"].to_numpy(dtype=object, na_value=None)[positions][order].tolist()  # type: ignore[call-overload]
-    client_ids = plan["client_id_message"].to_numpy(dtype=object, na_value=None)[positions]  # type: ignore[call-overload]
-    entries = [
-        {"phone": phone, "client_id_message": client_id}
-        for phone, client_id in zip(phones, client_ids[order].tolist(), strict=True)
-    ]
-    block_phones = [entries[a:b] for a, b in zip(starts.tolist(), ends.tolist(), strict=True)]
-    del entries, phones, client_ids
-    fields = [(codes[first], distinct) for codes, distinct in fields]
-    blocks = _blocks(fields, block_phones)
     block_document = document[starts]
-    cuts = np.flatnonzero(np.r_[True, block_document[1:] != block_document[:-1]]).tolist()
-    return [{"message": blocks[a:b]} for a, b in zip(cuts, [*cuts[1:], len(blocks)], strict=True)]
+    cuts = np.flatnonzero(np.r_[True, block_document[1:] != block_document[:-1]])
+    return Layout(positions[order], order, starts, ends, first, cuts, fields)
+
+
+def _objects(field: str, distinct) -> np.ndarray:
+    """The distinct values of a field as posted (``templateData`` as a JSON object), and
+    a None at the end: the value of code -1."""
+    values = np.asarray(distinct, dtype=object)
+    if field == TEMPLATE_DATA:
+        values = np.array([as_object(v) if v else v for v in values], dtype=object)
+    return np.append(values, None)  # type: ignore[call-overload]
 
 
 def _orders(codes: np.ndarray, distinct: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

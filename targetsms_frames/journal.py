@@ -27,10 +27,15 @@ import os
 import re
 import sqlite3
 import stat
+import threading
 import time
 from collections.abc import Iterable
 from urllib.parse import urlsplit, urlunsplit
 
+import numpy as np
+import orjson
+
+from . import journal_columns
 from .answers import ACCEPTED, HELD, OUTCOMES, SENT_COLUMNS, UNKNOWN
 from .contracts import ID_COLUMNS
 from .errors import JournalError
@@ -109,7 +114,8 @@ def endpoint(url: str) -> str:
 
 
 class Journal:
-    """An open journal file. Use it from one thread (``send`` writes from its main thread).
+    """An open journal file. Its writes may come from several threads (``send``'s workers
+    record their own documents); they are serialized.
 
     Example:
         >>> import tempfile, os
@@ -125,7 +131,9 @@ class Journal:
             self._create()
         self._refuse_unusable_file()
         try:
-            self._db = sqlite3.connect(self.path, isolation_level=None)
+            # send's workers record their own documents: one connection, writes serialized.
+            self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+            self._lock = threading.Lock()
         except sqlite3.Error as exc:
             raise self._error(f"cannot be opened ({exc})", "check the path") from exc
         try:
@@ -357,34 +365,170 @@ class Journal:
             _check_row(row)
         return rows
 
+    def index(self, *, before: int | None = None) -> journal_columns.Index:
+        """Which documents (recorded before ``before``) hold which client ids: lets a
+        chunked send look up each chunk in its own documents only (see :meth:`lookup`)."""
+        query = "SELECT id, phones FROM documents"
+        query += " WHERE id < ?" if before is not None else ""
+        try:
+            cursor = self._db.execute(query, (before,) if before is not None else ())
+            return journal_columns.Index(_records(cursor))
+        except sqlite3.Error as exc:
+            raise self._sqlite_error(exc) from exc
+
+    def lookup(
+        self,
+        client_ids,
+        *,
+        before: int | None = None,
+        index: journal_columns.Index | None = None,
+    ) -> tuple[dict, np.ndarray]:
+        """The best known result of each of these client ids (as :meth:`results` has it),
+        read a document at a time and keeping only these ids: bounded memory for any
+        journal.
+
+        Args:
+            client_ids: a sequence of client ids (None for a row without one).
+            before: only documents recorded before this one (see :meth:`last_document`).
+            index: read only the documents it names for these ids (from :meth:`index`,
+                made with the same ``before``); without it every document is read.
+
+        Returns:
+            The sent columns aligned to ``client_ids`` (object arrays, None where the
+            journal knows nothing) and the mask of the ids it knows.
+
+        Raises:
+            JournalError: a document's record is damaged (naming the document).
+        """
+        client_ids = list(client_ids)
+        query = "SELECT id, phones, results FROM documents"
+        query += " WHERE id < ? ORDER BY id" if before is not None else " ORDER BY id"
+        try:
+            cursor: _each | sqlite3.Cursor = (
+                _each(self._db, index.documents(client_ids))
+                if index is not None
+                else self._db.execute(query, (before,) if before is not None else ())
+            )
+            return journal_columns.lookup(
+                _records(cursor), client_ids, self._careful, merge, POSTED
+            )
+        except sqlite3.Error as exc:
+            raise self._sqlite_error(exc) from exc
+
+    def last_document(self) -> int:
+        """The id the next document recorded will be above (0 for an empty journal)."""
+        try:
+            (last,) = self._db.execute("SELECT COALESCE(MAX(id), 0) FROM documents").fetchone()
+        except sqlite3.Error as exc:
+            raise self._sqlite_error(exc) from exc
+        return int(last)
+
+    def _careful(self, doc_id: int, phones, results) -> list[dict]:
+        try:
+            return self._rows(phones, results)
+        except (ValueError, TypeError, KeyError) as exc:
+            raise self._damaged(f"document {doc_id}: {exc}") from exc
+
     def record_document(self, rows: Iterable[dict]) -> int:
         """Record a document about to be posted: the client ids, phones and names of its rows."""
         phones = [[r[f] for f in _PHONE_FIELDS] for r in rows]
+        (doc_id,) = self.record_documents([tuple(zip(*phones, strict=True)) or ((), (), ())])
+        return doc_id
+
+    def record_documents(self, documents: Iterable[tuple]) -> list[int]:
+        """Record documents about to be posted, in one transaction.
+
+        Args:
+            documents: per document, its (client ids, phones, names), one per phone.
+
+        Returns:
+            The documents' ids, in order.
+        """
+        now = time.time()
+        records = [(_dumps(list(zip(*columns, strict=True))), now) for columns in documents]
         try:
-            with self._db:
-                cursor = self._db.execute(
-                    "INSERT INTO documents (phones, posted_at) VALUES (?, ?)",
-                    (json.dumps(phones, ensure_ascii=False), time.time()),
-                )
+            with self._lock, self._db:
+                ids = [
+                    self._db.execute(
+                        "INSERT INTO documents (phones, posted_at) VALUES (?, ?)", record
+                    ).lastrowid
+                    for record in records
+                ]
         except sqlite3.Error as exc:
             raise self._sqlite_error(exc) from exc
-        assert cursor.lastrowid is not None  # an INSERT always sets it
-        return cursor.lastrowid
+        assert all(i is not None for i in ids)  # an INSERT always sets it
+        return ids  # type: ignore[return-value]
 
     def record_results(self, doc_id: int, rows: Iterable[dict], summary: str = "answered") -> None:
         """Record the per-phone results of a posted document."""
-        record = {
-            "columns": list(RESULT_FIELDS),
-            "rows": [[r[f] for f in RESULT_FIELDS] for r in rows],
-        }
+        rows = list(rows)
+        columns = {f: [r[f] for r in rows] for f in RESULT_FIELDS}
+        self.record_answers([(doc_id, columns, summary)])
+
+    def record_answers(self, answers: Iterable[tuple[int, dict, str]]) -> None:
+        """Record the results of posted documents, in one transaction.
+
+        Args:
+            answers: per document, its id, its result columns (:data:`RESULT_FIELDS`,
+                one value per phone) and a summary.
+        """
+        now = time.time()
+        records = [
+            (
+                now,
+                summary,
+                _dumps(
+                    {
+                        "columns": RESULT_FIELDS,
+                        "rows": list(zip(*(columns[f] for f in RESULT_FIELDS), strict=True)),
+                    }
+                ),
+                doc_id,
+            )
+            for doc_id, columns, summary in answers
+        ]
         try:
-            with self._db:
-                self._db.execute(
+            with self._lock, self._db:
+                self._db.executemany(
                     "UPDATE documents SET answered_at = ?, summary = ?, results = ? WHERE id = ?",
-                    (time.time(), summary, json.dumps(record, ensure_ascii=False), doc_id),
+                    records,
                 )
         except sqlite3.Error as exc:
             raise self._sqlite_error(exc) from exc
+
+
+def _dumps(value) -> str:
+    """JSON text of a record: orjson, or json (escaped) for what orjson refuses (a lone
+    surrogate in an error text)."""
+    try:
+        return orjson.dumps(value).decode()
+    except (orjson.JSONEncodeError, TypeError):
+        return json.dumps(value)
+
+
+class _each:
+    """The records of these documents, in order, a few at a time (as a cursor)."""
+
+    def __init__(self, db: sqlite3.Connection, doc_ids: list[int], size: int = 64) -> None:
+        self._db, self._ids, self._size = db, doc_ids, size
+
+    def fetchmany(self, size: int) -> list:
+        ids, self._ids = self._ids[: self._size], self._ids[self._size :]
+        if not ids:
+            return []
+        marks = ",".join("?" * len(ids))
+        return self._db.execute(
+            f"SELECT id, phones, results FROM documents WHERE id IN ({marks}) ORDER BY id", ids
+        ).fetchall()
+
+
+def _records(cursor, size: int = 64):
+    """A cursor's rows a few at a time (never the whole table at once)."""
+    while True:
+        rows = cursor.fetchmany(size)
+        if not rows:
+            return
+        yield from rows
 
 
 def _check_row(row: dict) -> None:

@@ -2,50 +2,69 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import os
-from collections import deque
+from collections import Counter, deque
+from collections.abc import Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 
 import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
-from ._speed import gc_paused, text_series
-from .answers import ACCEPTED, HELD, INVALID, REJECTED, SENT_COLUMNS, UNKNOWN, rows_for_error
+from . import fields as F
+from ._speed import gc_paused
+from .answer_columns import _digits, columns_of, error_columns
+from .answers import ACCEPTED, REJECTED, SENT_COLUMNS, UNKNOWN
 from .client import Client
-from .contracts import ID_COLUMNS, SENT
-from .documents import DEFAULT_MAX_PHONES, build_documents, check_plan, sendable
-from .errors import AuthError, ConfigError, ProviderError, TransportError
+from .documents import DEFAULT_MAX_PHONES, check_plan, sendable
+from .encoding import Encoded, Encoder
+from .errors import AuthError, ConfigError, InputError, ProviderError, TransportError
 from .journal import Journal, merge
+from .sent_frames import (
+    ACCEPTED_BEFORE,
+    EARLIER_NO_ID,
+    KEPT,
+    NOT_SENT,
+    columns_from_dict,
+    empty_columns,
+    for_refused_rows,
+    kept,
+    merged,
+    sent_frame_of,
+)
 
 log = logging.getLogger(__name__)
 
-NOT_SENT = "not sent: the send stopped before this row's document was posted"
-EARLIER_NO_ID = "accepted earlier; the provider did not repeat its id_message"
-_PHONE_COLUMNS = ("client_id_message", "phone", "name_delivery")  # from the plan
-KEPT = (ACCEPTED, HELD)  # outcomes the provider keeps: never sent again
-ACCEPTED_BEFORE = "accepted before (the journal has it); today's plan says: "
+_DOCUMENTS_A_TASK = 2  # documents a worker encodes and posts in one go
+__all__ = ["ACCEPTED_BEFORE", "EARLIER_NO_ID", "KEPT", "NOT_SENT", "send", "send_chunks"]
 
 
-def _post(client: Client, payload: dict) -> list[dict]:
+def _post(client: Client, document: Encoded) -> dict[str, list]:
     """Post one document; every phone gets a row whatever happens below."""
-    blocks = payload["message"]
     try:
-        return client.send_document(blocks)
+        if _overridden(client):  # a spy or a subclass sees the documents as it always did
+            rows = client.send_document(json.loads(document.payload)["message"])
+            return columns_of(rows)
+        return client.send_encoded(document)
     except TransportError as exc:
-        return rows_for_error(blocks, UNKNOWN, str(exc))
+        return error_columns(document, UNKNOWN, str(exc))
     except AuthError:
         raise
     except ProviderError as exc:
-        return rows_for_error(blocks, REJECTED, exc.text or str(exc))
+        return error_columns(document, REJECTED, exc.text or str(exc))
 
 
-def _summary(rows: list[dict]) -> str:
-    counts: dict[str, int] = {}
-    for row in rows:
-        counts[row["outcome"]] = counts.get(row["outcome"], 0) + 1
-    return ", ".join(f"{k} {v}" for k, v in sorted(counts.items()))
+def _overridden(client: Client) -> bool:
+    """Whether ``send_document`` was replaced (on the instance or in a subclass)."""
+    return "send_document" in vars(client) or type(client).send_document is not (
+        Client.send_document
+    )
+
+
+def _summary(outcomes: list) -> str:
+    return ", ".join(f"{k} {v}" for k, v in sorted(Counter(outcomes).items()))
 
 
 def send(
@@ -101,25 +120,97 @@ def send(
         ['accepted']
     """
     check_plan(plan)
+    (sent,) = send_chunks(
+        [plan],
+        client,
+        journal=journal,
+        workers=workers,
+        max_phones=max_phones,
+        progress=progress,
+        preflight=preflight,
+        allow_partial=allow_partial,
+    )
+    return sent
+
+
+def send_chunks(
+    plans: Iterable[pd.DataFrame],
+    client: Client,
+    *,
+    journal: str | os.PathLike | Journal | None = None,
+    workers: int = 4,
+    max_phones: int = DEFAULT_MAX_PHONES,
+    progress: bool | None = None,
+    preflight: bool = True,
+    allow_partial: bool = False,
+) -> Iterator[pd.DataFrame]:
+    """Send plan frames one after another; yield each one's sent frame as it is done.
+
+    A campaign too big to hold at once (ten million rows) is planned and sent in
+    chunks: one journal, one worker pool and one progress bar for all of them, memory
+    bounded by the chunk. Each chunk is sent as :func:`send` sends a plan, and the
+    journal resumes a killed campaign the same way: run it again over the same chunks
+    and what the provider has is not sent twice. Each chunk looks up only its own
+    client ids, in what the journal held when the call began.
+
+    Client ids must be unique across the chunks, as :func:`targetsms_frames.plan` makes
+    them within one plan (plan every chunk with the same ``campaign``; a phone repeated
+    in a later chunk is a duplicate to mark, as ``plan`` marks one within a plan).
+
+    With ``preflight`` the account's checks run on each chunk before it is sent, the
+    balance against that chunk's cost (the balance as it is then): a chunk the money
+    does not cover raises :class:`~targetsms_frames.errors.BalanceError`, and the chunks
+    before it are sent and journaled. Other arguments are :func:`send`'s.
+
+    Example:
+        >>> import pandas as pd, targetsms_frames as tsf
+        >>> people = pd.DataFrame({"phone": [str(79801234500 + i) for i in range(6)],
+        ...     "send_sms": "1", "sender_sms": "Shop", "text_sms": "Hi"})
+        >>> chunks = (tsf.plan(people.iloc[i : i + 2], campaign="big") for i in (0, 2, 4))
+        >>> with tsf.sandbox() as sb:
+        ...     sizes = [len(sent) for sent in tsf.send_chunks(chunks, sb.client(),
+        ...         progress=False)]
+        >>> sizes
+        [2, 2, 2]
+    """
     if workers < 1:
         raise ValueError("workers must be at least 1")
     own_journal = journal is not None and not isinstance(journal, Journal)
-    book: Journal | None = (
-        journal if isinstance(journal, Journal) else Journal(journal) if journal else None
-    )
+    book: Journal | None = None
     try:
-        results: dict[str, dict] = {}
-        if book is not None:
-            # The account, not the login: a token client has none (Client.account covers both).
-            book.bind(client.account, client.url)
-            results = book.results()
-        if preflight:  # the account's own checks (preflight.py), once, before any document
-            from .preflight import apply_preflight, checked_preflight
+        sender = None
+        before = index = None
+        for chunk, plan in enumerate(plans):
+            check_plan(plan)
+            if sender is None:  # at the first chunk: nothing opened for an empty iterable
+                book = (
+                    journal
+                    if isinstance(journal, Journal)
+                    else Journal(journal)
+                    if journal
+                    else None
+                )
+                if book is not None:
+                    # The account, not the login: a token client has none.
+                    book.bind(client.account, client.url)
+                    before = book.last_document() + 1
+                sender = _Sender(client, book, workers, progress)
+            n = len(plan)
+            known, has_known = empty_columns(n), np.zeros(n, dtype=bool)
+            if book is not None and before is not None and before > 1:
+                ids = plan["client_id_message"].to_numpy(dtype=object, na_value=None)  # type: ignore[call-overload]
+                if chunk == 1:  # the first reads (and checks) every document; later ones
+                    index = book.index(before=before)  # read only those of their own ids
+                known, has_known = book.lookup(ids, before=before, index=index)
+            if preflight:  # the account's own checks (preflight.py), before any document
+                from .preflight import apply_preflight, checked_preflight
 
-            check = checked_preflight(plan, client, paid=kept_before(plan, results))
-            plan = apply_preflight(plan, client, allow_partial=allow_partial, check=check)
-        return _send(plan, client, book, results, workers, max_phones, progress)
+                check = checked_preflight(plan, client, paid=has_known & kept(known))
+                plan = apply_preflight(plan, client, allow_partial=allow_partial, check=check)
+            yield sender.send(plan, known, has_known, max_phones)
     finally:
+        if sender is not None:
+            sender.close()
         if own_journal and book is not None:
             book.close()
 
@@ -132,112 +223,163 @@ def kept_before(plan: pd.DataFrame, results: dict[str, dict]) -> np.ndarray:
     )
 
 
-def _send(
-    plan, client, book: Journal | None, results: dict[str, dict], workers, max_phones, progress
-) -> pd.DataFrame:
-    # Accepted, or held by the provider until a top-up: either way it is the provider's
-    # now, and sending again would only ask it twice.
-    done_before = kept_before(plan, results)
-    to_send = sendable(plan) & ~done_before
-    if done_before.any():
-        log.info(
-            "journal: %d rows were accepted or held before and are not sent again",
-            done_before.sum(),
+def sent_frame(plan: pd.DataFrame, results: dict[str, dict]) -> pd.DataFrame:
+    """The sent frame of a plan from results by client id (pure)."""
+    columns, has = columns_from_dict(plan, results)
+    return sent_frame_of(plan, columns, has)
+
+
+class _Sender:
+    """Posts documents through one worker pool and one journal, a plan after another."""
+
+    def __init__(self, client: Client, book: Journal | None, workers: int, progress) -> None:
+        self.client, self.book, self.workers = client, book, workers
+        self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="targetsms-send")
+        self.bar = tqdm(
+            total=0,
+            unit="phone",
+            desc="send",
+            disable=(not progress) if progress is not None else None,
         )
-    with gc_paused():
-        work = deque(build_documents(plan, max_phones=max_phones, rows=to_send))
-    bar = tqdm(
-        total=int(to_send.sum()),
-        unit="phone",
-        desc="send",
-        disable=(not progress) if progress is not None else None,
-    )
-    failure: BaseException | None = None
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="targetsms-send") as pool:
-        running: dict[Future, int | None] = {}
 
-        def submit() -> None:
-            payload = work.popleft()
-            rows = [
-                p | {"name_delivery": b.get("name_delivery", "")}
-                for b in payload["message"]
-                for p in b["phones"]
-            ]
-            doc_id = book.record_document(rows) if book is not None else None
-            running[pool.submit(_post, client, payload)] = doc_id
+    def __enter__(self) -> _Sender:
+        return self
 
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.pool.shutdown(wait=True, cancel_futures=True)
+        self.bar.close()
+
+    def send(
+        self, plan: pd.DataFrame, known: dict, has_known: np.ndarray, max_phones: int
+    ) -> pd.DataFrame:
+        """One plan's documents, posted; its sent frame (``known``: the journal's before)."""
+        n = len(plan)
+        # Accepted, or held by the provider until a top-up: either way it is the provider's
+        # now, and sending again would only ask it twice.
+        done_before = has_known & kept(known)
+        ok = sendable(plan)
+        to_send = ok & ~done_before
+        if done_before.any():
+            log.info(
+                "journal: %d rows were accepted or held before and are not sent again",
+                done_before.sum(),
+            )
+        _check_client_ids(plan, to_send)
+        new, has_new = empty_columns(n), np.zeros(n, dtype=bool)
+        twins = _twins(plan, to_send)
+        self.bar.total = (self.bar.total or 0) + int(to_send.sum())
+        self.bar.refresh()
+        with gc_paused():
+            encoder = Encoder.of(plan, max_phones=max_phones, rows=to_send)
+            if encoder is not None:
+                self._run(encoder, new, has_new, twins, known)
+        results = merged(known, has_known, new, has_new)
+        has = has_known | has_new
+        if twins:  # one client id on several sendable rows: each row gets the merged result
+            for i in np.flatnonzero(np.isin(new["client_id_message"], list(twins))).tolist():
+                for name in SENT_COLUMNS:
+                    results[name][i] = twins[new["client_id_message"][i]][name]  # type: ignore[index]
+        results, has = for_refused_rows(plan, ok, results, has)
+        return sent_frame_of(plan, results, has, ok=ok)
+
+    def _run(self, encoder: Encoder, new: dict, has_new: np.ndarray, twins: dict, known) -> None:
+        """Each worker encodes, records, posts and reads a few documents at a time; this
+        thread only hands out the spans and keeps the results."""
+        work = deque(encoder.batches(_DOCUMENTS_A_TASK))
+        running: set[Future] = set()
+        failure: BaseException | None = None
         while (work or running) and failure is None:
-            while work and len(running) < 2 * workers:
-                submit()
-            finished, _ = wait(running, return_when=FIRST_COMPLETED)
+            while work and len(running) < 2 * self.workers:
+                d0, d1 = work.popleft()
+                running.add(self.pool.submit(_post_span, self.client, self.book, encoder, d0, d1))
+            finished, running = wait(running, return_when=FIRST_COMPLETED)
             for future in finished:
-                doc_id = running.pop(future)
                 try:
-                    rows = future.result()
+                    answered = future.result()
                 except (AuthError, ConfigError) as exc:
                     failure = failure or exc
                     continue
-                for row in rows:
-                    results[row["client_id_message"]] = _merge(
-                        results.get(row["client_id_message"]), row
-                    )
-                if book is not None and doc_id is not None:
-                    book.record_results(doc_id, rows, _summary(rows))
-                bar.update(len(rows))
+                for document, columns in answered:
+                    rows = document.rows
+                    for name in SENT_COLUMNS:
+                        new[name][rows] = columns[name]
+                    has_new[rows] = True
+                    if twins:
+                        _fold_twins(twins, columns, known, rows)
+                    self.bar.update(len(rows))
         if failure is not None:
             for future in running:
                 future.cancel()
-    bar.close()
-    if failure is not None:
-        raise failure
-    return sent_frame(plan, results)
+            wait(running)
+            raise failure
+
+
+def _post_span(
+    client: Client, book: Journal | None, encoder: Encoder, d0: int, d1: int
+) -> list[tuple[Encoded, dict[str, list]]]:
+    """Documents d0..d1-1: each recorded before it is posted, its results after."""
+    answered = []
+    for document in encoder.encode(d0, d1):
+        if book is None:
+            answered.append((document, _post(client, document)))
+            continue
+        (doc_id,) = book.record_documents([(document.client_ids, document.phones, document.names)])
+        columns = _post(client, document)
+        book.record_answers([(doc_id, columns, _summary(columns["outcome"]))])
+        answered.append((document, columns))
+    return answered
+
+
+def _check_client_ids(plan: pd.DataFrame, rows: np.ndarray) -> None:
+    """Every phone posted carries a client id of digits: it is what makes a retry safe."""
+    client_ids = plan["client_id_message"].to_numpy(dtype=object, na_value=None)[rows]  # type: ignore[call-overload]
+    bad = (
+        [
+            i
+            for i, c in enumerate(client_ids.tolist())
+            if not isinstance(c, str) or not F.CLIENT_ID_RE.fullmatch(c)
+        ]
+        if not _digit_ids(client_ids)
+        else []
+    )
+    if bad:
+        label = plan.index[np.flatnonzero(rows)[bad[0]]]
+        raise InputError(
+            f"row {label!r} has no client_id_message of digits: without one a retry could "
+            "send the message twice. Plan the campaign with tsf.plan(), which assigns them."
+        )
+
+
+def _digit_ids(client_ids: np.ndarray) -> bool:
+    values = client_ids.tolist()
+    return not values or (_digits(values, 18))
+
+
+def _twins(plan: pd.DataFrame, rows: np.ndarray) -> dict[str, dict | None]:
+    """Client ids on more than one sendable row (normally none): their results merge."""
+    client_ids = pd.Series(plan["client_id_message"].to_numpy(dtype=object)[rows], dtype=object)
+    repeated = client_ids[client_ids.duplicated()].unique().tolist()
+    return dict.fromkeys(repeated)
+
+
+def _fold_twins(twins: dict, columns: dict, known: dict, rows: np.ndarray) -> None:
+    """Merge the results of repeated client ids in the order they come (as a dict of
+    results by client id would), over what the journal knew."""
+    for j, client_id in enumerate(columns["client_id_message"]):
+        if client_id in twins:
+            row = {name: columns[name][j] for name in SENT_COLUMNS}
+            earlier = twins[client_id]
+            if earlier is None and known["outcome"][rows[j]] is not None:
+                earlier = {name: known[name][rows[j]] for name in SENT_COLUMNS}
+            twins[client_id] = _merge(earlier, row)
 
 
 def _merge(earlier: dict | None, row: dict) -> dict:
     """A new result over what was known; an "accepted earlier" answer keeps the known ids."""
-    merged = merge(earlier, row)
-    if merged["outcome"] == ACCEPTED and merged["id_message"] is None:
-        return merged | {"error": EARLIER_NO_ID}
-    return merged
-
-
-def sent_frame(plan: pd.DataFrame, results: dict[str, dict]) -> pd.DataFrame:
-    """The sent frame of a plan from results by client id (pure)."""
-    index = plan.index
-    n = len(plan)
-    problems = plan["problem"].to_numpy(dtype=object, na_value=None)  # type: ignore[call-overload]
-    columns = {c: np.full(n, None, dtype=object) for c in SENT_COLUMNS}
-    for name in _PHONE_COLUMNS:
-        columns[name] = plan[name].to_numpy(dtype=object, na_value=None)  # type: ignore[call-overload]
-    fill = ("id_message", *ID_COLUMNS, "count_message", "outcome", "error")
-    ok = sendable(plan)
-    claimed: set[str] = set()  # a client id's journaled result goes to one row only
-    for i, client_id in enumerate(columns["client_id_message"].tolist()):
-        if not ok[i]:
-            row = results.get(client_id) if client_id not in claimed else None
-            if row is not None and row["outcome"] in KEPT:
-                # Accepted before (a resumed campaign): the provider has it and charged for
-                # it, whatever today's plan says; today's problem is reported beside it.
-                claimed.add(client_id)
-                for name in fill:
-                    columns[name][i] = row.get(name)
-                columns["error"][i] = f"{ACCEPTED_BEFORE}{problems[i] or 'no phone'}"
-                continue
-            columns["outcome"][i] = INVALID
-            columns["error"][i] = problems[i]
-            continue
-        claimed.add(client_id)
-        row = results.get(client_id)
-        if row is None:
-            columns["outcome"][i] = UNKNOWN
-            columns["error"][i] = NOT_SENT
-            continue
-        for name in fill:
-            columns[name][i] = row.get(name)
-    frame = {  # dtypes from the sent frame's contract (contracts.SENT)
-        name: text_series(values, index)
-        if SENT[name] == "str"
-        else pd.Series(values, index=index, dtype=SENT[name])
-        for name, values in columns.items()
-    }
-    return pd.DataFrame(frame, index=index)
+    merged_row = merge(earlier, row)
+    if merged_row["outcome"] == ACCEPTED and merged_row["id_message"] is None:
+        return merged_row | {"error": EARLIER_NO_ID}
+    return merged_row

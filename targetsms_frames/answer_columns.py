@@ -1,0 +1,133 @@
+"""A send answer → the sent frame's columns for one document, without a dict per phone.
+
+:func:`send_columns` gives exactly what :func:`targetsms_frames.answers.send_rows`
+gives, column by column. The common answer (every block a list of one well-formed
+result per phone, in the order posted) is checked a column at a time; anything else
+(a block error, a short or reordered block, an error text, a malformed value) goes,
+row by row or for the whole document, to the careful path in ``answers``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from itertools import repeat
+from operator import itemgetter
+
+from .answers import ACCEPTED, SENT_COLUMNS, send_rows
+from .contracts import ID_COLUMNS
+from .encoding import Encoded
+from .redact import NO_SECRETS, Scrubber
+
+Columns = dict[str, list]
+
+
+def columns_of(rows: Sequence[dict]) -> Columns:
+    """Result rows (dicts) as columns."""
+    return {name: [row[name] for row in rows] for name in SENT_COLUMNS}
+
+
+def error_columns(doc: Encoded, outcome: str, error: str) -> Columns:
+    """Every phone of a document with the same outcome and reason (as rows_for_error)."""
+    n = len(doc.client_ids)
+    columns: Columns = {name: [None] * n for name in SENT_COLUMNS}
+    columns["client_id_message"] = list(doc.client_ids)
+    columns["phone"] = list(doc.phones)
+    columns["name_delivery"] = list(doc.names)
+    columns["outcome"] = [outcome] * n
+    columns["error"] = [error] * n
+    return columns
+
+
+def _digits(values: list | tuple, width: int) -> bool:
+    """Every value a str of 1..width ASCII digits (checked a column at a time)."""
+    try:
+        joined = "".join(values)  # TypeError unless every value is a str
+    except TypeError:
+        return False
+    return (
+        joined.isascii()
+        and joined.isdigit()
+        and min(map(len, values)) >= 1
+        and max(map(len, values)) <= width
+    )
+
+
+def _ids(values: list) -> list | None:
+    """Channel ids as :func:`answers.as_id` reads them ("0" → None), or None if any
+    value needs the careful path. A channel the answer does not mention is None."""
+    n = len(values)
+    if values.count(None) == n:
+        return values
+    if not _digits(values, 20):
+        return None
+    if values.count("0") == n:  # a channel not used
+        return [None] * n
+    return [v if v.strip("0") else None for v in values]
+
+
+def send_columns(
+    doc: Encoded,
+    answer,
+    scrub: Scrubber = NO_SECRETS,
+    scrubbed: Callable[[], object] | None = None,
+) -> Columns:
+    """The sent columns of one posted document from its answer, phones in the order posted.
+
+    The same values as ``send_rows(doc.blocks(), answer, scrub)``. With ``scrubbed``,
+    ``answer`` is not scrubbed yet: the common path takes only ASCII digits from it
+    (which scrubbing never changes), and anything else reads ``scrubbed()``.
+    """
+    columns = _common(doc, answer)
+    if columns is not None:
+        return columns
+    if scrubbed is not None:
+        answer = scrubbed()
+    return columns_of(send_rows(doc.blocks(), answer, scrub))
+
+
+def _common(doc: Encoded, answer) -> Columns | None:
+    """The columns of the common answer: every phone accepted with well-formed ids, its
+    result at its place; None for anything else."""
+    items = answer.get("message") if isinstance(answer, dict) else None
+    client_ids = doc.client_ids
+    n = len(client_ids)
+    results: list = []
+    if isinstance(items, list) and len(items) >= len(doc.sizes):
+        for size, item in zip(doc.sizes, items, strict=False):
+            if type(item) is not list or len(item) != size:
+                return None
+            results += item
+    if len(results) != n or len(set(client_ids)) != n:
+        return None
+    try:  # each result a dict, answering the phone posted at its place, without error
+        if list(map(itemgetter("client_id_message"), results)) != client_ids:
+            return None
+        errors = list(map(dict.get, results, repeat("error")))
+    except (TypeError, KeyError):
+        return None
+    if errors.count(None) + errors.count("") != n:
+        return None
+    # Column by column, in C: a str of digits is taken as it is, anything else goes careful.
+    id_message = list(map(dict.get, results, repeat("id_message")))
+    if not _digits(id_message, 20) or not min(id_message).strip("0"):  # type: ignore[type-var,union-attr]
+        return None
+    columns: Columns = {
+        "client_id_message": list(client_ids),
+        "phone": list(doc.phones),
+        "name_delivery": list(doc.names),
+        "id_message": id_message,
+    }
+    for key in ID_COLUMNS:
+        ids = _ids(list(map(dict.get, results, repeat(key))))
+        if ids is None:
+            return None
+        columns[key] = ids
+    counts = list(map(dict.get, results, repeat("count_message")))
+    if counts.count(None) != n:
+        if not _digits(counts, 3):
+            return None
+        counts = list(map(int, counts))  # type: ignore[arg-type]
+    columns["count_message"] = counts
+    columns["outcome"] = [ACCEPTED] * n
+    columns["error"] = [None] * n
+    return {name: columns[name] for name in SENT_COLUMNS}

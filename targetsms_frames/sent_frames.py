@@ -1,0 +1,137 @@
+"""The sent frame of a plan from results kept as columns (pure, vectorised).
+
+Results come in two column sets aligned to the plan's rows: what the journal knew
+before the send (``known``) and what this run's answers said (``new``). Each is a dict
+of object arrays (the sent columns) with a mask of the rows it has.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ._speed import text_series
+from .answers import ACCEPTED, HELD, INVALID, SENT_COLUMNS, UNKNOWN
+from .contracts import ID_COLUMNS, SENT
+from .documents import sendable
+from .journal import merge
+
+NOT_SENT = "not sent: the send stopped before this row's document was posted"
+EARLIER_NO_ID = "accepted earlier; the provider did not repeat its id_message"
+ACCEPTED_BEFORE = "accepted before (the journal has it); today's plan says: "
+KEPT = (ACCEPTED, HELD)  # outcomes the provider keeps: never sent again
+_PHONE_COLUMNS = ("client_id_message", "phone", "name_delivery")  # from the plan
+_FILL = ("id_message", *ID_COLUMNS, "count_message", "outcome", "error")
+_KEEP_IF_MISSING = ("id_message", *ID_COLUMNS, "count_message")
+
+Columns = dict[str, np.ndarray]
+
+
+def empty_columns(n: int) -> Columns:
+    """Result columns of ``n`` rows that know nothing."""
+    return {name: np.full(n, None, dtype=object) for name in SENT_COLUMNS}
+
+
+def kept(columns: Columns) -> np.ndarray:
+    """Rows whose result the provider keeps (accepted or held): never sent again."""
+    return np.isin(columns["outcome"], KEPT)
+
+
+def columns_from_dict(plan: pd.DataFrame, results: dict[str, dict]) -> tuple[Columns, np.ndarray]:
+    """Results by client id (dicts) as columns aligned to the plan's rows."""
+    client_ids = plan["client_id_message"].to_numpy(dtype=object, na_value=None)  # type: ignore[call-overload]
+    columns, has = empty_columns(len(plan)), np.zeros(len(plan), dtype=bool)
+    for i, client_id in enumerate(client_ids.tolist()):
+        row = results.get(client_id) if client_id is not None else None
+        if row is not None:
+            has[i] = True
+            for name in SENT_COLUMNS:
+                columns[name][i] = row.get(name)
+    return columns, has
+
+
+def merged(known: Columns, has_known: np.ndarray, new: Columns, has_new: np.ndarray) -> Columns:
+    """This run's results over the known ones, as ``journal.merge`` does row by row; an
+    "accepted earlier" answer without an id says so in ``error``."""
+    out = {name: np.where(has_new, new[name], known[name]) for name in SENT_COLUMNS}
+    for i in np.flatnonzero(has_new & has_known).tolist():  # rare: a row sent again
+        before = {name: known[name][i] for name in SENT_COLUMNS}
+        row = merge(before, {name: new[name][i] for name in SENT_COLUMNS})
+        for name in SENT_COLUMNS:
+            out[name][i] = row[name]
+    no_id = has_new & (out["outcome"] == ACCEPTED) & pd.isna(out["id_message"])
+    out["error"][no_id] = EARLIER_NO_ID
+    return out
+
+
+def sent_frame_of(
+    plan: pd.DataFrame, results: Columns, has: np.ndarray, *, ok: np.ndarray | None = None
+) -> pd.DataFrame:
+    """The sent frame of a plan from its rows' final results (pure).
+
+    Args:
+        plan: the plan frame.
+        results: per row, the best result of its client id (this run's over the known).
+        has: the rows ``results`` has.
+        ok: the sendable rows (default: :func:`~targetsms_frames.documents.sendable`).
+    """
+    index = plan.index
+    n = len(plan)
+    ok = sendable(plan) if ok is None else ok
+    columns = empty_columns(n)
+    for name in _PHONE_COLUMNS:
+        columns[name] = plan[name].to_numpy(dtype=object, na_value=None)  # type: ignore[call-overload]
+    client_ids = columns["client_id_message"]
+    problems = plan["problem"].to_numpy(dtype=object, na_value=None)  # type: ignore[call-overload]
+    # A client id's journaled result goes to one row only: the first, in plan order, of
+    # the sendable rows and the refused rows whose id the provider has (accepted before).
+    keeps = has & kept(results)
+    candidates = ok | (~ok & keeps)
+    first = np.zeros(n, dtype=bool)
+    where = np.flatnonzero(candidates)
+    first[where] = ~pd.Series(client_ids[where], dtype=object).duplicated().to_numpy()
+    before = ~ok & keeps & first & pd.notna(client_ids)
+    take = (ok & has) | before
+    for name in _FILL:
+        columns[name][take] = results[name][take]
+    if before.any():
+        today = problems[before].tolist()
+        columns["error"][before] = [f"{ACCEPTED_BEFORE}{p or 'no phone'}" for p in today]
+    invalid = ~ok & ~before
+    columns["outcome"][invalid] = INVALID
+    columns["error"][invalid] = problems[invalid]
+    lost = ok & ~has
+    columns["outcome"][lost] = UNKNOWN
+    columns["error"][lost] = NOT_SENT
+    frame = {  # dtypes from the sent frame's contract (contracts.SENT)
+        name: text_series(values, index)
+        if SENT[name] == "str"
+        else pd.Series(values, index=index, dtype=SENT[name])
+        for name, values in columns.items()
+    }
+    return pd.DataFrame(frame, index=index)
+
+
+def for_refused_rows(
+    plan: pd.DataFrame, ok: np.ndarray, results: Columns, has: np.ndarray
+) -> tuple[Columns, np.ndarray]:
+    """Give each refused row the final result of a sendable row of the same client id
+    (a twin sent in this run), as a results-by-client-id dict would."""
+    refused = np.flatnonzero(~ok)
+    sent = np.flatnonzero(ok & has)
+    if not len(refused) or not len(sent):
+        return results, has
+    client_ids = plan["client_id_message"].to_numpy(dtype=object, na_value=None)  # type: ignore[call-overload]
+    by_id = pd.Series(sent, index=pd.Index(client_ids[sent], dtype=object))
+    by_id = by_id[~by_id.index.duplicated()]
+    twin = by_id.reindex(pd.Index(client_ids[refused], dtype=object)).to_numpy()
+    found = ~pd.isna(twin)
+    if not found.any():
+        return results, has
+    rows, twins = refused[found], twin[found].astype(np.int64)
+    results = {name: values.copy() for name, values in results.items()}
+    has = has.copy()
+    for name in SENT_COLUMNS:
+        results[name][rows] = results[name][twins]
+    has[rows] = True
+    return results, has

@@ -21,6 +21,8 @@ from ._columns import texts as _texts
 from .seen import Seen, SortedRuns, id_keys
 
 MAX_CLIENT_ID = 2**53 - 1  # exact in a float64 and in JavaScript: safe in every tool
+# A duplicate row's problem starts so; the row shares its first copy's client id.
+DUPLICATE = "phone: duplicate of row "
 
 
 def content_keys(columns: dict[str, pa.Array]) -> pa.Array:
@@ -149,7 +151,7 @@ def client_ids(recipients, digests, problems: _Problems, has_phone, seen: Seen) 
     duplicate[rows] = True
     problems.add(
         duplicate,
-        lambda i: f"phone: duplicate of row {seen.label(first[i])!r} (same phone, same message)",
+        lambda i: f"{DUPLICATE}{seen.label(first[i])!r} (same phone, same message)",
     )
     numbers = _numbers(digests)
     ids = pc.cast(pa.array(numbers), pa.large_string())

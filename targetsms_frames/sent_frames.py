@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from ._speed import text_series
+from .client_ids import DUPLICATE
 from .answers import ACCEPTED, HELD, INVALID, SENT_COLUMNS, UNKNOWN
 from .contracts import ID_COLUMNS, SENT
 from .documents import sendable
@@ -85,7 +86,9 @@ def sent_frame_of(
     problems = plan["problem"].to_numpy(dtype=object, na_value=None)  # type: ignore[call-overload]
     # A client id's journaled result goes to one row only: the first, in plan order, of
     # the sendable rows and the refused rows whose id the provider has (accepted before).
-    keeps = has & kept(results)
+    # A duplicate's first copy holds it, even in an earlier chunk of a chunked campaign.
+    copies = pd.Series(problems, dtype=object).str.startswith(DUPLICATE, na=False).to_numpy()
+    keeps = has & kept(results) & ~copies
     candidates = ok | (~ok & keeps)
     first = np.zeros(n, dtype=bool)
     where = np.flatnonzero(candidates)

@@ -104,32 +104,32 @@ def send_file(
     )
     counts: Counter[str] = Counter()
     for chunk in _written(sent, target, suffix):
-        counts.update(chunk["outcome"].value_counts(dropna=False).to_dict())
+        counts.update(chunk["outcome"].astype(object).tolist())
     return {str(k): int(v) for k, v in sorted(counts.items())}
 
 
 def _written(sent: Iterator[pd.DataFrame], target: str, suffix: str) -> Iterator[pd.DataFrame]:
     """Append each sent chunk to the output as it comes; the file is whole only at the end."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
     side = f"{target}.partial"
-    writer = None
+    parquet: pq.ParquetWriter | None = None
+    chunks = 0
     try:
         for chunk in sent:
             table = chunk.rename_axis("row").reset_index()
             if suffix == ".csv":
-                table.to_csv(side, mode="a" if writer else "w", header=not writer, index=False)
-                writer = True
+                table.to_csv(side, mode="a" if chunks else "w", header=not chunks, index=False)
             else:
-                import pyarrow as pa
-                import pyarrow.parquet as pq
-
                 arrow = pa.Table.from_pandas(table, preserve_index=False)
-                if writer is None:
-                    writer = pq.ParquetWriter(side, arrow.schema)
-                writer.write_table(arrow)
+                parquet = parquet or pq.ParquetWriter(side, arrow.schema)
+                parquet.write_table(arrow)
+            chunks += 1
             yield chunk
-        if writer is None:  # an empty campaign: an empty results file, still with its columns
+        if not chunks:
             raise InputError(f"no recipients were read, so nothing was written to {target}")
     finally:
-        if writer is not None and writer is not True:
-            writer.close()
+        if parquet is not None:
+            parquet.close()
     os.replace(side, target)

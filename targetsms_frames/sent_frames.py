@@ -11,8 +11,8 @@ import numpy as np
 import pandas as pd
 
 from ._speed import text_series
-from .client_ids import DUPLICATE
 from .answers import ACCEPTED, HELD, INVALID, SENT_COLUMNS, UNKNOWN
+from .client_ids import DUPLICATE
 from .contracts import ID_COLUMNS, SENT
 from .documents import sendable
 from .journal import merge

@@ -356,6 +356,6 @@ def fetch_states(
     # Joined to a sent frame: the send's own ``error`` stays; the state's is ``state_error``,
     # and ``final`` is missing for rows that were never sent.
     has_id = np.array([i is not None for i in ids], dtype=bool)
-    states["final"] = states["final"].astype("boolean").where(has_id, pd.NA)  # type: ignore[call-overload]
+    states["final"] = states["final"].astype("boolean").where(has_id, pd.NA)
     states = states.drop(columns="id_message").rename(columns={"error": "state_error"})
     return sent.drop(columns=[c for c in states.columns if c in sent.columns]).join(states)

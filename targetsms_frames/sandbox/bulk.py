@@ -29,8 +29,8 @@ from collections import (
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
-from itertools import accumulate, chain, repeat
-from operator import attrgetter, itemgetter, methodcaller
+from itertools import accumulate, chain, compress, repeat
+from operator import attrgetter, eq, itemgetter, methodcaller
 from typing import TYPE_CHECKING
 
 from .. import fields as F
@@ -135,31 +135,33 @@ def _shapes(blocks: list[dict]) -> list[list[int]] | None:
     A campaign mixes a few templates row by row; each shape is checked as one (see
     :func:`_verdict`). More shapes than a campaign has: the careful path.
     """
-    keys = list(map(tuple, blocks))
-    by_keys: dict[tuple, list[int]] = {}
-    if keys.count(keys[0]) == len(keys):
-        by_keys[keys[0]] = list(range(len(keys)))
-    else:
-        for i, k in enumerate(keys):
-            by_keys.setdefault(k, []).append(i)
     shapes = []
-    for names, where in by_keys.items():
-        fixed = [k for k in names if k in _KNOWN and k not in _FREE]
+    for where in _split(list(range(len(blocks))), list(map(tuple, blocks))) or ():
+        fixed = [k for k in blocks[where[0]] if k in _KNOWN and k not in _FREE]
         if not fixed:
             shapes.append(where)
             continue
         values = list(map(itemgetter(*fixed), map(blocks.__getitem__, where)))
-        try:
-            if values.count(values[0]) == len(values):  # == only: hashing comes below
-                shapes.append(where)
-                continue
-            by_value: dict = {}
-            for i, value in zip(where, values, strict=True):
-                by_value.setdefault(value, []).append(i)
-        except TypeError:  # an unhashable value (a list, an object): not for this path
+        split = _split(where, values)
+        if split is None:
             return None
-        shapes.extend(by_value.values())
-    return shapes if len(shapes) <= _MAX_SHAPES else None
+        shapes.extend(split)
+    return shapes if 0 < len(shapes) <= _MAX_SHAPES else None
+
+
+def _split(where: list[int], column: list) -> list[list[int]] | None:
+    """``where`` grouped by the column's values (a few), or None (unhashable, too many)."""
+    try:
+        distinct = set(column)
+    except TypeError:  # an unhashable value (a list, an object): not for this path
+        return None
+    if len(distinct) == 1:
+        return [where]
+    if len(distinct) > _MAX_SHAPES:
+        return None
+    groups = [list(compress(where, map(eq, column, repeat(value)))) for value in distinct]
+    # Every index in exactly one group (a value unequal to itself, NaN, would be lost).
+    return groups if sum(map(len, groups)) == len(where) and all(groups) else None
 
 
 def _each(blocks_values: list, counts: list[int]) -> list:

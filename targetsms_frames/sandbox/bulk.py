@@ -108,9 +108,12 @@ def _uniform_fixed(rows: list[dict], names: list[str]) -> bool:
 
 
 def _verdict(provider: Provider, account: Account, rows: list[dict]) -> Checked | None:
-    """The one verdict that every block of the document gets, or None."""
+    """The one verdict that every block of one shape gets, or None.
+
+    The rows have the same keys, in the same order (:func:`_shapes` grouped them so).
+    """
     keys = tuple(rows[0])
-    if "templateData" in keys or list(map(tuple, rows)).count(keys) != len(rows):
+    if "templateData" in keys:
         return None
     known = [k for k in keys if k in _KNOWN]
     if not _uniform_fixed(rows, [k for k in known if k not in _FREE]):

@@ -103,9 +103,8 @@ def campaign_document(first: int, size: int) -> dict:
     return {"message": blocks}
 
 
-def test_a_large_one_phone_per_block_document_gets_the_careful_answers():
-    fast, careful = pair(balance="1000000")
-    taken = []
+def spying(taken: list):
+    """bulk.accept, noting whether it took each document."""
     real = bulk.accept
 
     def spy(*args):
@@ -113,7 +112,13 @@ def test_a_large_one_phone_per_block_document_gets_the_careful_answers():
         taken.append(answer is not None)
         return answer
 
-    with mock.patch.object(P, "accept", spy):
+    return mock.patch.object(P, "accept", spy)
+
+
+def test_a_large_one_phone_per_block_document_gets_the_careful_answers():
+    fast, careful = pair(balance="1000000")
+    taken: list[bool] = []
+    with spying(taken):
         for first in (1, 2001):
             doc = campaign_document(first, 2000)
             assert post(fast, doc) == post(careful, doc)
@@ -124,6 +129,76 @@ def test_a_large_one_phone_per_block_document_gets_the_careful_answers():
         again = campaign_document(1, 3)  # repeated client ids: the careful path
         assert post(fast, again) == post(careful, again)
         assert fast.accounts[LOGIN].charges == careful.accounts[LOGIN].charges
+    assert_same_books(fast, careful)
+
+
+# The campaign benchmark's two templates (benchmarks/campaign.py), as send posts them.
+PROMO = {
+    "send_viber": "1",
+    "send_whatsapp": "0",
+    "send_sms": "2",
+    "send_vk": "0",
+    "name_delivery": "Распродажа",
+    "sender_viber": "ShopBench",
+    "button_text": "Открыть",
+    "button_url": "https://example.org/sale",
+    "sender_sms": "ShopBench",
+}
+ORDER = {
+    "send_viber": "0",
+    "send_whatsapp": "0",
+    "send_sms": "1",
+    "send_vk": "0",
+    "name_delivery": "Orders",
+    "sender_sms": "ShopBench",
+}
+
+
+def mixed_document(first: int, size: int, per_block: int = 1) -> dict:
+    """A campaign's document of two templates interleaved (a few phones a block, if asked)."""
+    blocks = []
+    for k in range(first, first + size, per_block):
+        phones = [
+            {"phone": str(79_000_000_000 + j), "client_id_message": str(j)}
+            for j in range(k, min(k + per_block, first + size))
+        ]
+        if k % 5 < 3:  # promo: Viber then SMS of one or two parts
+            text = f"Клиент {k}, скидка {k % 97}%" + "!" * (k % 60)
+            block = PROMO | {"text_viber": text, "text_sms": text}
+        else:  # order: SMS only, priced by its parts
+            block = ORDER | {
+                "text_sms": f"Dear {k}, your order [C{k:06d}] is ready" + "." * (k % 140)
+            }
+        blocks.append(block | {"phones": phones})
+    return {"message": blocks}
+
+
+@pytest.mark.parametrize("per_block", [1, 3])
+def test_a_document_of_two_templates_interleaved_gets_the_careful_answers(per_block):
+    fast, careful = pair(balance="1000000")
+    taken: list[bool] = []
+    with spying(taken):
+        for first in (1, 1001):
+            doc = mixed_document(first, 1000, per_block)
+            assert post(fast, doc) == post(careful, doc)
+            assert fast.accounts[LOGIN].charges == careful.accounts[LOGIN].charges
+            assert fast._next_channel_id == careful._next_channel_id
+    assert taken == [True, True]  # both went the bulk way
+    for step in (5, 60, 3600, 86_400):
+        fast.t = careful.t = fast.t + step
+        again = mixed_document(1, 4)  # repeated client ids: the careful path
+        assert post(fast, again) == post(careful, again)
+        assert fast.accounts[LOGIN].charges == careful.accounts[LOGIN].charges
+    assert_same_books(fast, careful)
+
+
+def test_a_mixed_document_short_of_money_books_nothing_in_bulk():
+    fast, careful = pair(balance="30")  # enough for some of the phones only
+    doc = mixed_document(1, 40)
+    taken: list[bool] = []
+    with spying(taken):
+        assert post(fast, doc) == post(careful, doc)
+    assert taken == [False]
     assert_same_books(fast, careful)
 
 
@@ -138,6 +213,9 @@ _TEMPLATES = [
     {"send_vk": "1", "send_viber": "2", "templateId": "100", "sender_viber": "Shop"},
     VIBER_SMS | {"time_send": "2027-01-15 10:00"},
     VIBER_SMS | {"send_whatsapp": "3"},  # no text_whatsapp: an error block
+    PROMO,
+    ORDER,
+    ORDER | {"name_delivery": "Other"},  # the same keys, another fixed value
     {"send_viber": "1", "sender_viber": "Shop", "button_text": "Go", "button_url": "u"},
 ]
 _POOL = [str(79_001_000_000 + k) for k in range(12)]
@@ -152,12 +230,13 @@ _entry = st.fixed_dictionaries(
 
 @st.composite
 def documents(draw) -> dict:
-    template = draw(st.sampled_from(_TEMPLATES))
+    # A document of one template, or of a few mixed block by block (as a campaign's).
+    templates = draw(st.lists(st.sampled_from(_TEMPLATES), min_size=1, max_size=3))
     clean = draw(st.booleans())
     blocks = []
     for _ in range(draw(st.integers(1, 5))):
         text = draw(_good_texts if clean else _texts)
-        block = dict(template)
+        block = dict(draw(st.sampled_from(templates)))
         for name in ("text_viber", "text_sms", "text_whatsapp"):
             block[name] = text if draw(st.booleans()) or not text.strip() else text + "!"
         if clean:  # phones and client ids the bulk path takes
@@ -176,7 +255,7 @@ def documents(draw) -> dict:
     return {"message": blocks}
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     steps=st.lists(
         st.tuples(documents(), st.sampled_from([0, 0, 4, 11, 70, 3700, 90_000])),

@@ -8,6 +8,10 @@ booked with a few C-level calls, and answered with one format string per phone; 
 messages themselves (blocks, ids, fates) are made later, when a fallback may be due
 or something asks for them (:meth:`Provider._draw`).
 
+A campaign of several templates posts documents whose blocks fall into a few shapes
+(keys and fixed fields): each shape is checked and made as one, and ids, channel ids
+and charges are given in posting order across the whole document, as block by block.
+
 Only a document whose every block and phone is accepted takes this path: any error,
 repeated or earlier client id, stop-listed phone or shortfall of money sends the
 whole document down the careful path (``Provider._send_block``), which answers each
@@ -18,12 +22,15 @@ phone as the provider would. So both paths give the same answers and books; test
 from __future__ import annotations
 
 import re
-from collections import _count_elements  # type: ignore[attr-defined]  # Counter's C helper
-from collections.abc import Iterable
+from collections import (
+    _count_elements,  # type: ignore[attr-defined]  # Counter's C helper
+    deque,
+)
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
-from itertools import chain, repeat
-from operator import itemgetter, methodcaller
+from itertools import accumulate, chain, compress, repeat
+from operator import attrgetter, eq, itemgetter, methodcaller
 from typing import TYPE_CHECKING
 
 from .. import fields as F
@@ -59,6 +66,11 @@ _PHONES = itemgetter("phones")
 _FIRST = itemgetter(0)
 _GET_PHONE = methodcaller("get", "phone")
 _GET_CLIENT_ID = methodcaller("get", "client_id_message", "")
+_GET_TEXT_SMS = methodcaller("get", "text_sms", "")
+_ID = attrgetter("id_message")
+_CLIENT_ID = attrgetter("client_id")
+_MAX_SHAPES = 8  # a campaign's templates; more shapes than this: the careful path
+_drain = deque(maxlen=0).extend  # runs an iterator for its effects
 
 
 def _uniform_free(column: list, limit: int | None) -> bool:
@@ -96,9 +108,12 @@ def _uniform_fixed(rows: list[dict], names: list[str]) -> bool:
 
 
 def _verdict(provider: Provider, account: Account, rows: list[dict]) -> Checked | None:
-    """The one verdict that every block of the document gets, or None."""
+    """The one verdict that every block of one shape gets, or None.
+
+    The rows have the same keys, in the same order (:func:`_shapes` grouped them so).
+    """
     keys = tuple(rows[0])
-    if "templateData" in keys or list(map(tuple, rows)).count(keys) != len(rows):
+    if "templateData" in keys:
         return None
     known = [k for k in keys if k in _KNOWN]
     if not _uniform_fixed(rows, [k for k in known if k not in _FREE]):
@@ -117,9 +132,61 @@ def _verdict(provider: Provider, account: Account, rows: list[dict]) -> Checked 
     return verdict
 
 
+def _shapes(blocks: list[dict]) -> list[list[int]] | None:
+    """The blocks' indexes grouped by shape (keys and fixed fields' values), or None.
+
+    A campaign mixes a few templates row by row; each shape is checked as one (see
+    :func:`_verdict`). More shapes than a campaign has: the careful path.
+    """
+    shapes = []
+    for where in _split(list(range(len(blocks))), list(map(tuple, blocks))) or ():
+        fixed = [k for k in blocks[where[0]] if k in _KNOWN and k not in _FREE]
+        if not fixed:
+            shapes.append(where)
+            continue
+        values = list(map(itemgetter(*fixed), map(blocks.__getitem__, where)))
+        split = _split(where, values)
+        if split is None:
+            return None
+        shapes.extend(split)
+    return shapes if 0 < len(shapes) <= _MAX_SHAPES else None
+
+
+def _split(where: list[int], column: list) -> list[list[int]] | None:
+    """``where`` grouped by the column's values (a few), or None (unhashable, too many)."""
+    try:
+        distinct = set(column)
+    except TypeError:  # an unhashable value (a list, an object): not for this path
+        return None
+    if len(distinct) == 1:
+        return [where]
+    if len(distinct) > _MAX_SHAPES:
+        return None
+    groups = [list(compress(where, map(eq, column, repeat(value)))) for value in distinct]
+    # Every index in exactly one group (a value unequal to itself, NaN, would be lost).
+    return groups if sum(map(len, groups)) == len(where) and all(groups) else None
+
+
+def _each(blocks_values: list, counts: list[int]) -> list:
+    """Per-block values, one per phone."""
+    if counts.count(1) == len(counts):
+        return blocks_values
+    return list(chain.from_iterable(map(repeat, blocks_values, counts)))
+
+
+def _in_order(columns: list[list], positions: list[list[int]], n: int) -> list:
+    """Columns of each shape's messages, put together in posting order."""
+    if len(columns) == 1:
+        return columns[0]
+    out: list = [None] * n
+    for values, where in zip(columns, positions, strict=True):
+        _drain(map(out.__setitem__, where, values))
+    return out
+
+
 @dataclass(slots=True)
-class Accepted:
-    """The messages of a document accepted in bulk, as columns, until they are made."""
+class Shape:
+    """The messages of one shape of a document accepted in bulk, as columns."""
 
     template: Block  # what every block shares (sms_parts unset; text_sms per block)
     texts: list[str]  # the blocks' text_sms
@@ -127,13 +194,11 @@ class Accepted:
     counts: list[int]  # phones per block
     client_ids: list[str]
     phones: list[str]
-    first_id: int
-    first_channel_id: int
-    width: int  # channel ids per message
-    now: float
+    ids: Sequence[int]  # the messages' ids (in posting order across the document)
+    channel_ids: Sequence[int]  # where each message's channel ids run on from
 
-    def messages(self, provider: Provider, account: Account) -> list[Message]:
-        """The messages, made and entered in the account's books as the careful path does."""
+    def made(self, provider: Provider, now: float) -> list[Message]:
+        """The messages, as the careful path makes them."""
         t = self.template
         sms = "sms" in t.channels
         parts = self.parts or [sms_parts(text)[1] if sms else 0 for text in self.texts]
@@ -162,24 +227,37 @@ class Accepted:
             repeat(t.time_send, k),
             repeat(t.validity, k),
         )
-        n, first_id, width = len(self.phones), self.first_id, self.width
         owners = chain.from_iterable(map(repeat, blocks, self.counts))
-        channel_ids = range(self.first_channel_id, self.first_channel_id + n * width, width)
-        made = list(
+        return list(
             map(
                 Message,
-                range(first_id, first_id + n),
+                self.ids,
                 self.client_ids,
                 self.phones,
                 owners,
-                repeat(self.now),
+                repeat(now),
                 repeat(None),
-                channel_ids,
+                self.channel_ids,
             )
         )
-        account.messages.update(zip(range(first_id, first_id + n), made, strict=True))
-        account.by_client_id.update(zip(self.client_ids, made, strict=True))
-        return made
+
+
+@dataclass(slots=True)
+class Accepted:
+    """The messages of a document accepted in bulk, by shape, until they are made."""
+
+    shapes: list[Shape]
+    positions: list[list[int]]  # each shape's messages' places in posting order
+    n: int
+    now: float
+
+    def messages(self, provider: Provider, account: Account) -> list[Message]:
+        """The messages in posting order, entered in the books as the careful path does."""
+        made = [shape.made(provider, self.now) for shape in self.shapes]
+        messages = _in_order(made, self.positions, self.n)
+        account.messages.update(zip(map(_ID, messages), messages, strict=True))
+        account.by_client_id.update(zip(map(_CLIENT_ID, messages), messages, strict=True))
+        return messages
 
 
 def accept(provider: Provider, account: Account, blocks: list, now: float) -> bytes | None:
@@ -190,9 +268,16 @@ def accept(provider: Provider, account: Account, blocks: list, now: float) -> by
     """
     if set(map(type, blocks)) != {dict}:
         return None
-    verdict = _verdict(provider, account, blocks)
-    if verdict is None:
+    shapes = _shapes(blocks)
+    if shapes is None:
         return None
+    verdicts = []
+    for where in shapes:
+        rows = blocks if len(shapes) == 1 else list(map(blocks.__getitem__, where))
+        verdict = _verdict(provider, account, rows)
+        if verdict is None:
+            return None
+        verdicts.append(verdict)
     lists = list(map(_PHONES, blocks))
     if set(map(type, lists)) != {list} or not all(lists):
         return None
@@ -220,6 +305,60 @@ def accept(provider: Provider, account: Account, blocks: list, now: float) -> by
     ):
         return None
 
+    # Each shape's messages' places in posting order (the order ids are given in).
+    if len(shapes) == 1:
+        positions: list[list[int]] = [list(range(n))]
+    elif single:
+        positions = shapes
+    else:
+        offsets = list(accumulate(counts, initial=0))
+        positions = [
+            list(chain.from_iterable(range(offsets[b], offsets[b + 1]) for b in where))
+            for where in shapes
+        ]
+    made = [
+        _shape(provider, account, blocks, where, counts, v, now)
+        for where, v in zip(shapes, verdicts, strict=True)
+    ]
+    costs = _in_order([m[1] for m in made], positions, n)
+    total = sum(costs)
+    if account.balance < total:
+        return None  # some would be held: the careful path finds which
+
+    first_id, first_channel_id = provider._next_id, provider._next_channel_id
+    ids = range(first_id, first_id + n)
+    if len(shapes) == 1:
+        width = len(verdicts[0].channels)
+        starts: Sequence[int] = range(first_channel_id, first_channel_id + n * width, width)
+        next_channel_id = first_channel_id + n * width
+    else:  # each message takes as many channel ids as its cascade has channels
+        widths = _in_order([m[2] for m in made], positions, n)
+        starts = list(accumulate(widths, initial=first_channel_id))
+        next_channel_id = starts.pop()
+    provider._next_id += n
+    provider._next_channel_id = next_channel_id
+    account.balance -= total
+    firsts = _in_order([m[3] for m in made], positions, n)
+    account.charges.extend(zip(repeat(now, n), ids, client_ids, firsts, costs, strict=False))
+    submitted.update(zip(client_ids, repeat(1)))
+    _count_elements(account.phones, phones)
+
+    rows = []
+    for (shape, _, _, _, told), where in zip(made, positions, strict=True):
+        shape.client_ids = list(map(client_ids.__getitem__, where))
+        shape.phones = list(map(phones.__getitem__, where))
+        shape.ids = ids if len(shapes) == 1 else list(map(first_id.__add__, where))
+        shape.channel_ids = starts if len(shapes) == 1 else list(map(starts.__getitem__, where))
+        rows.append(_rows(shape, told))
+    accepted = Accepted(shapes=[m[0] for m in made], positions=positions, n=n, now=now)
+    soonest = min(earliest_fallback(m[0].template) for m in made)
+    provider._defer(account, accepted, soonest)
+    return _answer(_in_order(rows, positions, n), counts)
+
+
+def _shape(provider, account, blocks, where, counts, verdict, now) -> tuple:
+    """A shape's messages but for their ids, and their first charges, widths, first channels
+    and count_message (per phone, in the shape's order)."""
     channels, validity, finale_read, start, fields = verdict
     if start is not None and account.zone:  # time_send is in the account's zone
         start = start - timedelta(hours=account.zone)
@@ -235,57 +374,36 @@ def accept(provider: Provider, account: Account, blocks: list, now: float) -> by
         time_send=fields.get("time_send", "").strip(),
         validity={c: minutes * 60.0 for c, minutes in validity.items()},
     )
-    texts = list(map(methodcaller("get", "text_sms", ""), blocks))
+    rows = blocks if len(where) == len(blocks) else list(map(blocks.__getitem__, where))
+    texts = list(map(_GET_TEXT_SMS, rows))
+    mine = counts if len(where) == len(blocks) else list(map(counts.__getitem__, where))
+    k = sum(mine)
     first = channels[0]
     price = provider.tariffs[first]
-    costs: Iterable[int]
-    told: Iterable[str]
     if BY_NAME[first].pricing == "part":  # the price and count_message need the parts now
         parts = [sms_parts(text)[1] for text in texts]
-        costs = list(chain.from_iterable(map(repeat, [price * p for p in parts], counts)))
-        told = list(chain.from_iterable(map(repeat, map(str, parts), counts)))
-        total = sum(costs)
+        costs = _each([price * p for p in parts], mine)
+        told = _each(list(map(str, parts)), mine)
     else:
-        parts, costs, told, total = None, repeat(price, n), repeat("1", n), price * n
-    if account.balance < total:
-        return None  # some would be held: the careful path finds which
-
-    first_id, first_channel_id, width = provider._next_id, provider._next_channel_id, len(channels)
-    provider._next_id += n
-    provider._next_channel_id += n * width
-    ids = range(first_id, first_id + n)
-    account.balance -= total
-    charges = zip(repeat(now, n), ids, client_ids, repeat(first, n), costs, strict=False)
-    account.charges.extend(charges)
-    submitted.update(zip(client_ids, repeat(1)))
-    _count_elements(account.phones, phones)
-    accepted = Accepted(
-        template=template,
-        texts=texts,
-        parts=parts,
-        counts=counts,
-        client_ids=client_ids,
-        phones=phones,
-        first_id=first_id,
-        first_channel_id=first_channel_id,
-        width=width,
-        now=now,
-    )
-    provider._defer(account, accepted, earliest_fallback(template))
-    return _answer(ids, client_ids, phones, told, channels, first_channel_id, width, counts)
+        parts, costs, told = None, [price] * k, ["1"] * k
+    shape = Shape(template, texts, parts, mine, [], [], (), ())
+    return shape, costs, [len(channels)] * k, [first] * k, told
 
 
-def _answer(ids, client_ids, phones, told, channels, first_channel_id, width, counts) -> bytes:
-    """The document's answer, one format string per phone (every value is digits)."""
+def _rows(shape: Shape, told: list[str]) -> list[str]:
+    """The answers to a shape's phones, one format string each (every value is digits)."""
+    channels = shape.template.channels
     columns = []
     keys = []
     rank = 0
     for c in CHANNELS:
         if c.name in channels:
             rank += 1
-            n = len(client_ids)
-            start = first_channel_id + rank
-            columns.append(range(start, start + n * width, width))
+            ids = shape.channel_ids
+            if isinstance(ids, range):
+                columns.append(range(ids.start + rank, ids.stop + rank, ids.step))
+            else:
+                columns.append(list(map(rank.__add__, ids)))
             keys.append(f'"{c.id_key}":"%d"')
         else:
             keys.append(f'"{c.id_key}":"0"')
@@ -294,7 +412,15 @@ def _answer(ids, client_ids, phones, told, channels, first_channel_id, width, co
         + ",".join(keys)
         + "}"
     )
-    rows = list(map(row.__mod__, zip(ids, client_ids, phones, told, *columns, strict=False)))
+    return list(
+        map(
+            row.__mod__, zip(shape.ids, shape.client_ids, shape.phones, told, *columns, strict=True)
+        )
+    )
+
+
+def _answer(rows: list[str], counts: list[int]) -> bytes:
+    """The document's answer from its phones' answers in posting order."""
     if len(rows) == len(counts):  # one phone per block
         blocks = rows
     else:

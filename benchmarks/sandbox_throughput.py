@@ -40,36 +40,20 @@ MESSAGE = {
     "sender_viber": "Shop",
     "sender_sms": "Shop",
 }
-# The campaign's two templates (benchmarks/campaign.py) as send posts them.
-PROMO = {
-    "send_viber": "1",
-    "send_whatsapp": "0",
-    "send_sms": "2",
-    "send_vk": "0",
-    "name_delivery": "Распродажа",
-    "sender_viber": "ShopBench",
-    "button_text": "Открыть",
-    "button_url": "https://example.org/sale",
-    "sender_sms": "ShopBench",
-}
-ORDER = {
-    "send_viber": "0",
-    "send_whatsapp": "0",
-    "send_sms": "1",
-    "send_vk": "0",
-    "name_delivery": "Orders",
-    "sender_sms": "ShopBench",
-}
 SHAPES = ("per_block", "mixed", "one_block")
 
 
-def _mixed(p: dict) -> dict:
-    """One block of a campaign's: promo or order by turns (3 in 5 promo, as the campaign's 60%)."""
-    k = int(p["client_id_message"])
-    if k % 5 < 3:
-        text = f"Клиент {k}, скидка 10% по коду C{k:06d} до воскресенья!"
-        return PROMO | {"text_viber": text, "text_sms": text, "phones": [p]}
-    return ORDER | {"text_sms": f"Dear {k}, your order [C{k:06d}] is ready.", "phones": [p]}
+def _campaign(count: int, size: int, start: int) -> list[list[dict]]:
+    """The blocks of ``count`` documents of the benchmark campaign, exactly as ``send``
+    posts them: its two templates interleaved, one phone per block, derived client ids
+    (a new campaign key per ``start``, so every run posts new ones)."""
+    from campaign import TEMPLATES, recipients
+
+    import targetsms_frames as tsf
+
+    people = recipients(count * size, seed=start + 1)
+    plan = tsf.plan(people, TEMPLATES, campaign=f"throughput-{start}")
+    return [doc["message"] for doc in tsf.documents(plan, max_phones=size)]
 
 
 def documents(
@@ -77,6 +61,7 @@ def documents(
 ) -> list[bytes]:
     """``count`` bodies of ``size`` phones in one of :data:`SHAPES` (personal texts per block)."""
     bodies = []
+    mixed = _campaign(count, size, start) if shape == "mixed" else []
     for d in range(count):
         base = start + d * size
         phones = [
@@ -84,7 +69,7 @@ def documents(
             for i in range(size)
         ]
         if shape == "mixed":
-            blocks = [_mixed(p) for p in phones]
+            blocks = mixed[d]
         elif shape == "per_block":
             blocks = [
                 MESSAGE

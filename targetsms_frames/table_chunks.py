@@ -41,7 +41,9 @@ def read_table_chunks(
     Parquet is read a row group slice at a time and CSV a record at a time, so
     memory stays bounded by ``rows`` whatever the file's size; a workbook (at most
     1,048,576 rows) is read whole and then cut. Concatenated, the chunks equal
-    ``read_table(path)`` (a chunk may have fewer rows where blank rows were left out).
+    ``read_table(path)`` (a chunk may have fewer rows where blank rows were left out),
+    but for a Parquet file written with a pandas index of its own: its rows are numbered
+    from 0 here, where ``read_table`` restores that index.
 
     Args:
         path: an ``.xlsx``/``.xlsm``, ``.csv``/``.txt`` or ``.parquet`` file.

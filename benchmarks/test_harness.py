@@ -112,3 +112,15 @@ def test_null_provider_fast_path_answers_as_the_decoded_json_would(people):
         npv.BOOKS.next_id = before  # the same fresh ids for the reference
         assert json.loads(fast) == json.loads(npv.answer_decoded(body))
     assert len(json.loads(npv.answer(spaced))["message"]) == 50
+
+
+def test_campaign_file_has_the_copies_it_says_and_one_row_per_recipient(tmp_path):
+    from bench_campaign import write_campaign
+
+    path = str(tmp_path / "c.parquet")
+    copies = write_campaign(path, 5_000, duplicates=40)
+    frames = list(tsf.read_table_chunks(path, 1_000))
+    assert sum(len(f) for f in frames) == 5_000 and copies == 4 * 40
+    plans = list(tsf.plan_chunks(frames, TEMPLATES, campaign="t"))
+    problems = [p for plan in plans for p in plan["problem"].dropna()]
+    assert len(problems) == copies and all("duplicate of row" in p for p in problems)

@@ -21,11 +21,9 @@ phone as the provider would. So both paths give the same answers and books; test
 
 from __future__ import annotations
 
+import collections
 import re
-from collections import (
-    _count_elements,  # type: ignore[attr-defined]  # Counter's C helper
-    deque,
-)
+from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
@@ -38,6 +36,8 @@ from ..channels import BY_NAME, CHANNELS
 from ..segments import sms_parts
 from .cascade import Block, Message, earliest_fallback
 from .rules import Checked
+
+_count_elements = collections._count_elements  # type: ignore[attr-defined]  # Counter's C helper
 
 if TYPE_CHECKING:
     from .ledger import Account
@@ -70,7 +70,7 @@ _GET_TEXT_SMS = methodcaller("get", "text_sms", "")
 _ID = attrgetter("id_message")
 _CLIENT_ID = attrgetter("client_id")
 _MAX_SHAPES = 8  # a campaign's templates; more shapes than this: the careful path
-_drain = deque(maxlen=0).extend  # runs an iterator for its effects
+_drain = deque[object](maxlen=0).extend  # runs an iterator for its effects
 
 
 def _uniform_free(column: list, limit: int | None) -> bool:
@@ -393,7 +393,7 @@ def _shape(provider, account, blocks, where, counts, verdict, now) -> tuple:
 def _rows(shape: Shape, told: list[str]) -> list[str]:
     """The answers to a shape's phones, one format string each (every value is digits)."""
     channels = shape.template.channels
-    columns = []
+    columns: list[Sequence[int]] = []
     keys = []
     rank = 0
     for c in CHANNELS:

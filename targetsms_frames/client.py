@@ -22,7 +22,6 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any, NoReturn
 
-import orjson
 import requests
 from requests.adapters import HTTPAdapter
 from tenacity import Retrying
@@ -55,31 +54,9 @@ def _stated(error: object) -> bool:
 
 
 _SEND_HEAD = b'{"message":['
-Decoder = Callable[[bytes], tuple[Any, "str | None"]]
 _ANSWER_KEYS = " ".join(
     ("message", "error", "client_id_message", "phone", "id_message", "count_message", *ID_COLUMNS)
 )
-# A number of 16 or more digits outside a string (or what may be one: a false alarm only
-# costs the slower decoder).
-_WIDE_NUMBER = re.compile(rb"[^\"0-9][0-9]{16,}")
-
-
-def _decode_fast(content: bytes) -> tuple[dict | None, str | None]:
-    """:func:`answers.decode` by orjson: several times faster, for the common answer only.
-
-    orjson reads a few things otherwise (an integer wider than 64 bits becomes a float),
-    so its answer is used only where that cannot matter: ``send_columns`` takes nothing
-    but strings of digits from it, and reads anything else from ``answers.decode``. An
-    answer orjson refuses, or one with a top-level ``error``, is read by
-    ``answers.decode`` at once.
-    """
-    try:
-        answer = orjson.loads(content)
-    except orjson.JSONDecodeError:
-        return answers.decode(content)
-    if not isinstance(answer, dict) or "error" in answer:
-        return answers.decode(content)
-    return answer, None
 
 
 def _no_netrc(request: requests.PreparedRequest) -> requests.PreparedRequest:
@@ -255,11 +232,11 @@ class Client:
             InputError: the payload is not a send document's JSON object.
             AuthError, ProviderError, TransportError, ConfigError: as :meth:`post`.
         """
-        answer, raw = self._post_encoded(payload, answers.decode)
+        answer, raw = self._post_encoded(payload)
         return self._scrub.deep(answer, raw)
 
-    def _post_encoded(self, payload: bytes | Sequence, decode: Decoder) -> tuple[dict, bytes]:
-        """:meth:`post_encoded` with this decoder, the answer not yet scrubbed, and its bytes.
+    def _post_encoded(self, payload: bytes | Sequence) -> tuple[dict, bytes]:
+        """:meth:`post_encoded` with the answer not yet scrubbed, and its bytes.
 
         The caller scrubs before any text of the answer is used (``send_encoded`` takes
         only ASCII digits from it unscrubbed, which scrubbing never changes).
@@ -272,7 +249,7 @@ class Client:
         if head != _SEND_HEAD or tail != b"]}":
             raise InputError('an encoded document is the JSON object {"message":[...]}')
         raw: list[bytes] = []
-        answer = self._post(self.url, self._spliced(parts), decode=decode, raw=raw)
+        answer = self._post(self.url, self._spliced(parts), raw=raw)
         if len(answer) == 1 and _stated(answer.get("error")):
             self._refuse(answer["error"])
         return answer, raw[0]
@@ -347,7 +324,6 @@ class Client:
         self,
         url: str,
         body: SecretBytes,
-        decode: Decoder = answers.decode,
         raw: list | None = None,
     ) -> dict:
         """Post with retries; the answer scrubbed (with ``raw``: not scrubbed, and its
@@ -360,7 +336,7 @@ class Client:
                 with attempt:
                     attempts += 1
                     try:
-                        return self._post_once(url, body, attempts, decode, raw)
+                        return self._post_once(url, body, attempts, raw)
                     except TransportError as exc:
                         maybe_received = maybe_received or exc.maybe_received
                         log.warning("attempt %d to %s failed: %s", attempts, self._scrub(url), exc)
@@ -381,9 +357,7 @@ class Client:
             status=failure.status if failure else None,
         ) from failure
 
-    def _post_once(
-        self, url: str, body: SecretBytes, attempt: int, decode: Decoder, raw: list | None
-    ) -> dict:
+    def _post_once(self, url: str, body: SecretBytes, attempt: int, raw: list | None) -> dict:
         log.debug("POST %s (%d bytes, attempt %d)", self._scrub(url), len(body), attempt)
         # Exceptions from requests are translated outside their except blocks and never
         # chained: their tracebacks hold frames whose locals are the raw request.
@@ -420,13 +394,12 @@ class Client:
             )
         if failure is not None:
             raise failure
-        return self._read(url, response, decode, raw)
+        return self._read(url, response, raw)
 
     def _read(
         self,
         url: str,
         response: requests.Response,
-        decode: Decoder = answers.decode,
         raw: list | None = None,
     ) -> dict:
         status = response.status_code
@@ -449,7 +422,7 @@ class Client:
             )
         if status != 200:
             raise ProviderError(self._scrub(f"HTTP {status} from {url}: is the URL right?"))
-        answer, problem = decode(response.content)
+        answer, problem = answers.decode(response.content)
         # Scrubbed at once: from here on the answer is in frame locals and in rows.
         if raw is None:
             answer = self._scrub.deep(answer, response.content)
@@ -458,6 +431,7 @@ class Client:
         if problem is not None:
             head = self._scrub.raw(response.content[:4096].decode("utf-8", "ignore"), 40)
             raise TransportError(f"the answer is {problem} (starts {head!r})", maybe_received=True)
+        assert answer is not None  # decode gives an object or a problem
         return answer
 
     # -- the two documents ---------------------------------------------------------------
@@ -499,7 +473,7 @@ class Client:
         """
         from .answer_columns import send_columns
 
-        answer, raw = self._post_encoded(document.parts, _decode_fast)
+        answer, raw = self._post_encoded(document.parts)
 
         def careful() -> object:  # the answer as post() has it: read by json, scrubbed
             return self._scrub.deep(answers.decode(raw)[0], raw)

@@ -2,14 +2,25 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from targetsms_frames._columns import Coded, blank, coded_texts, per_value, texts
-from targetsms_frames.phones import normalize_phone, normalize_phone_column
+from targetsms_frames.digit_automaton import DigitAutomaton
+from targetsms_frames.phones import (
+    _national_patterns,
+    _valid_ru,
+    _valid_ru_array,
+    _valid_ru_regex,
+    normalize_phone,
+    normalize_phone_column,
+)
 from targetsms_frames.segments import GSM_BASIC, GSM_EXTENSION, sms_parts, sms_parts_arrays
 
 # Texts near the part boundaries, with extension characters and surrogate pairs.
@@ -64,3 +75,70 @@ def test_the_phone_column_agrees_with_one_phone_at_a_time(phones, dtype, region)
     digits, problems = normalize_phone_column(pd.Series(phones, dtype=dtype), region)
     expected = [normalize_phone(p if p is not None else None, region) for p in phones]
     assert list(zip(digits.to_pylist(), problems.tolist(), strict=True)) == expected
+
+
+# The phone rule as one automaton over the bytes: the same answers as the regexes.
+NATIONAL_TEXT = st.one_of(
+    st.text(st.sampled_from("0123456789"), min_size=10, max_size=10),
+    st.builds(
+        lambda p, r: (p + r)[:10],
+        st.sampled_from(["930", "9300", "93000", "800", "336"]),
+        st.text(st.sampled_from("0123456789"), min_size=10, max_size=10),
+    ),
+    st.text(st.sampled_from("0123456789a٣ \n"), max_size=12),
+)
+
+
+@given(st.lists(st.one_of(st.none(), NATIONAL_TEXT, NATIONAL_TEXT.map(lambda t: "7" + t))))
+@settings(max_examples=300, deadline=None)
+def test_the_phone_automaton_agrees_with_the_phone_regexes(cells):
+    array = pa.array(cells, pa.large_string())
+    for prefix in ("", "7"):
+        expected = [
+            c is not None and c.startswith(prefix) and _valid_ru(c[len(prefix) :]) for c in cells
+        ]
+        assert _valid_ru_array(array, prefix.encode()).tolist() == expected
+        assert _valid_ru_regex(array, prefix).tolist() == expected
+        assert _valid_ru_array(array.slice(1), prefix.encode()).tolist() == expected[1:]
+
+
+@pytest.mark.parametrize("region", ["DE", "US", "GB", "UA", "KZ", "CN", "IN", "BR"])
+@given(data=st.data())
+@settings(max_examples=40, deadline=None)
+def test_the_digit_automaton_is_the_regexes_for_every_region(region, data):
+    length = data.draw(st.integers(6, 12))
+    patterns = _national_patterns(region, length)
+    if patterns is None:
+        return
+    rule = DigitAutomaton.compile(
+        [(patterns[0], False), (patterns[1], True), (patterns[2], True)], length
+    )
+    assert rule is not None
+    numbers = data.draw(
+        st.lists(
+            st.text(st.sampled_from("0123456789"), min_size=length, max_size=length),
+            min_size=1,
+            max_size=50,
+        )
+    )
+    got = rule.matches(
+        np.frombuffer("".join(numbers).encode(), np.uint8),
+        np.arange(0, length * len(numbers), length),
+    )
+    expected = [
+        bool(
+            re.match(patterns[0], x)
+            and re.fullmatch(patterns[1], x)
+            and re.fullmatch(patterns[2], x)
+        )
+        for x in numbers
+    ]
+    assert got.tolist() == expected
+
+
+def test_the_digit_automaton_refuses_what_it_does_not_understand():
+    assert DigitAutomaton.compile([("(?=1)[0-9]", True)], 1) is None  # a lookahead
+    assert DigitAutomaton.compile([("(?i)1", True)], 1) is None  # a flag
+    assert DigitAutomaton.compile([("1*2+", True)], 4).matches(
+        np.frombuffer(b"11212222x222", np.uint8), np.array([0, 4, 8])
+    ).tolist() == [False, True, False]

@@ -15,6 +15,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from . import fields as F
+from ._columns import Coded
 from ._columns import Problems as _Problems
 from ._columns import blank as _blank
 from ._columns import texts as _texts
@@ -58,6 +59,86 @@ def content_keys(columns: dict[str, pa.Array]) -> pa.Array:
         )
         joined = pc.if_else(used, with_extra, joined)
     return joined.combine_chunks() if isinstance(joined, pa.ChunkedArray) else joined
+
+
+def content_keys_of(columns: dict[str, pa.Array], coded: dict[str, Coded]) -> pa.Array:
+    """:func:`content_keys`, joining the few-valued fields a run at a time.
+
+    ``coded``: the fields whose column holds a :class:`Coded` column's values (a
+    template's fields). Between two per-row columns (the phone, the rendered texts),
+    such fields and the separators make one text per combination of their values, so
+    the join takes a handful of pieces per row instead of one per field.
+    """
+    n = len(columns["phone"])
+    if any(_used_newer(f, columns[f], coded.get(f)) for f in _NEWER):
+        return content_keys(columns)  # rows using the newer channels: the careful join
+    separator = "\x1f"
+    pieces: list = []  # per-row Arrow columns, and runs of coded fields (lists of names)
+    for name in ("phone", *F.LEGACY_FIELDS):
+        # The phone is always a column of its own: the join then gives one text per row.
+        if name != "phone" and (name in coded or columns[name].null_count == n):
+            if not pieces or not isinstance(pieces[-1], list):
+                pieces.append([])
+            pieces[-1].append(name)
+        else:
+            pieces.append(columns[name])
+    parts: list = []
+    for k, piece in enumerate(pieces):
+        if not isinstance(piece, list):
+            if k and not isinstance(pieces[k - 1], list):
+                parts.append(pa.scalar(separator, pa.large_string()))
+            parts.append(piece)
+            continue
+        ends = ("" if k == 0 else separator, "" if k == len(pieces) - 1 else separator)
+        parts.append(_run_texts([coded.get(name) for name in piece], n, separator, ends))
+    nothing = pa.scalar("", pa.large_string())
+    joined = pc.binary_join_element_wise(
+        *parts, nothing, null_handling="replace", null_replacement=""
+    )
+    return joined.combine_chunks() if isinstance(joined, pa.ChunkedArray) else joined
+
+
+# The fields of the newer channels (not in the 2019 key unless a row uses them).
+_NEWER = tuple(f for f in F.MESSAGE_FIELDS if f not in F.LEGACY_FIELDS)
+
+
+def _used_newer(name: str, column: pa.Array, coded: Coded | None) -> bool:
+    """Whether some row has this newer field in its key (an order field "0" is not used)."""
+    if column.null_count == len(column):
+        return False
+    if coded is None:
+        if name in F.ORDER_FIELDS:
+            return bool(pc.any(pc.not_equal(column, "0")).as_py())
+        return True
+    used = [v is not None and not (name in F.ORDER_FIELDS and v == "0") for v in coded.uniques]
+    return bool(np.append(np.array(used, dtype=bool), False)[coded.codes].any())
+
+
+def _run_texts(
+    fields: list[Coded | None], n: int, separator: str, ends: tuple[str, str]
+) -> pa.Array | pa.Scalar:
+    """Each row's run of coded fields (None: empty everywhere) joined, with the outer separators."""
+    columns = [f for f in fields if f is not None]
+    # One code per row for the combination of the fields' values (the same codes once).
+    distinct = list({id(f.codes): f.codes for f in columns}.values())
+    combined, size = np.zeros(n, dtype=np.int64), 1
+    for codes in distinct:
+        radix = int(codes.max(initial=-1)) + 2
+        if size * radix >= 2**62:  # keep the numbers exact: renumber the combinations seen
+            combined, seen = pd.factorize(combined)
+            combined, size = combined.astype(np.int64), len(seen)
+        combined = combined * radix + (codes + 1)
+        size *= radix
+    numbers, combinations = pd.factorize(combined)
+    first = np.empty(len(combinations), dtype=np.int64)
+    first[numbers[::-1]] = np.arange(n - 1, -1, -1)  # each combination's first row
+    texts = [
+        ends[0] + separator.join((f[row] or "") if f is not None else "" for f in fields) + ends[1]
+        for row in first.tolist()
+    ]
+    if len(texts) == 1:
+        return pa.scalar(texts[0], pa.large_string())
+    return pa.array(texts, pa.large_string()).take(pa.array(numbers))
 
 
 def _hasher(campaign: str):

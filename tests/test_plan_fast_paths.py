@@ -11,7 +11,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from targetsms_frames import fields as F
 from targetsms_frames._columns import Coded, blank, coded_texts, per_value, texts
+from targetsms_frames.client_ids import content_keys, content_keys_of
 from targetsms_frames.digit_automaton import DigitAutomaton
 from targetsms_frames.phones import (
     _national_patterns,
@@ -142,3 +144,55 @@ def test_the_digit_automaton_refuses_what_it_does_not_understand():
     assert DigitAutomaton.compile([("1*2+", True)], 4).matches(
         np.frombuffer(b"11212222x222", np.uint8), np.array([0, 4, 8])
     ).tolist() == [False, True, False]
+
+
+FIELD_VALUES = st.sampled_from([None, "", "0", "1", "a\x1fb", "Привет", "x" * 30])
+
+
+@st.composite
+def key_columns(draw):
+    """Plan columns as _plan builds them: per-row, coded (a template's) or empty."""
+    n = draw(st.integers(1, 12))
+    shared = np.array(draw(st.lists(st.integers(-1, 2), min_size=n, max_size=n)), dtype=np.intp)
+    columns = {
+        "phone": pa.array(draw(st.lists(FIELD_VALUES, min_size=n, max_size=n)), pa.large_string())
+    }
+    coded = {}
+    legacy_only = draw(st.booleans())  # most campaigns: the newer channels' fields unused
+    for field in F.MESSAGE_FIELDS:
+        kind = draw(st.sampled_from(["empty", "coded", "shared", "rows"]))
+        if legacy_only and field not in F.LEGACY_FIELDS:
+            kind = "unused" if field in F.ORDER_FIELDS else "empty"
+        if kind == "unused":  # an order field saying "not this channel"
+            columns[field] = pa.array(
+                draw(st.lists(st.sampled_from(["0", None]), min_size=n, max_size=n)),
+                pa.large_string(),
+            )
+            if draw(st.booleans()):
+                coded[field] = Coded(np.zeros(n, dtype=np.intp), np.array(["0"], dtype=object))
+                columns[field] = coded[field].arrow()
+            continue
+        if kind == "empty":
+            columns[field] = pa.nulls(n, pa.large_string())
+        elif kind == "rows":
+            cells = draw(st.lists(FIELD_VALUES, min_size=n, max_size=n))
+            columns[field] = pa.array(cells, pa.large_string())
+        else:
+            uniques = np.array(draw(st.lists(FIELD_VALUES, min_size=3, max_size=3)), dtype=object)
+            codes = (
+                shared
+                if kind == "shared"
+                else np.array(
+                    draw(st.lists(st.integers(-1, 2), min_size=n, max_size=n)), dtype=np.intp
+                )
+            )
+            coded[field] = Coded(codes, uniques)
+            columns[field] = coded[field].arrow()
+    return columns, coded
+
+
+@given(key_columns())
+@settings(max_examples=300, deadline=None)
+def test_content_keys_joined_by_runs_are_the_content_keys(case):
+    columns, coded = case
+    assert content_keys_of(columns, coded).equals(content_keys(columns))

@@ -191,17 +191,6 @@ def derive_client_ids(campaign: str, keys) -> list[str]:
     return _ids_of(digests(campaign, keys))
 
 
-def first_of_each(values: np.ndarray) -> np.ndarray:
-    """For each row, the position of the first row with the same value."""
-    codes = pd.factorize(values)[0]  # numbered in order of first appearance
-    if not len(codes):
-        return codes
-    # So a row is a value's first exactly where its code exceeds every earlier one.
-    top = np.maximum.accumulate(codes)
-    firsts = np.flatnonzero(np.r_[True, top[1:] > top[:-1]])
-    return firsts[codes]
-
-
 def _first_seen(keys: np.ndarray, rows: np.ndarray, runs: SortedRuns, start: int):
     """Among ``rows``, those whose key an earlier row has, and that row's campaign position.
 
@@ -209,14 +198,10 @@ def _first_seen(keys: np.ndarray, rows: np.ndarray, runs: SortedRuns, start: int
     or else in this one, whose first row is at ``start``. The keys first met here are
     added to ``runs``.
     """
-    keys = keys[rows]
-    first = rows[first_of_each(keys)]
-    earlier = runs.find(keys)
-    repeat = (first != rows) | (earlier >= 0)
-    new = ~repeat
-    runs.add(keys[new], start + rows[new])
-    at = np.where(earlier >= 0, earlier, start + first)[repeat]
-    return rows[repeat], dict(zip(rows[repeat].tolist(), at.tolist(), strict=True))
+    own = start + rows
+    at = runs.first_positions(keys[rows], own)
+    repeat = at != own
+    return rows[repeat], dict(zip(rows[repeat].tolist(), at[repeat].tolist(), strict=True))
 
 
 def client_ids(recipients, digests, problems: _Problems, has_phone, seen: Seen) -> pa.Array:

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 import targetsms_frames as tsf
 from targetsms_frames import planning
 from targetsms_frames.errors import InputError
-from targetsms_frames.seen import SortedRuns, id_keys
+from targetsms_frames.seen import SortedRuns, id_keys, stable_order
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 TEMPLATES = pd.DataFrame(
@@ -149,3 +149,27 @@ def test_id_keys_tell_leading_zeros_apart_and_fit_eighteen_digits():
         10**18 + 10,
         15 * 10**18 + 2**53 - 1,
     ]
+
+
+KEYS = st.one_of(st.integers(0, 50), st.integers(0, 2**64 - 1), st.integers(2**40, 2**40 + 8))
+
+
+@given(st.lists(st.lists(KEYS, max_size=30), max_size=12))
+@settings(max_examples=100, deadline=None)
+def test_sorted_runs_give_each_row_the_first_position_of_its_key(batches):
+    runs, first, position = SortedRuns(), {}, 0
+    for batch in batches:
+        positions = np.arange(position, position + len(batch))
+        found = runs.first_positions(np.array(batch, dtype=np.uint64), positions)
+        for k, p in zip(batch, positions.tolist(), strict=True):
+            first.setdefault(k, p)
+        assert found.tolist() == [first[k] for k in batch]
+        position += len(batch)
+    assert len(runs) == len(first)
+
+
+@given(st.lists(KEYS, max_size=60))
+@settings(max_examples=300, deadline=None)
+def test_stable_order_is_a_stable_argsort(keys):
+    array = np.array(keys, dtype=np.uint64)
+    assert stable_order(array).tolist() == np.argsort(array, kind="stable").tolist()

@@ -8,6 +8,7 @@ on every run, and a new campaign key gives new ids. A user's own ids win.
 from __future__ import annotations
 
 import hashlib
+from itertools import pairwise
 
 import numpy as np
 import pandas as pd
@@ -153,17 +154,19 @@ def digests(campaign: str, keys) -> np.ndarray:
     """The keyed 64-bit BLAKE2b digest of each content key, as unsigned integers."""
     copy = _hasher(campaign).copy
     keys = keys if isinstance(keys, pa.Array) else pa.array(keys, pa.large_string())
-    # Hash the UTF-8 bytes where Arrow keeps them: no Python string per row.
+    # Hash the UTF-8 bytes where Arrow keeps them: no Python string per row. A plain loop
+    # with the methods bound once is the cheapest Python can call three C methods a row.
     _, offsets, data = keys.buffers()
     offsets = np.frombuffer(offsets, dtype=np.int64)[keys.offset : keys.offset + len(keys) + 1]
-    data = memoryview(data if data is not None else b"")
-
-    def digest(start: int, end: int) -> bytes:
+    bounds = offsets.tolist()
+    view = memoryview(data if data is not None else b"")
+    found: list[bytes] = []
+    append = found.append
+    for start, end in pairwise(bounds):
         h = copy()
-        h.update(data[start:end])
-        return h.digest()
-
-    digests = b"".join(map(digest, offsets[:-1].tolist(), offsets[1:].tolist()))
+        h.update(view[start:end])
+        append(h.digest())
+    digests = b"".join(found)
     return np.frombuffer(digests, dtype=">u8").astype(np.uint64)
 
 

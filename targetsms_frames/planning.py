@@ -35,9 +35,8 @@ from .checks import check_frame
 from .client_ids import MAX_CLIENT_ID as MAX_CLIENT_ID  # re-exported
 from .client_ids import client_ids as _client_ids
 from .client_ids import content_keys as content_keys  # re-exported
-from .client_ids import content_keys_of as _content_keys_of
 from .client_ids import derive_client_ids as derive_client_ids  # re-exported
-from .client_ids import digests as _digests
+from .client_ids import row_digests as _row_digests
 from .contracts import PLAN_COLUMNS as _PLAN_COLUMNS
 from .errors import InputError
 from .field_rules import channel_orders as _channel_orders
@@ -328,7 +327,7 @@ def _plan(recipients, templates, campaign, region, now, zone, seen: Seen) -> pd.
                 coded[field] = values[field]
     _refuse_controls(columns, coded, problems)  # after rendering: placeholders may bring them
     # Same content, same 64-bit keyed digest: duplicates are found on the digests.
-    digests = _digests(campaign, _content_keys_of(columns, coded))
+    digests = _row_digests(campaign, columns, coded)
     client_ids = _client_ids(recipients, digests, problems, ~_blank(phones), seen)
     # Without its template a row's fields are meaningless: say that, not what follows.
     problems.keep_only(no_template, ("template", "phone"))

@@ -11,9 +11,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from targetsms_frames import client_ids
 from targetsms_frames import fields as F
 from targetsms_frames._columns import Coded, blank, coded_texts, per_value, texts
-from targetsms_frames.client_ids import content_keys, content_keys_of
+from targetsms_frames.client_ids import content_keys, content_keys_of, digests
 from targetsms_frames.digit_automaton import DigitAutomaton
 from targetsms_frames.phones import (
     _national_patterns,
@@ -196,3 +197,13 @@ def key_columns(draw):
 def test_content_keys_joined_by_runs_are_the_content_keys(case):
     columns, coded = case
     assert content_keys_of(columns, coded).equals(content_keys(columns))
+
+
+@given(key_columns(), st.integers(1, 5))
+@settings(max_examples=100, deadline=None)
+def test_digests_a_few_rows_at_a_time_are_the_digests_of_the_content_keys(case, rows):
+    columns, coded = case
+    expected = digests("c", content_keys(columns))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(client_ids, "KEY_ROWS", rows)
+        assert client_ids.row_digests("c", columns, coded).tolist() == expected.tolist()

@@ -147,10 +147,15 @@ class Coded:
         """Every row's value, as an object array of str or None."""
         return self.table()[self.codes]
 
-    def arrow(self) -> pa.Array:
-        """Every row's value as Arrow text (the distinct values taken by the codes)."""
+    def arrow(self, codes: pa.Array | None = None) -> pa.Array:
+        """Every row's value as Arrow text (the distinct values taken by the codes).
+
+        ``codes``: these codes as Arrow integers, null where negative, if made already.
+        """
         dictionary = pa.array(self.uniques, pa.large_string(), from_pandas=True)
-        return dictionary.take(pa.array(self.codes, mask=self.codes < 0))
+        if codes is None:
+            codes = pa.array(self.codes, mask=self.codes < 0)
+        return dictionary.take(codes)
 
     def where(self, mask: np.ndarray, other: Coded) -> Coded:
         """This column's value where ``mask`` holds, the other's elsewhere."""

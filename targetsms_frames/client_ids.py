@@ -70,9 +70,21 @@ def content_keys_of(columns: dict[str, pa.Array], coded: dict[str, Coded]) -> pa
     such fields and the separators make one text per combination of their values, so
     the join takes a handful of pieces per row instead of one per field.
     """
+    parts = _key_parts(columns, coded)
+    if parts is None:  # rows using the newer channels: the careful join
+        return content_keys(columns)
+    return _joined(parts, 0, len(columns["phone"]))
+
+
+def _key_parts(columns: dict[str, pa.Array], coded: dict[str, Coded]) -> list | None:
+    """The pieces :func:`_joined` makes the content keys of (None: use :func:`content_keys`).
+
+    Per-row Arrow columns, separators (Arrow scalars), and for each run of coded fields
+    either one scalar text or (the distinct texts, each row's number among them).
+    """
     n = len(columns["phone"])
     if any(_used_newer(f, columns[f], coded.get(f)) for f in _NEWER):
-        return content_keys(columns)  # rows using the newer channels: the careful join
+        return None
     separator = "\x1f"
     pieces: list = []  # per-row Arrow columns, and runs of coded fields (lists of names)
     for name in ("phone", *F.LEGACY_FIELDS):
@@ -92,9 +104,22 @@ def content_keys_of(columns: dict[str, pa.Array], coded: dict[str, Coded]) -> pa
             continue
         ends = ("" if k == 0 else separator, "" if k == len(pieces) - 1 else separator)
         parts.append(_run_texts([coded.get(name) for name in piece], n, separator, ends))
+    return parts
+
+
+def _joined(parts: list, start: int, rows: int) -> pa.Array:
+    """The content keys of ``rows`` rows from ``start``, from :func:`_key_parts`."""
+    pieces = [
+        part.slice(start, rows)
+        if isinstance(part, pa.Array)
+        else part[0].take(pa.array(part[1][start : start + rows]))
+        if isinstance(part, tuple)
+        else part
+        for part in parts
+    ]
     nothing = pa.scalar("", pa.large_string())
     joined = pc.binary_join_element_wise(
-        *parts, nothing, null_handling="replace", null_replacement=""
+        *pieces, nothing, null_handling="replace", null_replacement=""
     )
     return joined.combine_chunks() if isinstance(joined, pa.ChunkedArray) else joined
 
@@ -117,7 +142,7 @@ def _used_newer(name: str, column: pa.Array, coded: Coded | None) -> bool:
 
 def _run_texts(
     fields: list[Coded | None], n: int, separator: str, ends: tuple[str, str]
-) -> pa.Array | pa.Scalar:
+) -> tuple[pa.Array, np.ndarray] | pa.Scalar:
     """Each row's run of coded fields (None: empty everywhere) joined, with the outer separators."""
     columns = [f for f in fields if f is not None]
     # One code per row for the combination of the fields' values (the same codes once).
@@ -139,7 +164,7 @@ def _run_texts(
     ]
     if len(texts) == 1:
         return pa.scalar(texts[0], pa.large_string())
-    return pa.array(texts, pa.large_string()).take(pa.array(numbers))
+    return pa.array(texts, pa.large_string()), numbers
 
 
 def _hasher(campaign: str):
@@ -179,15 +204,15 @@ KEY_ROWS = 8192
 def row_digests(campaign: str, columns: dict[str, pa.Array], coded: dict[str, Coded]) -> np.ndarray:
     """:func:`digests` of :func:`content_keys_of`, :data:`KEY_ROWS` rows at a time."""
     n = len(columns["phone"])
+    parts = _key_parts(columns, coded)
     out = np.empty(n, dtype=np.uint64)
     for start in range(0, n, KEY_ROWS):
-        piece = {name: column.slice(start, KEY_ROWS) for name, column in columns.items()}
-        views: dict[int, np.ndarray] = {}  # fields sharing codes share their view
-        piece_coded = {
-            name: Coded(views.setdefault(id(c.codes), c.codes[start : start + KEY_ROWS]), c.uniques)
-            for name, c in coded.items()
-        }
-        out[start : start + KEY_ROWS] = digests(campaign, content_keys_of(piece, piece_coded))
+        if parts is None:
+            piece = {name: column.slice(start, KEY_ROWS) for name, column in columns.items()}
+            keys = content_keys(piece)
+        else:
+            keys = _joined(parts, start, KEY_ROWS)
+        out[start : start + KEY_ROWS] = digests(campaign, keys)
     return out
 
 

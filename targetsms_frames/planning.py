@@ -187,7 +187,10 @@ def _refuse_controls(columns: dict[str, pa.Array], coded: dict, problems: _Probl
 def _sms_parts(texts, rendered: pa.Array | None, sms: np.ndarray) -> tuple[pa.Array, pa.Array]:
     """Encoding and parts of each row's SMS text (none where SMS is not used)."""
     if rendered is not None:
-        return sms_parts_arrays(pc.if_else(pa.array(sms), rendered, _NO_TEXT))
+        # Where every row uses SMS (the usual campaign), no copy of the texts is needed.
+        return sms_parts_arrays(
+            rendered if sms.all() else pc.if_else(pa.array(sms), rendered, _NO_TEXT)
+        )
     keep = sms & ~_blank(texts)
     if isinstance(texts, _Coded):  # counted once per distinct text
         codes = np.where(keep, texts.codes, -1)
@@ -200,10 +203,19 @@ def _sms_parts(texts, rendered: pa.Array | None, sms: np.ndarray) -> tuple[pa.Ar
 _NO_TEXT = pa.scalar(None, pa.large_string())
 
 
-def _arrow_text(values, few_distinct: bool) -> pa.Array:
-    """A column as Arrow text; a repetitive one via its distinct values."""
+def _arrow_text(values, few_distinct: bool, taken: dict | None = None) -> pa.Array:
+    """A column as Arrow text; a repetitive one via its distinct values.
+
+    ``taken``: Arrow codes of :class:`Coded` columns made so far, by ``id`` of their
+    NumPy codes (kept alive by the caller), shared by the columns with the same codes.
+    """
     if isinstance(values, _Coded):
-        return values.arrow()
+        if taken is None:
+            return values.arrow()
+        codes = values.codes
+        if id(codes) not in taken:
+            taken[id(codes)] = pa.array(codes, mask=codes < 0)
+        return values.arrow(taken[id(codes)])
     if few_distinct:
         codes, uniques = pd.factorize(values, use_na_sentinel=True)
         dictionary = pa.array(np.asarray(uniques, dtype=object), pa.large_string())
@@ -318,11 +330,14 @@ def _plan(recipients, templates, campaign, region, now, zone, seen: Seen) -> pd.
     columns = {"phone": phones}
     absent = pa.nulls(n, pa.large_string())  # a field no template or column gives
     coded = {}
+    positions: dict[int, pa.Array] = {}  # a template's fields share their codes: made once
     for field in F.MESSAGE_FIELDS:
         columns[field] = rendered.get(field)
         if columns[field] is None:
             empty = field not in given and field not in F.ORDER_FIELDS
-            columns[field] = absent if empty else _arrow_text(values[field], few_distinct=True)
+            columns[field] = (
+                absent if empty else _arrow_text(values[field], few_distinct=True, taken=positions)
+            )
             if isinstance(values[field], _Coded):
                 coded[field] = values[field]
     _refuse_controls(columns, coded, problems)  # after rendering: placeholders may bring them

@@ -291,24 +291,54 @@ def normalize_phone_column(values: pd.Series, region: str = "RU") -> tuple[pa.Ar
 def _shaped_ru(text: pa.Array) -> tuple[np.ndarray, pa.Array]:
     """Russian numbers in plain ASCII spreadsheet shapes: where they are, and their digits.
 
-    Anything else (letters, exponents, Unicode) is left for :func:`normalize_phone`.
+    Anything else (letters, exponents, Unicode) is left for :func:`normalize_phone`. A
+    plain shape is only digits, separators and one leading "+", so its number is its
+    digits (those before the dot of a float's ".0"): they are read from the bytes.
     """
     simple = _hits(pc.match_substring_regex(text, _SIMPLE_SHAPE))
-    shape = pc.utf8_trim_whitespace(text.filter(pa.array(simple)))
-    shape = pc.replace_substring_regex(shape, r"^([0-9]+)\.0+$", r"\1")
-    plus = _hits(pc.starts_with(shape, "+"))
-    body = pc.replace_substring_regex(shape, r"^\+", "")
-    body = pc.replace_substring_regex(body, r"[ ().\-/]+", "")
+    shapes = text.filter(pa.array(simple))
+    m = len(shapes)
+    if not m:
+        return simple, pa.array([], pa.large_string())
+    float_tail = _hits(pc.match_substring_regex(shapes, r"^ *[0-9]+\.0+ *$"))
+    plus = _hits(pc.match_substring_regex(shapes, r"^ *\+"))
+    _, offsets_buffer, data_buffer = shapes.buffers()
+    offsets = np.frombuffer(offsets_buffer, dtype=np.int64)[shapes.offset : shapes.offset + m + 1]
+    data = np.frombuffer(data_buffer, dtype=np.uint8)[offsets[0] : offsets[-1]]
+    lengths = np.diff(offsets)
+    row = np.repeat(np.arange(m), lengths)  # each byte's row
+    keep = (data - np.uint8(ord("0"))) < 10  # the digits (other bytes wrap past 9)
+    if float_tail.any():  # "79801234567.0": not the digits after the dot
+        dots = np.cumsum(data == ord("."))
+        before = np.concatenate([[0], dots])[offsets[:-1] - offsets[0]]
+        keep &= ~(float_tail[row] & (dots > before[row]))
+    digits = data[keep]
+    count = np.bincount(row[keep], minlength=m)
+    start = np.concatenate([[0], np.cumsum(count)[:-1]])
+    lead = digits[np.minimum(start, max(len(digits) - 1, 0))] if len(digits) else count * 0
     # Without "+": N, 8N or 7N; with "+": only 7N (N: ten national digits).
-    national = pc.replace_substring_regex(body, r"^[78]([0-9]{10})$", r"\1")
-    shaped = _hits(pc.match_substring_regex(body, r"^[78]?[0-9]{10}$"))
-    shaped &= ~plus | _hits(pc.match_substring_regex(body, r"^7[0-9]{10}$"))
-    valid = shaped & _valid_ru_array(national, b"")
-    where = np.flatnonzero(simple)[valid]
+    eleven = (count == 11) & ((lead == ord("7")) | ((lead == ord("8")) & ~plus))
+    shaped = ((count == 10) & ~plus) | eleven
+    national = start + eleven  # where the ten national digits begin
+    valid = shaped.copy()
+    if valid.any():
+        valid[shaped] = _valid_digits(digits, national[shaped])
     found = np.zeros(len(text), dtype=bool)
-    found[where] = True
-    seven, nothing = pa.scalar("7", pa.large_string()), pa.scalar("", pa.large_string())
-    return found, pc.binary_join_element_wise(seven, national.filter(pa.array(valid)), nothing)
+    found[np.flatnonzero(simple)[valid]] = True
+    numbers = np.full((int(valid.sum()), 11), ord("7"), dtype=np.uint8)
+    numbers[:, 1:] = digits[national[valid][:, None] + np.arange(10)]
+    bounds = np.arange(0, 11 * len(numbers) + 1, 11, dtype=np.int64)
+    return found, pa.LargeStringArray.from_buffers(
+        len(numbers), pa.py_buffer(bounds), pa.py_buffer(numbers.tobytes())
+    )
+
+
+def _valid_digits(digits: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """Whether the ten ASCII digits from each start are a valid Russian national number."""
+    if _RU_RULE is not None:
+        return _RU_RULE.matches(digits, starts)
+    texts = [digits[s : s + 10].tobytes().decode() for s in starts.tolist()]
+    return np.array([_valid_ru(t) for t in texts], dtype=bool)
 
 
 def _arrow(text: pd.Series) -> pa.Array:

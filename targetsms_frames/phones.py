@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal, InvalidOperation
+from functools import cache
 
 import numpy as np
 import pandas as pd
@@ -105,8 +106,13 @@ def _valid_ru(national: str) -> bool:
     )
 
 
-# The three patterns as one automaton, run on the text's bytes (None: keep the regexes).
-_RU_RULE = DigitAutomaton.compile([(_RU[0], False), (_RU[1], True), (_RU[2], True)], 10)
+@cache
+def _ru_rule() -> DigitAutomaton | None:
+    """The three patterns as one automaton, run on the text's bytes (None: keep the regexes).
+
+    Built at the first use (a few milliseconds), not at import.
+    """
+    return DigitAutomaton.compile([(_RU[0], False), (_RU[1], True), (_RU[2], True)], 10)
 
 
 def _valid_ru_array(text: pa.Array, prefix: bytes) -> np.ndarray:
@@ -115,7 +121,8 @@ def _valid_ru_array(text: pa.Array, prefix: bytes) -> np.ndarray:
     ``text`` is Arrow ``large_string``. The rule is read from the UTF-8 bytes where Arrow
     keeps them: only a text of exactly the right length is looked at.
     """
-    if _RU_RULE is None:
+    rule = _ru_rule()
+    if rule is None:
         return _valid_ru_regex(text, prefix.decode())
     n = len(text)
     _, offsets_buffer, data_buffer = text.buffers()
@@ -129,7 +136,7 @@ def _valid_ru_array(text: pa.Array, prefix: bytes) -> np.ndarray:
         return valid
     data = np.frombuffer(data_buffer, dtype=np.uint8)
     at = starts[rows]
-    good = _RU_RULE.matches(data, at + len(prefix))
+    good = rule.matches(data, at + len(prefix))
     for k, byte in enumerate(prefix):
         good &= data[at + k] == byte
     valid[rows] = good
@@ -335,8 +342,9 @@ def _shaped_ru(text: pa.Array) -> tuple[np.ndarray, pa.Array]:
 
 def _valid_digits(digits: np.ndarray, starts: np.ndarray) -> np.ndarray:
     """Whether the ten ASCII digits from each start are a valid Russian national number."""
-    if _RU_RULE is not None:
-        return _RU_RULE.matches(digits, starts)
+    rule = _ru_rule()
+    if rule is not None:
+        return rule.matches(digits, starts)
     texts = [digits[s : s + 10].tobytes().decode() for s in starts.tolist()]
     return np.array([_valid_ru(t) for t in texts], dtype=bool)
 

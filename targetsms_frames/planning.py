@@ -342,7 +342,9 @@ def _plan(recipients, templates, campaign, region, now, zone, seen: Seen) -> pd.
                 coded[field] = values[field]
     _refuse_controls(columns, coded, problems)  # after rendering: placeholders may bring them
     # Same content, same 64-bit keyed digest: duplicates are found on the digests.
-    digests = _row_digests(campaign, columns, coded)
+    # Only the fields whose column was made from their codes: an absent one is empty.
+    keyed = {f: c for f, c in coded.items() if columns[f] is not absent}
+    digests = _row_digests(campaign, columns, keyed)
     client_ids = _client_ids(recipients, digests, problems, ~_blank(phones), seen)
     # Without its template a row's fields are meaningless: say that, not what follows.
     problems.keep_only(no_template, ("template", "phone"))

@@ -6,6 +6,9 @@ from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+from pandas.arrays import ArrowStringArray
 
 from . import fields as F
 from ._speed import gc_paused
@@ -54,8 +57,9 @@ def build_documents(
     starts, ends = layout.starts, layout.ends
     block_phones = [entries[a:b] for a, b in zip(starts.tolist(), ends.tolist(), strict=True)]
     del entries, phones, client_ids
+    heads = layout.rows[starts]
     fields = [
-        (codes[layout.first], _objects(field, distinct))
+        _block_values(plan[field], codes[layout.first], distinct, heads)
         for field, (codes, distinct) in zip(F.MESSAGE_FIELDS, layout.fields, strict=True)
     ]
     blocks = _blocks(fields, block_phones)
@@ -69,8 +73,9 @@ class Layout(NamedTuple):
     ``rows``: plan positions in posted order; ``starts``/``ends``: each block's span in
     ``rows``; ``first``: a row of each block (its fields are the block's); ``cuts``: the
     first block of each document; ``fields``: per message field, the codes of ``rows``
-    (-1: left out) and the distinct values (an array of str); ``order``:
-    ``rows`` as indices into those codes.
+    (-1: left out) and the distinct values (Arrow text or an array of str), or None for
+    a field of more than ``_FEW`` distinct values (a personal text: read it from the
+    plan, at the block's row); ``order``: ``rows`` as indices into those codes.
     """
 
     rows: np.ndarray
@@ -98,25 +103,26 @@ def plan_layout(
     # values; rows whose codes all agree share a block. Every channel's send_* is always
     # carried, "0" for a channel not used, so the provider never has to guess a default.
     fields: list[tuple[np.ndarray, Any]] = []
-    group = np.zeros(n, dtype=np.int64)
-    distinct: Any
+    group, size = np.zeros(n, dtype=np.int64), 1
     for field in F.MESSAGE_FIELDS:
-        codes, uniques = pd.factorize(plan[field].iloc[positions], use_na_sentinel=True)
-        if field in F.ORDER_FIELDS:
-            codes, distinct = _orders(codes, np.asarray(uniques, dtype=object))
-            keep = np.append(distinct.astype(bool), False)  # the extra entry is for code -1
-        else:  # kept as they are (Arrow text): a personal text is not made a Python str here
-            distinct = uniques
-            empty = np.asarray(uniques == "", dtype=bool)
-            keep = np.append(~empty, False)
-        codes = np.where(keep[codes], codes, -1)
-        group = pd.factorize(group * (len(uniques) + 1) + (codes + 1))[0]
-        # int32 codes: a million-row campaign keeps thirteen of them at once.
-        fields.append((codes.astype(np.int32), distinct))
+        codes, distinct, k = _field_codes(plan[field], positions, field in F.ORDER_FIELDS)
+        if k > 1:  # the codes as one more digit (base k) of each row's group number
+            if size * k >= 2**62:
+                group = pd.factorize(group)[0]
+                size = int(group.max()) + 1
+            group = group * k + (codes + 1)
+            size *= k
+        fields.append((codes, distinct))
     # Groups in order of first appearance (factorize numbers them so), each group's
     # phones in plan order; documents take the phones in that order, max_phones at a
     # time, so a block ends where its group or its document ends.
-    order = np.argsort(group, kind="stable")
+    group = pd.factorize(group)[0]
+    # A personal campaign's groups are mostly single rows, already in order: no sort.
+    order = (
+        np.arange(n)
+        if n < 2 or bool((group[1:] >= group[:-1]).all())
+        else np.argsort(group, kind="stable")
+    )
     grouped = group[order]
     document = np.arange(n) // max_phones
     starts = np.flatnonzero(
@@ -129,7 +135,57 @@ def plan_layout(
     return Layout(positions[order], order, starts, ends, first, cuts, fields)
 
 
-def _objects(field: str, distinct) -> np.ndarray:
+def _field_codes(column: pd.Series, positions: np.ndarray, is_order: bool):
+    """A field's int32 codes at ``positions`` (-1: left out), its distinct values (None
+    when there are more than ``_FEW``: a personal text), and the number of codes + 1.
+
+    Empty and missing are both left out, except in an order field: there every value
+    is sent, "0" for empty or missing (each still its own code, so its own block).
+    """
+    n = len(positions)
+    array = column.array
+    if isinstance(array, ArrowStringArray):  # Arrow text: coded in C, no str per row
+        values = array.__arrow_array__()  # pandas' own Arrow data (no copy)
+        if n < len(column):
+            values = values.take(pa.array(positions))
+        if values.null_count == n and not is_order:  # an unused field: nothing to code
+            return np.broadcast_to(np.int32(-1), (n,)), pa.array([], pa.large_string()), 1
+        encoded = pc.dictionary_encode(values)
+        if isinstance(encoded, pa.ChunkedArray):  # one dictionary for every chunk
+            many = encoded.num_chunks != 1
+            encoded = encoded.unify_dictionaries().combine_chunks() if many else encoded.chunk(0)
+        uniques = encoded.dictionary
+        codes = encoded.indices.fill_null(-1).to_numpy().astype(np.int32, copy=False)
+        empty = pc.index(uniques, "").as_py()
+        if is_order:
+            uniques = pc.if_else(pc.equal(uniques, ""), "0", uniques)
+            if values.null_count:
+                codes = np.where(codes < 0, np.int32(len(uniques)), codes)
+                uniques = pa.concat_arrays([uniques, pa.array(["0"], uniques.type)])
+        elif empty >= 0:
+            codes = np.where(codes == empty, np.int32(-1), codes)
+        k = len(uniques) + 1
+        return codes, (uniques if is_order or len(uniques) <= _FEW else None), k
+    codes, uniques = pd.factorize(column.iloc[positions], use_na_sentinel=True)
+    if is_order:
+        codes, distinct = _orders(codes, np.asarray(uniques, dtype=object))
+        return codes.astype(np.int32), distinct, len(distinct) + 1
+    # kept as they are: a personal text is not made a Python str here
+    empty = np.asarray(uniques == "", dtype=bool)
+    codes = np.where(np.append(~empty, False)[codes], codes, -1)
+    return codes.astype(np.int32), uniques, len(uniques) + 1
+
+
+def _block_values(column: pd.Series, codes: np.ndarray, distinct, heads: np.ndarray):
+    """A field's codes per block and its values as posted (see :func:`_objects`); a
+    personal text (no distinct values kept) is read from the plan at each block's row."""
+    if distinct is not None:
+        return codes, _objects(column.name, distinct)
+    values = column.iloc[heads].to_numpy(dtype=object, na_value=None)
+    return np.where(codes >= 0, np.arange(len(codes)), -1), _objects(column.name, values)
+
+
+def _objects(field, distinct) -> np.ndarray:
     """The distinct values of a field as posted (``templateData`` as a JSON object), and
     a None at the end: the value of code -1."""
     values = np.asarray(distinct, dtype=object)

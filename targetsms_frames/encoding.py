@@ -20,6 +20,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 from pandas.api.types import is_string_dtype
+from pandas.arrays import ArrowStringArray
 
 from . import fields as F
 from .documents import DEFAULT_MAX_PHONES, Layout, build_documents, plan_layout
@@ -31,9 +32,10 @@ _ESCAPED = r'["\\\x00-\x1f]'  # what json.dumps escapes (with ensure_ascii=False
 # Every byte but those json.dumps escapes: deleting them leaves only what needs care.
 _PLAIN = bytes(c for c in range(256) if c >= 0x20 and c not in b'"\\')
 _FEW = 1024  # a field with at most this many distinct values is encoded once per value
-_BATCH = 8  # documents encoded together: the first is posted soon, intermediates stay small
+_BATCH = 16  # documents encoded together: the first is posted soon, intermediates stay small
 _HEAD, _TAIL = b'{"message":[', b"]}"
 _TEXT_COLUMNS = ("phone", "client_id_message", *F.MESSAGE_FIELDS)
+_NAME = F.MESSAGE_FIELDS.index("name_delivery")
 
 
 def _lit(value: bytes) -> pa.Scalar:
@@ -144,47 +146,6 @@ def _text(values) -> pa.Array:
     return array.cast(pa.large_string())
 
 
-def _runs(layout: Layout) -> list[tuple[list[int], np.ndarray, pa.Array | None]]:
-    """The block fields as runs: consecutive few-valued fields are joined into one piece
-    per combination of their values (encoded once); a many-valued field is a run alone.
-
-    Each run: its field indices, the combination code of each block, and the encoded
-    combinations (None for a many-valued field: encoded per block, from the plan).
-    """
-    runs: list[tuple[list[int], np.ndarray, pa.Array | None]] = []
-    run: list[int] = []
-
-    def close() -> None:
-        if not run:
-            return
-        group = np.zeros(len(layout.first), dtype=np.int64)
-        for i in run:
-            codes, distinct = layout.fields[i]
-            group = pd.factorize(group * (len(distinct) + 1) + codes[layout.first] + 1)[0]
-        _, sample = np.unique(group, return_index=True)  # a block of each combination
-        parts = [
-            _taken(_pieces(F.MESSAGE_FIELDS[i], _text(layout.fields[i][1])), codes)
-            for i in run
-            if ((codes := layout.fields[i][0][layout.first][sample]) >= 0).any()
-        ]
-        combos = (
-            pc.binary_join_element_wise(*parts, _lit(b""), null_handling="skip")
-            if parts
-            else pa.nulls(len(sample), _BYTES)
-        )
-        runs.append((list(run), group, combos))
-        run.clear()
-
-    for i, (codes, distinct) in enumerate(layout.fields):
-        if len(distinct) <= _FEW:
-            run.append(i)
-        else:
-            close()
-            runs.append(([i], codes[layout.first], None))
-    close()
-    return runs
-
-
 def encode_documents(
     plan: pd.DataFrame, *, max_phones: int = DEFAULT_MAX_PHONES, rows: np.ndarray | None = None
 ) -> Iterator[Encoded]:
@@ -211,36 +172,78 @@ def encode_documents(
 
 
 class Encoder:
-    """The documents of a plan, encoded a batch at a time (from any thread: it only reads)."""
+    """The documents of a plan, encoded a batch at a time (from any thread: it only reads).
+
+    A block's fields are its few-valued fields (encoded once per combination of values:
+    the "glue" between the personal texts) and its personal texts (read from the plan
+    at the block's row when its batch is encoded), so nothing per row is made up front
+    but the layout's integer arrays.
+    """
 
     def __init__(self, plan: pd.DataFrame, layout: Layout, max_phones: int) -> None:
         rows, starts = layout.rows, layout.starts
         self.layout = layout
-        self.phones = plan["phone"].to_numpy(dtype=object, na_value=None)[rows]  # type: ignore[call-overload]
-        self.client_ids = plan["client_id_message"].to_numpy(dtype=object, na_value=None)[rows]  # type: ignore[call-overload]
-        name_codes, name_values = layout.fields[F.MESSAGE_FIELDS.index("name_delivery")]
-        self.names = np.append(np.asarray(name_values, dtype=object), "")[name_codes[layout.order]]
+        self.heads_of = rows[starts]  # the plan position of each block's first row
+        self.doc_rows = np.r_[starts[layout.cuts], len(rows)]  # each document's span of rows
+        self.doc_blocks = np.r_[layout.cuts, len(starts)]
+        self.phone_text = _column(plan["phone"])
+        self.client_id_text = _column(plan["client_id_message"])
+        name_values = layout.fields[_NAME][1]
+        self.name_values = (
+            None if name_values is None else np.append(np.asarray(name_values, dtype=object), "")
+        )
+        self.name_text = _column(plan["name_delivery"]) if name_values is None else None
         self.dicts: list[dict] | None = None
+        self.personal: list[tuple[int, pa.Array | pa.ChunkedArray]] = []
+        self.glue: list[pa.Array] = []
         if not all(is_string_dtype(plan[c]) for c in _TEXT_COLUMNS):
             # Not a plan of texts (made by hand?): its documents as documents() makes
             # them, encoded by json.dumps, so the bytes are the same whatever the values.
             mask = np.zeros(len(plan), dtype=bool)
             mask[rows] = True
             self.dicts = build_documents(plan, max_phones=max_phones, rows=mask)
-            self.runs: list = []
-            self.texts: dict = {}
-        else:
-            self.phone_text = _text(plan["phone"])
-            self.client_id_text = _text(plan["client_id_message"])
-            self.runs = _runs(layout)
-            self.texts = {  # the many-valued fields, as Arrow text, taken per batch
-                fields[0]: _text(plan[F.MESSAGE_FIELDS[fields[0]]])
-                for fields, _, combos in self.runs
-                if combos is None
-            }
-        self.heads_of = rows[starts]  # the plan position of each block's first row
-        self.doc_rows = np.r_[starts[layout.cuts], len(rows)]  # each document's span of rows
-        self.doc_blocks = np.r_[layout.cuts, len(starts)]
+            return
+        self._glue(plan)
+
+    def _glue(self, plan: pd.DataFrame) -> None:
+        """The few-valued fields as glue: each block's combination of their values, and
+        per combination the bytes between its personal texts (``{`` before the first,
+        ``"phones":[`` after the last), encoded once."""
+        layout = self.layout
+        nb = len(layout.first)
+        combo, size = np.zeros(nb, dtype=np.int64), 1
+        segments: list[list[int]] = [[]]
+        for i, (codes, distinct) in enumerate(layout.fields):
+            if distinct is None:  # a personal text: its own piece per block, read later
+                self.personal.append((i, _column(plan[F.MESSAGE_FIELDS[i]])))
+                segments.append([])
+                continue
+            k = len(distinct) + 1
+            if k == 1:  # left out everywhere
+                continue
+            if size * k >= 2**62:
+                combo = pd.factorize(combo)[0]
+                size = int(combo.max()) + 1
+            combo = combo * k + (codes[layout.first] + 1)
+            size *= k
+            segments[-1].append(i)
+        combo, combos = pd.factorize(combo)
+        sample = np.zeros(len(combos), dtype=np.int64)
+        sample[combo] = np.arange(nb)  # a block of each combination (any will do)
+        self.combo = combo.astype(np.int32)
+        for s, segment in enumerate(segments):
+            parts = [_lit(b"{")] if s == 0 else []
+            for i in segment:
+                codes, distinct = layout.fields[i]
+                if ((at := codes[layout.first[sample]]) >= 0).any():
+                    parts.append(_taken(_pieces(F.MESSAGE_FIELDS[i], _text(distinct)), at))
+            if s == len(segments) - 1:
+                parts.append(_lit(b'"phones":['))
+            if any(isinstance(part, pa.Array) for part in parts):
+                glue = pc.binary_join_element_wise(*parts, _lit(b""), null_handling="skip")
+            else:  # literals only: the same bytes for every combination
+                glue = pa.array([b"".join(p.as_py() for p in parts)] * len(combos), _BYTES)
+            self.glue.append(glue)
 
     @classmethod
     def of(
@@ -264,74 +267,117 @@ class Encoder:
 
     def encode(self, d0: int, d1: int) -> list[Encoded]:
         """Documents ``d0`` to ``d1 - 1``."""
-        layout, starts, ends = self.layout, self.layout.starts, self.layout.ends
-        rows, doc_rows, doc_blocks = layout.rows, self.doc_rows, self.doc_blocks
-        if self.dicts is not None:
-            return [self._document(d, self._json(self.dicts[d])) for d in range(d0, d1)]
+        layout, doc_rows, doc_blocks = self.layout, self.doc_rows, self.doc_blocks
         r0, r1 = int(doc_rows[d0]), int(doc_rows[d1])
         b0, b1 = int(doc_blocks[d0]), int(doc_blocks[d1])
-        parts = [_lit(b"{")]
-        for fields, codes, combos in self.runs:
-            codes = codes[b0:b1]
-            if combos is not None:
-                parts.append(_taken(combos, codes))
-            elif (codes >= 0).any():
-                values = self.texts[fields[0]].take(self.heads_of[b0:b1])
+        rows = pa.array(layout.rows[r0:r1])
+        phones = _combined(self.phone_text.take(rows))
+        client_ids = _combined(self.client_id_text.take(rows))
+        sizes = np.diff(np.r_[layout.starts[b0:b1], r1])
+        if self.dicts is not None:
+            parts = [self._json(self.dicts[d]) for d in range(d0, d1)]
+        else:
+            parts = self._bytes(d0, d1, phones, client_ids)
+        phone_list = phones.to_numpy(zero_copy_only=False)
+        client_id_list = client_ids.to_numpy(zero_copy_only=False)
+        names = np.repeat(self._names(b0, b1), sizes)
+        out = []
+        for d, ps in zip(range(d0, d1), parts, strict=True):
+            a, b = int(doc_rows[d]) - r0, int(doc_rows[d + 1]) - r0
+            blocks = layout.starts[doc_blocks[d] : doc_blocks[d + 1]] - r0
+            out.append(
+                Encoded(
+                    ps,
+                    layout.rows[r0 + a : r0 + b],
+                    client_id_list[a:b].tolist(),
+                    phone_list[a:b].tolist(),
+                    names[a:b].tolist(),
+                    np.diff(np.r_[blocks, b]).tolist(),
+                )
+            )
+        return out
+
+    def _names(self, b0: int, b1: int) -> np.ndarray:
+        """Each block's name_delivery as posted ("" when it has none)."""
+        codes = self.layout.fields[_NAME][0][self.layout.first[b0:b1]]
+        if self.name_values is not None:
+            return self.name_values[codes]
+        assert self.name_text is not None
+        names = _combined(self.name_text.take(pa.array(self.heads_of[b0:b1])))
+        return np.where(codes >= 0, names.to_numpy(zero_copy_only=False), "")
+
+    def _bytes(self, d0: int, d1: int, phones: pa.Array, client_ids: pa.Array) -> list[tuple]:
+        """The bytes of documents ``d0`` to ``d1 - 1`` in pieces: each row is its block's
+        head (if it starts one), its phone, and a comma (a document ends before its last)."""
+        layout, n = self.layout, len(phones)
+        b0, b1 = int(self.doc_blocks[d0]), int(self.doc_blocks[d1])
+        sizes = np.diff(np.r_[layout.starts[b0:b1], layout.starts[b0] + n])
+        combo = pa.array(self.combo[b0:b1])
+        heads = pa.array(self.heads_of[b0:b1])
+        block_parts = [self.glue[0].take(combo)]
+        for (i, text), glue in zip(self.personal, self.glue[1:], strict=True):
+            codes = self.layout.fields[i][0][layout.first[b0:b1]]
+            values = _combined(text.take(heads))
+            if values.null_count != int((codes < 0).sum()):  # an empty text: left out
                 values = pc.if_else(pa.array(codes >= 0), values, None)
-                parts.append(_pieces(F.MESSAGE_FIELDS[fields[0]], values))
-        parts += [_lit(b'"phones":['), _lit(b"")]
-        heads = pc.binary_join_element_wise(*parts, null_handling="skip")
-        at = np.full(r1 - r0, -1, dtype=np.int64)  # each row's block head, if it starts one
-        at[starts[b0:b1] - r0] = np.arange(b1 - b0)
-        first_of_doc = np.zeros(r1 - r0, dtype=bool)
-        first_of_doc[doc_rows[d0:d1] - r0] = True
-        last_of_block = np.zeros(r1 - r0, dtype=bool)
-        last_of_block[ends[b0:b1] - 1 - r0] = True
-        phones = json_strings(self.phone_text.take(rows[r0:r1]), b'{"phone":')
-        client_ids = json_strings(
-            self.client_id_text.take(rows[r0:r1]), b',"client_id_message":', b"}"
-        )
-        entries = pc.binary_join_element_wise(
-            phones.fill_null(b'{"phone":null'),
-            client_ids.fill_null(b',"client_id_message":null}'),
-            _lit(b""),
-        )
-        joined = pc.binary_join_element_wise(
-            pa.array([None if f else b"," for f in first_of_doc.tolist()], _BYTES),
-            heads if len(heads) == r1 - r0 else _taken(heads, at),  # one phone a block
-            entries,
-            pa.array([b"]}" if e else None for e in last_of_block.tolist()], _BYTES),
-            _lit(b""),
-            null_handling="skip",
-        )
+            block_parts += [_pieces(F.MESSAGE_FIELDS[i], values), glue.take(combo)]
+        ends_block = (sizes == 1).all() or None
+        if ends_block is None:
+            last = np.zeros(n, dtype=np.int8)
+            last[np.cumsum(sizes) - 1] = 1
+        if phones.null_count or client_ids.null_count or _escapes(phones) or _escapes(client_ids):
+            tails = (b"},", b"}]},")
+            entry = [
+                json_strings(phones, b'{"phone":').fill_null(b'{"phone":null'),
+                json_strings(client_ids, b',"client_id_message":').fill_null(
+                    b',"client_id_message":null'
+                ),
+            ]
+        else:  # the common case: digits
+            tails = (b'"},', b'"}]},')
+            entry = [
+                _lit(b'{"phone":"'),
+                phones.cast(_BYTES),
+                _lit(b'","client_id_message":"'),
+                client_ids.cast(_BYTES),
+            ]
+        if ends_block:
+            entry.append(_lit(tails[1]))
+        else:
+            entry.append(pa.array(tails, _BYTES).take(pa.array(last)))
+        if b1 - b0 == n:  # one phone a block: a row is its block
+            joined = pc.binary_join_element_wise(
+                *block_parts, *entry, _lit(b""), null_handling="skip"
+            )
+        else:
+            head = pc.binary_join_element_wise(*block_parts, _lit(b""), null_handling="skip")
+            at = np.full(n, -1, dtype=np.int64)  # each row's block, if it starts it
+            at[np.cumsum(sizes) - sizes] = np.arange(b1 - b0)
+            joined = pc.binary_join_element_wise(
+                _taken(head, at), *entry, _lit(b""), null_handling="skip"
+            )
         offsets = np.frombuffer(joined.buffers()[1], dtype=np.int64)[
             joined.offset : joined.offset + len(joined) + 1
-        ].tolist()
-        data = memoryview(joined.buffers()[2])
-        return [
-            self._document(d, (_HEAD, data[offsets[a - r0] : offsets[b - r0]], _TAIL))
-            for d, a, b in zip(
-                range(d0, d1),
-                doc_rows[d0:d1].tolist(),
-                doc_rows[d0 + 1 : d1 + 1].tolist(),
-                strict=True,
-            )
         ]
+        data = memoryview(joined.buffers()[2])
+        spans = self.doc_rows[d0 : d1 + 1] - self.doc_rows[d0]
+        starts, ends = offsets[spans[:-1]].tolist(), (offsets[spans[1:]] - 1).tolist()
+        return [(_HEAD, data[a:b], _TAIL) for a, b in zip(starts, ends, strict=True)]
 
     @staticmethod
     def _json(document: dict) -> tuple[bytes]:
         return (json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode(),)
 
-    def _document(self, d: int, parts: tuple) -> Encoded:
-        """Document ``d`` with its bytes ``parts``, and what was posted in it."""
-        a, b = int(self.doc_rows[d]), int(self.doc_rows[d + 1])
-        starts = self.layout.starts
-        blocks = starts[self.doc_blocks[d] : self.doc_blocks[d + 1]]
-        return Encoded(
-            parts,
-            self.layout.rows[a:b],
-            self.client_ids[a:b].tolist(),
-            self.phones[a:b].tolist(),
-            self.names[a:b].tolist(),
-            np.diff(np.r_[blocks, b]).tolist(),
-        )
+
+def _column(series: pd.Series) -> pa.Array | pa.ChunkedArray:
+    """A plan column as Arrow text without a copy where pandas keeps it in Arrow."""
+    array = series.array
+    if isinstance(array, ArrowStringArray):
+        values = array.__arrow_array__()  # pandas' own Arrow data (no copy)
+        return values if values.type == pa.large_string() else values.cast(pa.large_string())
+    return _text(series)
+
+
+def _combined(values: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """One contiguous array (a take from a chunked column gives a chunked array)."""
+    return values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values

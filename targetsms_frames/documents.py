@@ -150,12 +150,7 @@ def _field_codes(column: pd.Series, positions: np.ndarray, is_order: bool):
             values = values.take(pa.array(positions))
         if values.null_count == n and not is_order:  # an unused field: nothing to code
             return np.broadcast_to(np.int32(-1), (n,)), pa.array([], pa.large_string()), 1
-        encoded = pc.dictionary_encode(values)
-        if isinstance(encoded, pa.ChunkedArray):  # one dictionary for every chunk
-            many = encoded.num_chunks != 1
-            encoded = encoded.unify_dictionaries().combine_chunks() if many else encoded.chunk(0)
-        uniques = encoded.dictionary
-        codes = encoded.indices.fill_null(-1).to_numpy().astype(np.int32, copy=False)
+        codes, uniques = _dictionary_codes(values)
         empty = pc.index(uniques, "").as_py()
         if is_order:
             uniques = pc.if_else(pc.equal(uniques, ""), "0", uniques)
@@ -174,6 +169,22 @@ def _field_codes(column: pd.Series, positions: np.ndarray, is_order: bool):
     empty = np.asarray(uniques == "", dtype=bool)
     codes = np.where(np.append(~empty, False)[codes], codes, -1)
     return codes.astype(np.int32), uniques, len(uniques) + 1
+
+
+def _dictionary_codes(values: pa.Array | pa.ChunkedArray) -> tuple[np.ndarray, pa.Array]:
+    """Arrow's dictionary codes of some texts (int32, -1 for missing) and the dictionary."""
+    encoded = pc.dictionary_encode(values)
+    chunks = encoded.chunks if isinstance(encoded, pa.ChunkedArray) else [encoded]
+    if not chunks:
+        return np.zeros(0, dtype=np.int32), pa.array([], pa.large_string())
+    # One hash table serves every chunk, so each chunk's dictionary is the one before
+    # it and more (checked: else the dictionaries are unified, which copies them all).
+    last = chunks[-1].dictionary
+    if not all(last.slice(0, len(c.dictionary)).equals(c.dictionary) for c in chunks[:-1]):
+        chunks = encoded.unify_dictionaries().chunks
+        last = chunks[-1].dictionary
+    codes = [c.indices.fill_null(-1).to_numpy() for c in chunks]
+    return (np.concatenate(codes) if len(codes) > 1 else codes[0]).astype(np.int32), last
 
 
 def _block_values(column: pd.Series, codes: np.ndarray, distinct, heads: np.ndarray):

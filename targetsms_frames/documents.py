@@ -6,21 +6,19 @@ from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pc
-from pandas.arrays import ArrowStringArray
 
 from . import fields as F
 from ._speed import gc_paused
 from .checks import check_frame
 from .contracts import PLAN, require
 from .errors import InputError
+from .grouping import FEW as _FEW
+from .grouping import message_groups
 from .template_data import FIELD as TEMPLATE_DATA
 from .template_data import as_object
 
 DEFAULT_MAX_PHONES = 1000
 _NEEDED = ("phone", "client_id_message", "problem", *F.MESSAGE_FIELDS)
-_FEW = 1024  # distinct values of a field that make it a shared, not a personal, field
 _FEW_COMBOS = 64
 
 
@@ -99,24 +97,11 @@ def plan_layout(
     n = len(positions)
     if n == 0:
         return None
-    # Per field: integer codes of its values (-1 where empty: left out) and the distinct
-    # values; rows whose codes all agree share a block. Every channel's send_* is always
-    # carried, "0" for a channel not used, so the provider never has to guess a default.
-    fields: list[tuple[np.ndarray, Any]] = []
-    group, size = np.zeros(n, dtype=np.int64), 1
-    for field in F.MESSAGE_FIELDS:
-        codes, distinct, k = _field_codes(plan[field], positions, field in F.ORDER_FIELDS)
-        if k > 1:  # the codes as one more digit (base k) of each row's group number
-            if size * k >= 2**62:
-                group = pd.factorize(group)[0]
-                size = int(group.max()) + 1
-            group = group * k + (codes + 1)
-            size *= k
-        fields.append((codes, distinct))
-    # Groups in order of first appearance (factorize numbers them so), each group's
-    # phones in plan order; documents take the phones in that order, max_phones at a
-    # time, so a block ends where its group or its document ends.
-    group = pd.factorize(group)[0]
+    # Rows whose message fields all agree share a block (see grouping.message_groups).
+    group, fields = message_groups(plan, positions)
+    # Groups in order of first appearance, each group's phones in plan order; documents
+    # take the phones in that order, max_phones at a time, so a block ends where its
+    # group or its document ends.
     # A personal campaign's groups are mostly single rows, already in order: no sort.
     order = (
         np.arange(n)
@@ -135,58 +120,6 @@ def plan_layout(
     return Layout(positions[order], order, starts, ends, first, cuts, fields)
 
 
-def _field_codes(column: pd.Series, positions: np.ndarray, is_order: bool):
-    """A field's int32 codes at ``positions`` (-1: left out), its distinct values (None
-    when there are more than ``_FEW``: a personal text), and the number of codes + 1.
-
-    Empty and missing are both left out, except in an order field: there every value
-    is sent, "0" for empty or missing (each still its own code, so its own block).
-    """
-    n = len(positions)
-    array = column.array
-    if isinstance(array, ArrowStringArray):  # Arrow text: coded in C, no str per row
-        values = array.__arrow_array__()  # pandas' own Arrow data (no copy)
-        if n < len(column):
-            values = values.take(pa.array(positions))
-        if values.null_count == n and not is_order:  # an unused field: nothing to code
-            return np.broadcast_to(np.int32(-1), (n,)), pa.array([], pa.large_string()), 1
-        codes, uniques = _dictionary_codes(values)
-        empty = pc.index(uniques, "").as_py()
-        if is_order:
-            uniques = pc.if_else(pc.equal(uniques, ""), "0", uniques)
-            if values.null_count:
-                codes = np.where(codes < 0, np.int32(len(uniques)), codes)
-                uniques = pa.concat_arrays([uniques, pa.array(["0"], uniques.type)])
-        elif empty >= 0:
-            codes = np.where(codes == empty, np.int32(-1), codes)
-        k = len(uniques) + 1
-        return codes, (uniques if is_order or len(uniques) <= _FEW else None), k
-    codes, uniques = pd.factorize(column.iloc[positions], use_na_sentinel=True)
-    if is_order:
-        codes, distinct = _orders(codes, np.asarray(uniques, dtype=object))
-        return codes.astype(np.int32), distinct, len(distinct) + 1
-    # kept as they are: a personal text is not made a Python str here
-    empty = np.asarray(uniques == "", dtype=bool)
-    codes = np.where(np.append(~empty, False)[codes], codes, -1)
-    return codes.astype(np.int32), uniques, len(uniques) + 1
-
-
-def _dictionary_codes(values: pa.Array | pa.ChunkedArray) -> tuple[np.ndarray, pa.Array]:
-    """Arrow's dictionary codes of some texts (int32, -1 for missing) and the dictionary."""
-    encoded = pc.dictionary_encode(values)
-    chunks = encoded.chunks if isinstance(encoded, pa.ChunkedArray) else [encoded]
-    if not chunks:
-        return np.zeros(0, dtype=np.int32), pa.array([], pa.large_string())
-    # One hash table serves every chunk, so each chunk's dictionary is the one before
-    # it and more (checked: else the dictionaries are unified, which copies them all).
-    last = chunks[-1].dictionary
-    if not all(last.slice(0, len(c.dictionary)).equals(c.dictionary) for c in chunks[:-1]):
-        chunks = encoded.unify_dictionaries().chunks
-        last = chunks[-1].dictionary
-    codes = [c.indices.fill_null(-1).to_numpy() for c in chunks]
-    return (np.concatenate(codes) if len(codes) > 1 else codes[0]).astype(np.int32), last
-
-
 def _block_values(column: pd.Series, codes: np.ndarray, distinct, heads: np.ndarray):
     """A field's codes per block and its values as posted (see :func:`_objects`); a
     personal text (no distinct values kept) is read from the plan at each block's row."""
@@ -203,15 +136,6 @@ def _objects(field, distinct) -> np.ndarray:
     if field == TEMPLATE_DATA:
         values = np.array([as_object(v) if v else v for v in values], dtype=object)
     return np.append(values, None)  # type: ignore[call-overload]
-
-
-def _orders(codes: np.ndarray, distinct: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """A channel's send_* codes with an empty value made "0" (explicit: not used)."""
-    distinct = np.where(distinct.astype(bool), distinct, "0").astype(object)
-    if (codes < 0).any():
-        distinct = np.append(distinct, "0")
-        codes = np.where(codes < 0, len(distinct) - 1, codes)
-    return codes, distinct
 
 
 def _blocks(fields: list[tuple[np.ndarray, np.ndarray]], phones: list[list]) -> list[dict]:

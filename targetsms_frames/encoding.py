@@ -23,14 +23,13 @@ from pandas.api.types import is_string_dtype
 from pandas.arrays import ArrowStringArray
 
 from . import fields as F
+from .arrow_text import take
 from .documents import DEFAULT_MAX_PHONES, Layout, build_documents, plan_layout
 from .template_data import FIELD as TEMPLATE_DATA
 from .template_data import as_object
 
 _BYTES = pa.large_binary()
 _ESCAPED = r'["\\\x00-\x1f]'  # what json.dumps escapes (with ensure_ascii=False)
-# Every byte but those json.dumps escapes: deleting them leaves only what needs care.
-_PLAIN = bytes(c for c in range(256) if c >= 0x20 and c not in b'"\\')
 _FEW = 1024  # a field with at most this many distinct values is encoded once per value
 _BATCH = 16  # documents encoded together: the first is posted soon, intermediates stay small
 _HEAD, _TAIL = b'{"message":[', b"]}"
@@ -109,7 +108,11 @@ def json_strings(values: pa.Array, before: bytes = b"", after: bytes = b"") -> p
 def _escapes(text: pa.Array) -> bool:
     """Whether any byte of the array's data may need a JSON escape (one pass in C)."""
     data = text.buffers()[2]
-    return data is not None and bool(bytes(data).translate(None, _PLAIN))
+    if data is None or not data.size:
+        return False
+    # A byte below 0x20 (the smallest, vectorised), or a quote or backslash (memchr).
+    raw = bytes(data)
+    return bool(np.frombuffer(data, dtype=np.uint8).min() < 0x20) or b'"' in raw or b"\\" in raw
 
 
 def _pieces(field: str, values: pa.Array) -> pa.Array:
@@ -270,9 +273,9 @@ class Encoder:
         layout, doc_rows, doc_blocks = self.layout, self.doc_rows, self.doc_blocks
         r0, r1 = int(doc_rows[d0]), int(doc_rows[d1])
         b0, b1 = int(doc_blocks[d0]), int(doc_blocks[d1])
-        rows = pa.array(layout.rows[r0:r1])
-        phones = _combined(self.phone_text.take(rows))
-        client_ids = _combined(self.client_id_text.take(rows))
+        rows = layout.rows[r0:r1]
+        phones = take(self.phone_text, rows)
+        client_ids = take(self.client_id_text, rows)
         sizes = np.diff(np.r_[layout.starts[b0:b1], r1])
         if self.dicts is not None:
             parts = [self._json(self.dicts[d]) for d in range(d0, d1)]
@@ -303,7 +306,7 @@ class Encoder:
         if self.name_values is not None:
             return self.name_values[codes]
         assert self.name_text is not None
-        names = _combined(self.name_text.take(pa.array(self.heads_of[b0:b1])))
+        names = take(self.name_text, self.heads_of[b0:b1])
         return np.where(codes >= 0, names.to_numpy(zero_copy_only=False), "")
 
     def _bytes(self, d0: int, d1: int, phones: pa.Array, client_ids: pa.Array) -> list[tuple]:
@@ -313,11 +316,11 @@ class Encoder:
         b0, b1 = int(self.doc_blocks[d0]), int(self.doc_blocks[d1])
         sizes = np.diff(np.r_[layout.starts[b0:b1], layout.starts[b0] + n])
         combo = pa.array(self.combo[b0:b1])
-        heads = pa.array(self.heads_of[b0:b1])
+        heads = self.heads_of[b0:b1]
         block_parts = [self.glue[0].take(combo)]
         for (i, text), glue in zip(self.personal, self.glue[1:], strict=True):
             codes = self.layout.fields[i][0][layout.first[b0:b1]]
-            values = _combined(text.take(heads))
+            values = take(text, heads)
             if values.null_count != int((codes < 0).sum()):  # an empty text: left out
                 values = pc.if_else(pa.array(codes >= 0), values, None)
             block_parts += [_pieces(F.MESSAGE_FIELDS[i], values), glue.take(combo)]
@@ -376,8 +379,3 @@ def _column(series: pd.Series) -> pa.Array | pa.ChunkedArray:
         values = array.__arrow_array__()  # pandas' own Arrow data (no copy)
         return values if values.type == pa.large_string() else values.cast(pa.large_string())
     return _text(series)
-
-
-def _combined(values: pa.Array | pa.ChunkedArray) -> pa.Array:
-    """One contiguous array (a take from a chunked column gives a chunked array)."""
-    return values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values

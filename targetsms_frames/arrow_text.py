@@ -11,10 +11,11 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 
-_PIECE = 1 << 16  # rows hashed at once: the temporaries stay a few MB
-# Random odd multipliers (fixed: the same text always gets the same hash).
-_WEIGHTS = np.random.default_rng(20261128).integers(1, 2**63, 4098, dtype=np.uint64) | np.uint64(1)
-_LENGTH, _TAIL = _WEIGHTS[-2], _WEIGHTS[-1]
+_PIECE = 1 << 13  # rows hashed at once: their bytes stay in the CPU's cache
+# Odd multipliers (fixed: the same text always gets the same hash).
+_MIX, _LENGTH, _TAIL = (
+    np.uint64(k) for k in (0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9)
+)
 
 
 def take(values: pa.Array | pa.ChunkedArray, rows: np.ndarray) -> pa.Array:
@@ -73,21 +74,21 @@ def _hashes(values: pa.Array) -> np.ndarray:
     raw[8:-8] = np.frombuffer(data_buffer, dtype=np.uint8)[base : int(offsets[-1])]
     words = np.ndarray((len(raw) - 7,), dtype=np.uint64, buffer=raw.data, strides=(1,))
     starts = offsets[:-1] - base + 8
-    # Longest first, so the rows with a j-th whole word are a prefix (no masks).
+    # Longest first, so the rows with a j-th whole word are a prefix (no masks); each
+    # word is folded in by Horner's rule, in place.
     order = np.argsort(-lengths, kind="stable")
-    sorted_starts, sorted_lengths = starts[order], lengths[order]
+    at, sorted_lengths = starts[order], lengths[order]
     h = sorted_lengths.astype(np.uint64) * _LENGTH
-    counts = np.searchsorted(-sorted_lengths, -8 * np.arange(1, len(_WEIGHTS) - 1), side="right")
-    for j, count in enumerate(counts.tolist()):
-        if not count:
-            break
-        h[:count] += words[sorted_starts[:count] + 8 * j] * _WEIGHTS[j]
-    if int(sorted_lengths[0]) > 8 * (len(_WEIGHTS) - 2):  # longer texts: wrap the weights
-        for j in range(len(_WEIGHTS) - 2, int(sorted_lengths[0]) // 8):
-            count = int(np.searchsorted(-sorted_lengths, -8 * (j + 1), side="right"))
-            h[:count] += words[sorted_starts[:count] + 8 * j] * _WEIGHTS[j % (len(_WEIGHTS) - 2)]
+    counts = np.searchsorted(
+        -sorted_lengths, -8 * np.arange(1, sorted_lengths[0] // 8 + 1), "right"
+    )
+    for count in counts.tolist():
+        head = h[:count]
+        head *= _MIX
+        head += words[at[:count]]
+        at[:count] += 8
     # The last 8 bytes (overlapping the last whole word), shifted to the text's own.
-    tail = words[sorted_starts + sorted_lengths - 8]
+    tail = words[starts[order] + sorted_lengths - 8]
     short = sorted_lengths < 8
     shift = np.where(short, 64 - 8 * sorted_lengths, 0).astype(np.uint64)
     tail = np.where(sorted_lengths > 0, tail >> np.minimum(shift, np.uint64(63)), 0)

@@ -35,6 +35,7 @@ _BATCH = 16  # documents encoded together: the first is posted soon, intermediat
 _HEAD, _TAIL = b'{"message":[', b"]}"
 _TEXT_COLUMNS = ("phone", "client_id_message", *F.MESSAGE_FIELDS)
 _NAME = F.MESSAGE_FIELDS.index("name_delivery")
+_TEMPLATE_DATA = F.MESSAGE_FIELDS.index(TEMPLATE_DATA)
 
 
 def _lit(value: bytes) -> pa.Scalar:
@@ -133,6 +134,12 @@ def _pieces(field: str, values: pa.Array) -> pa.Array:
     return pc.binary_join_element_wise(key, encoded, _lit(b","), _lit(b""))
 
 
+def _join(*parts) -> pa.Array:
+    """The parts joined row by row, nulls skipped. (A literal among them is needed: with
+    arrays alone, Arrow drops a row whose parts are all null.)"""
+    return pc.binary_join_element_wise(*parts, _lit(b""), _lit(b""), null_handling="skip")
+
+
 def _taken(array: pa.Array, codes: np.ndarray) -> pa.Array:
     """``array[codes]``, null where a code is -1."""
     return array.take(pa.array(codes, pa.int64(), mask=codes < 0))
@@ -209,9 +216,10 @@ class Encoder:
         self._glue(plan)
 
     def _glue(self, plan: pd.DataFrame) -> None:
-        """The few-valued fields as glue: each block's combination of their values, and
-        per combination the bytes between its personal texts (``{`` before the first,
-        ``"phones":[`` after the last), encoded once."""
+        """The few-valued fields as glue: each block's combination of their values (and
+        of which personal texts it has), and per combination the bytes between its
+        personal texts (``{`` before the first, ``"phones":[`` after the last), encoded
+        once. A personal text's key and quotes are glue too: its value goes in raw."""
         layout = self.layout
         nb = len(layout.first)
         combo, size = np.zeros(nb, dtype=np.int64), 1
@@ -220,30 +228,42 @@ class Encoder:
             if distinct is None:  # a personal text: its own piece per block, read later
                 self.personal.append((i, _column(plan[F.MESSAGE_FIELDS[i]])))
                 segments.append([])
-                continue
-            k = len(distinct) + 1
+                k = 2  # only whether the block has it
+            else:
+                k = len(distinct) + 1
+                segments[-1].append(i)
             if k == 1:  # left out everywhere
                 continue
             if size * k >= 2**62:
                 combo = pd.factorize(combo)[0]
                 size = int(combo.max()) + 1
-            combo = combo * k + (codes[layout.first] + 1)
+            combo = combo * k + (np.minimum(codes[layout.first], k - 2) + 1)
             size *= k
-            segments[-1].append(i)
         combo, combos = pd.factorize(combo)
         sample = np.zeros(len(combos), dtype=np.int64)
         sample[combo] = np.arange(nb)  # a block of each combination (any will do)
         self.combo = combo.astype(np.int32)
+        has = [layout.fields[i][0][layout.first[sample]] >= 0 for i, _ in self.personal]
         for s, segment in enumerate(segments):
-            parts = [_lit(b"{")] if s == 0 else []
+            parts: list = []
+            if s == 0:
+                parts.append(_lit(b"{"))
+            else:  # the end of the personal text before, where the block has it
+                close = b"," if self.personal[s - 1][0] == _TEMPLATE_DATA else b'",'
+                parts.append(_taken(pa.array([close], _BYTES), np.where(has[s - 1], 0, -1)))
             for i in segment:
                 codes, distinct = layout.fields[i]
                 if ((at := codes[layout.first[sample]]) >= 0).any():
                     parts.append(_taken(_pieces(F.MESSAGE_FIELDS[i], _text(distinct)), at))
-            if s == len(segments) - 1:
+            if s < len(self.personal):  # the key of the personal text after
+                i = self.personal[s][0]
+                key = json.dumps(F.MESSAGE_FIELDS[i]).encode() + b":"
+                key += b"" if i == _TEMPLATE_DATA else b'"'
+                parts.append(_taken(pa.array([key], _BYTES), np.where(has[s], 0, -1)))
+            else:
                 parts.append(_lit(b'"phones":['))
             if any(isinstance(part, pa.Array) for part in parts):
-                glue = pc.binary_join_element_wise(*parts, _lit(b""), null_handling="skip")
+                glue = _join(*parts)
             else:  # literals only: the same bytes for every combination
                 glue = pa.array([b"".join(p.as_py() for p in parts)] * len(combos), _BYTES)
             self.glue.append(glue)
@@ -320,10 +340,8 @@ class Encoder:
         block_parts = [self.glue[0].take(combo)]
         for (i, text), glue in zip(self.personal, self.glue[1:], strict=True):
             codes = self.layout.fields[i][0][layout.first[b0:b1]]
-            values = take(text, heads)
-            if values.null_count != int((codes < 0).sum()):  # an empty text: left out
-                values = pc.if_else(pa.array(codes >= 0), values, None)
-            block_parts += [_pieces(F.MESSAGE_FIELDS[i], values), glue.take(combo)]
+            values = _raw(i, take(text, heads), codes >= 0)
+            block_parts += [values, glue.take(combo)]
         ends_block = (sizes == 1).all() or None
         if ends_block is None:
             last = np.zeros(n, dtype=np.int8)
@@ -349,16 +367,12 @@ class Encoder:
         else:
             entry.append(pa.array(tails, _BYTES).take(pa.array(last)))
         if b1 - b0 == n:  # one phone a block: a row is its block
-            joined = pc.binary_join_element_wise(
-                *block_parts, *entry, _lit(b""), null_handling="skip"
-            )
+            joined = _join(*block_parts, *entry)
         else:
-            head = pc.binary_join_element_wise(*block_parts, _lit(b""), null_handling="skip")
+            head = _join(*block_parts)
             at = np.full(n, -1, dtype=np.int64)  # each row's block, if it starts it
             at[np.cumsum(sizes) - sizes] = np.arange(b1 - b0)
-            joined = pc.binary_join_element_wise(
-                _taken(head, at), *entry, _lit(b""), null_handling="skip"
-            )
+            joined = _join(_taken(head, at), *entry)
         offsets = np.frombuffer(joined.buffers()[1], dtype=np.int64)[
             joined.offset : joined.offset + len(joined) + 1
         ]
@@ -370,6 +384,31 @@ class Encoder:
     @staticmethod
     def _json(document: dict) -> tuple[bytes]:
         return (json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode(),)
+
+
+def _raw(field: int, values: pa.Array, kept: np.ndarray) -> pa.Array:
+    """A personal text's values as posted between the glue's quotes (``templateData``:
+    its JSON object); null where the block has none."""
+    if field == _TEMPLATE_DATA:
+        texts = values.to_pylist()
+        return pa.array(
+            [
+                json.dumps(as_object(v), ensure_ascii=False, separators=(",", ":")).encode()
+                if k
+                else None
+                for v, k in zip(texts, kept.tolist(), strict=True)
+            ],
+            _BYTES,
+        )
+    if not _escapes(values):  # the common case: the text's own bytes
+        return values.cast(_BYTES)
+    return pa.array(
+        [
+            json.dumps(v, ensure_ascii=False)[1:-1].encode() if k else None
+            for v, k in zip(values.to_pylist(), kept.tolist(), strict=True)
+        ],
+        _BYTES,
+    )
 
 
 def _column(series: pd.Series) -> pa.Array | pa.ChunkedArray:

@@ -75,7 +75,7 @@ def _is_personal(values: pa.Array | pa.ChunkedArray) -> bool:
     if n - values.null_count < 2:
         return False
     sample = take(values, np.linspace(0, n - 1, min(n, _SAMPLE)).astype(np.int64))
-    return pc.count_distinct(sample).as_py() * 4 > len(sample)
+    return pc.count_distinct(sample).as_py() > max(1, len(sample) // 4)
 
 
 def _first_rows(group: np.ndarray) -> np.ndarray:

@@ -33,6 +33,13 @@ _ESCAPED = r'["\\\x00-\x1f]'  # what json.dumps escapes (with ensure_ascii=False
 _FEW = 1024  # a field with at most this many distinct values is encoded once per value
 _BATCH = 16  # documents encoded together: the first is posted soon, intermediates stay small
 _HEAD, _TAIL = b'{"message":[', b"]}"
+# The literal pieces of a row (see Encoder._bytes), by position in _LITERALS.
+_LITERALS = pa.array(
+    [b"", b'{"phone":"', b'","client_id_message":"', b'"},', b'"}]},', b"},", b"}]},"],
+    pa.large_binary(),
+)
+_EMPTY, _PHONE, _CLIENT_ID = 0, 1, 2
+_TAIL_OF_QUOTED, _TAIL_OF_ROW = (3, 4), (5, 6)  # a row's end: within its block, or its last
 _TEXT_COLUMNS = ("phone", "client_id_message", *F.MESSAGE_FIELDS)
 _NAME = F.MESSAGE_FIELDS.index("name_delivery")
 _TEMPLATE_DATA = F.MESSAGE_FIELDS.index(TEMPLATE_DATA)
@@ -331,53 +338,72 @@ class Encoder:
 
     def _bytes(self, d0: int, d1: int, phones: pa.Array, client_ids: pa.Array) -> list[tuple]:
         """The bytes of documents ``d0`` to ``d1 - 1`` in pieces: each row is its block's
-        head (if it starts one), its phone, and a comma (a document ends before its last)."""
+        head (if it starts one), its phone, and a comma (a document ends before its last).
+
+        The pieces of every row (glue, personal texts, phone, client id, literals) are
+        gathered into one array by a single take, in posted order: its data is the
+        documents' bytes, each row ``_slots`` elements long.
+        """
         layout, n = self.layout, len(phones)
         b0, b1 = int(self.doc_blocks[d0]), int(self.doc_blocks[d1])
+        nb = b1 - b0
         sizes = np.diff(np.r_[layout.starts[b0:b1], layout.starts[b0] + n])
-        combo = pa.array(self.combo[b0:b1])
-        heads = self.heads_of[b0:b1]
-        block_parts = [self.glue[0].take(combo)]
+        combo = self.combo[b0:b1]
+        arrays: list[pa.Array] = [_LITERALS]
+        base = [len(_LITERALS)]
+
+        def add(array: pa.Array) -> int:
+            arrays.append(array)
+            base[0] += len(array)
+            return base[0] - len(array)
+
+        def glue_at(glue: pa.Array) -> np.ndarray:
+            if len(glue) > 4 * nb:  # many combinations: only this batch's
+                return add(glue.take(pa.array(combo))) + np.arange(nb)
+            return add(glue) + combo
+
+        block_slots = [glue_at(self.glue[0])]
         for (i, text), glue in zip(self.personal, self.glue[1:], strict=True):
-            codes = self.layout.fields[i][0][layout.first[b0:b1]]
-            values = _raw(i, take(text, heads), codes >= 0)
-            block_parts += [values, glue.take(combo)]
-        ends_block = (sizes == 1).all() or None
-        if ends_block is None:
-            last = np.zeros(n, dtype=np.int8)
-            last[np.cumsum(sizes) - 1] = 1
+            codes = layout.fields[i][0][layout.first[b0:b1]]
+            block_slots.append(
+                add(_raw(i, take(text, self.heads_of[b0:b1]), codes >= 0)) + np.arange(nb)
+            )
+            block_slots.append(glue_at(glue))
         if phones.null_count or client_ids.null_count or _escapes(phones) or _escapes(client_ids):
-            tails = (b"},", b"}]},")
-            entry = [
-                json_strings(phones, b'{"phone":').fill_null(b'{"phone":null'),
-                json_strings(client_ids, b',"client_id_message":').fill_null(
-                    b',"client_id_message":null'
-                ),
-            ]
-        else:  # the common case: digits
-            tails = (b'"},', b'"}]},')
-            entry = [
-                _lit(b'{"phone":"'),
-                phones.cast(_BYTES),
-                _lit(b'","client_id_message":"'),
-                client_ids.cast(_BYTES),
-            ]
-        if ends_block:
-            entry.append(_lit(tails[1]))
+            phone_slots = (_EMPTY, _EMPTY, _TAIL_OF_ROW[0], _TAIL_OF_ROW[1])
+            phones = json_strings(phones, b'{"phone":').fill_null(b'{"phone":null')
+            client_ids = json_strings(client_ids, b',"client_id_message":').fill_null(
+                b',"client_id_message":null'
+            )
+        else:  # the common case: digits, between literal quotes
+            phone_slots = (_PHONE, _CLIENT_ID, _TAIL_OF_QUOTED[0], _TAIL_OF_QUOTED[1])
+        phone_at, client_id_at = add(phones.cast(_BYTES)), add(client_ids.cast(_BYTES))
+        slots = len(block_slots) + 5
+        at = np.empty((n, slots), dtype=np.int64)
+        if nb == n:  # one phone a block: a row is its block
+            for k, slot in enumerate(block_slots):
+                at[:, k] = slot
         else:
-            entry.append(pa.array(tails, _BYTES).take(pa.array(last)))
-        if b1 - b0 == n:  # one phone a block: a row is its block
-            joined = _join(*block_parts, *entry)
+            heads = np.cumsum(sizes) - sizes
+            for k, slot in enumerate(block_slots):
+                at[:, k] = _EMPTY
+                at[heads, k] = slot
+        k = len(block_slots)
+        at[:, k] = phone_slots[0]
+        at[:, k + 1] = phone_at + np.arange(n)
+        at[:, k + 2] = phone_slots[1]
+        at[:, k + 3] = client_id_at + np.arange(n)
+        if nb == n:
+            at[:, k + 4] = phone_slots[3]  # every row ends its block
         else:
-            head = _join(*block_parts)
-            at = np.full(n, -1, dtype=np.int64)  # each row's block, if it starts it
-            at[np.cumsum(sizes) - sizes] = np.arange(b1 - b0)
-            joined = _join(_taken(head, at), *entry)
+            at[:, k + 4] = phone_slots[2]
+            at[np.cumsum(sizes) - 1, k + 4] = phone_slots[3]
+        joined = pa.concat_arrays(arrays).take(pa.array(at.ravel()))
         offsets = np.frombuffer(joined.buffers()[1], dtype=np.int64)[
             joined.offset : joined.offset + len(joined) + 1
         ]
         data = memoryview(joined.buffers()[2])
-        spans = self.doc_rows[d0 : d1 + 1] - self.doc_rows[d0]
+        spans = (self.doc_rows[d0 : d1 + 1] - self.doc_rows[d0]) * slots
         starts, ends = offsets[spans[:-1]].tolist(), (offsets[spans[1:]] - 1).tolist()
         return [(_HEAD, data[a:b], _TAIL) for a, b in zip(starts, ends, strict=True)]
 

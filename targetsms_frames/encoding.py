@@ -11,6 +11,7 @@ escape (a quote, a backslash, a control character) is encoded by ``json.dumps``.
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections.abc import Iterator
 from typing import NamedTuple
@@ -32,14 +33,14 @@ _BYTES = pa.large_binary()
 _ESCAPED = r'["\\\x00-\x1f]'  # what json.dumps escapes (with ensure_ascii=False)
 _FEW = 1024  # a field with at most this many distinct values is encoded once per value
 _BATCH = 16  # documents encoded together: the first is posted soon, intermediates stay small
-_HEAD, _TAIL = b'{"message":[', b"]}"
-# The literal pieces of a row (see Encoder._bytes), by position in _LITERALS.
-_LITERALS = pa.array(
-    [b"", b'{"phone":"', b'","client_id_message":"', b'"},', b'"}]},', b"},", b"}]},"],
-    pa.large_binary(),
+_HEAD = b'{"message":['
+# A row's literal pieces, for digits between quotes and for JSON literals (a phone or
+# client id that needs escapes, or null): the first phone's start, between the phone and
+# the client id, between two phones of a block, and a block's end.
+_ROW_LITERALS = (
+    (b'{"phone":"', b'","client_id_message":"', b'"},{"phone":"', b'"}]},'),
+    (b'{"phone":', b',"client_id_message":', b'},{"phone":', b"}]},"),
 )
-_EMPTY, _PHONE, _CLIENT_ID = 0, 1, 2
-_TAIL_OF_QUOTED, _TAIL_OF_ROW = (3, 4), (5, 6)  # a row's end: within its block, or its last
 _TEXT_COLUMNS = ("phone", "client_id_message", *F.MESSAGE_FIELDS)
 _NAME = F.MESSAGE_FIELDS.index("name_delivery")
 _TEMPLATE_DATA = F.MESSAGE_FIELDS.index(TEMPLATE_DATA)
@@ -213,6 +214,7 @@ class Encoder:
         self.dicts: list[dict] | None = None
         self.personal: list[tuple[int, pa.Array | pa.ChunkedArray]] = []
         self.glue: list[pa.Array] = []
+        self.variants: list[tuple[list[pa.Array], pa.Array]] = []
         if not all(is_string_dtype(plan[c]) for c in _TEXT_COLUMNS):
             # Not a plan of texts (made by hand?): its documents as documents() makes
             # them, encoded by json.dumps, so the bytes are the same whatever the values.
@@ -274,6 +276,14 @@ class Encoder:
             else:  # literals only: the same bytes for every combination
                 glue = pa.array([b"".join(p.as_py() for p in parts)] * len(combos), _BYTES)
             self.glue.append(glue)
+        # Per way of writing phones (quoted digits, or JSON literals): the last glue runs on
+        # into the first phone, and a block's first glue after another block starts with
+        # that block's end, so a row is as few pieces as can be.
+        self.variants = []
+        for literals in _ROW_LITERALS:
+            glue = list(self.glue)
+            glue[-1] = _join(glue[-1], _lit(literals[0]))
+            self.variants.append((glue, _join(_lit(literals[3]), glue[0])))
 
     @classmethod
     def of(
@@ -337,75 +347,69 @@ class Encoder:
         return np.where(codes >= 0, names.to_numpy(zero_copy_only=False), "")
 
     def _bytes(self, d0: int, d1: int, phones: pa.Array, client_ids: pa.Array) -> list[tuple]:
-        """The bytes of documents ``d0`` to ``d1 - 1`` in pieces: each row is its block's
-        head (if it starts one), its phone, and a comma (a document ends before its last).
+        """The bytes of documents ``d0`` to ``d1 - 1`` in pieces.
 
         The pieces of every row (glue, personal texts, phone, client id, literals) are
-        gathered into one array by a single take, in posted order: its data is the
-        documents' bytes, each row ``_slots`` elements long.
+        gathered into one array by a single take, in posted order, so its data is the
+        documents' bytes: a block's first row is its glue and personal texts (the glue
+        after another block's end starts with that end), then the phone; a block's other
+        rows are the end of the phone before and their own.
         """
         layout, n = self.layout, len(phones)
+        r0 = int(self.doc_rows[d0])
         b0, b1 = int(self.doc_blocks[d0]), int(self.doc_blocks[d1])
         nb = b1 - b0
-        sizes = np.diff(np.r_[layout.starts[b0:b1], layout.starts[b0] + n])
         combo = self.combo[b0:b1]
-        arrays: list[pa.Array] = [_LITERALS]
-        base = [len(_LITERALS)]
+        if phones.null_count or client_ids.null_count or _escapes(phones) or _escapes(client_ids):
+            variant = 1
+            phones = json_strings(phones).fill_null(b"null")
+            client_ids = json_strings(client_ids).fill_null(b"null")
+        else:  # the common case: digits, between literal quotes
+            variant = 0
+        literals = _ROW_LITERALS[variant]
+        glue, after = self.variants[variant]
+        arrays: list[pa.Array] = [pa.array(literals[1:3], _BYTES)]
+        size = [2]
 
         def add(array: pa.Array) -> int:
             arrays.append(array)
-            base[0] += len(array)
-            return base[0] - len(array)
+            size[0] += len(array)
+            return size[0] - len(array)
 
         def glue_at(glue: pa.Array) -> np.ndarray:
             if len(glue) > 4 * nb:  # many combinations: only this batch's
                 return add(glue.take(pa.array(combo))) + np.arange(nb)
             return add(glue) + combo
 
-        block_slots = [glue_at(self.glue[0])]
-        for (i, text), glue in zip(self.personal, self.glue[1:], strict=True):
+        heads = layout.starts[b0:b1] - r0  # each block's first row in the batch
+        starts_document = np.isin(heads, self.doc_rows[d0:d1] - r0)
+        block_slots = [np.where(starts_document, glue_at(glue[0]), glue_at(after))]
+        for (i, text), more in zip(self.personal, glue[1:], strict=True):
             codes = layout.fields[i][0][layout.first[b0:b1]]
-            block_slots.append(
-                add(_raw(i, take(text, self.heads_of[b0:b1]), codes >= 0)) + np.arange(nb)
-            )
-            block_slots.append(glue_at(glue))
-        if phones.null_count or client_ids.null_count or _escapes(phones) or _escapes(client_ids):
-            phone_slots = (_EMPTY, _EMPTY, _TAIL_OF_ROW[0], _TAIL_OF_ROW[1])
-            phones = json_strings(phones, b'{"phone":').fill_null(b'{"phone":null')
-            client_ids = json_strings(client_ids, b',"client_id_message":').fill_null(
-                b',"client_id_message":null'
-            )
-        else:  # the common case: digits, between literal quotes
-            phone_slots = (_PHONE, _CLIENT_ID, _TAIL_OF_QUOTED[0], _TAIL_OF_QUOTED[1])
+            raw = _raw(i, take(text, self.heads_of[b0:b1]), codes >= 0)
+            block_slots += [add(raw) + np.arange(nb), glue_at(more)]
         phone_at, client_id_at = add(phones.cast(_BYTES)), add(client_ids.cast(_BYTES))
-        slots = len(block_slots) + 5
-        at = np.empty((n, slots), dtype=np.int64)
-        if nb == n:  # one phone a block: a row is its block
-            for k, slot in enumerate(block_slots):
-                at[:, k] = slot
-        else:
-            heads = np.cumsum(sizes) - sizes
-            for k, slot in enumerate(block_slots):
-                at[:, k] = _EMPTY
-                at[heads, k] = slot
-        k = len(block_slots)
-        at[:, k] = phone_slots[0]
-        at[:, k + 1] = phone_at + np.arange(n)
-        at[:, k + 2] = phone_slots[1]
-        at[:, k + 3] = client_id_at + np.arange(n)
-        if nb == n:
-            at[:, k + 4] = phone_slots[3]  # every row ends its block
-        else:
-            at[:, k + 4] = phone_slots[2]
-            at[np.cumsum(sizes) - 1, k + 4] = phone_slots[3]
-        joined = pa.concat_arrays(arrays).take(pa.array(at.ravel()))
+        pieces = np.full(n, 4, dtype=np.int64)  # pieces per row
+        pieces[heads] = len(block_slots) + 3
+        ends = np.cumsum(pieces)
+        at = np.empty(int(ends[-1]), dtype=np.int64)
+        for k, slot in enumerate(block_slots):
+            at[ends[heads] - pieces[heads] + k] = slot
+        if nb < n:  # rows within a block: the end of the phone before, then theirs
+            within = np.ones(n, dtype=bool)
+            within[heads] = False
+            at[ends[within] - 4] = 1
+        at[ends - 3] = phone_at + np.arange(n)
+        at[ends - 2] = 0
+        at[ends - 1] = client_id_at + np.arange(n)
+        joined = pa.concat_arrays(arrays).take(pa.array(at))
         offsets = np.frombuffer(joined.buffers()[1], dtype=np.int64)[
             joined.offset : joined.offset + len(joined) + 1
         ]
         data = memoryview(joined.buffers()[2])
-        spans = (self.doc_rows[d0 : d1 + 1] - self.doc_rows[d0]) * slots
-        starts, ends = offsets[spans[:-1]].tolist(), (offsets[spans[1:]] - 1).tolist()
-        return [(_HEAD, data[a:b], _TAIL) for a, b in zip(starts, ends, strict=True)]
+        spans = offsets[np.r_[0, ends][self.doc_rows[d0 : d1 + 1] - r0]].tolist()
+        tail = literals[3][:-1] + b"]}"  # the last block's end, and the document's
+        return [(_HEAD, data[a:b], tail) for a, b in itertools.pairwise(spans)]
 
     @staticmethod
     def _json(document: dict) -> tuple[bytes]:

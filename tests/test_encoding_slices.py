@@ -56,15 +56,14 @@ def reference(plan: pd.DataFrame, max_phones: int) -> list[dict]:
         )
         groups.setdefault(key, []).append(i)
     rows = [(key, i) for key, members in groups.items() for i in members]
+    phones = plan["phone"].to_numpy(dtype=object, na_value=None)
+    client_ids = plan["client_id_message"].to_numpy(dtype=object, na_value=None)
     documents = []
     for start in range(0, len(rows), max_phones):
         blocks: list[dict] = []
         last = None
         for key, i in rows[start : start + max_phones]:
-            phone = {
-                "phone": plan["phone"].iloc[i],
-                "client_id_message": plan["client_id_message"].iloc[i],
-            }
+            phone = {"phone": phones[i], "client_id_message": client_ids[i]}
             if key == last:
                 blocks[-1]["phones"].append(phone)
                 continue
@@ -193,3 +192,15 @@ def test_text_hashes_agree_whatever_the_chunks(texts, cut):
     assert (hashes[[not t for t in texts]] == 0).all()  # missing and empty alike
     rows = np.arange(len(texts))[::-1].copy()
     assert take(chunked, rows).to_pylist() == texts[::-1]
+
+
+def test_phones_and_client_ids_that_need_json_literals():
+    """A hand-made plan: a null client id, a phone with a quote (written as JSON has them)."""
+    people = pd.DataFrame(
+        {"phone": [str(79801234000 + i) for i in range(6)], "name": "A", "code": "1"}
+    )
+    plan = tsf.plan(people.assign(template=["v", "v", "s", "s", "p", "p"]), TEMPLATES, campaign="x")
+    plan.loc[1, "client_id_message"] = None
+    plan.loc[2, "phone"] = '7980"12\\34'
+    for max_phones in (1, 2, 4):
+        check(plan, max_phones, [1, 2])

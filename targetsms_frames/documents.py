@@ -125,7 +125,7 @@ def _block_values(column: pd.Series, codes: np.ndarray, distinct, heads: np.ndar
     personal text (no distinct values kept) is read from the plan at each block's row."""
     if distinct is not None:
         return codes, _objects(column.name, distinct)
-    values = column.iloc[heads].to_numpy(dtype=object, na_value=None)
+    values = column.iloc[heads].to_numpy(dtype=object, na_value=None)  # type: ignore[call-overload]
     return np.where(codes >= 0, np.arange(len(codes)), -1), _objects(column.name, values)
 
 

@@ -2,11 +2,14 @@
 
 The same documents as :func:`targetsms_frames.documents.documents` (same blocks, same
 order), as the exact bytes ``json.dumps(document, ensure_ascii=False,
-separators=(",", ":"))`` would give, made in Arrow kernels: each field's distinct
-values are encoded once (``"key":value,``), the per-row values (personal texts,
-phones, client ids) are quoted in bulk, and a document is one slice of the
-concatenated rows between ``{"message":[`` and ``]}``. A text that needs a JSON
-escape (a quote, a backslash, a control character) is encoded by ``json.dumps``.
+separators=(",", ":"))`` would give, made in Arrow kernels a batch of documents at a
+time: the few-valued fields are encoded once per combination of values (the "glue"
+between a block's personal texts), the personal texts, phones and client ids are read
+from the plan's columns for the batch only, and one take gathers the pieces in posted
+order, so a document is one slice of its data between ``{"message":[`` and ``]}``. A
+text that needs a JSON escape (a quote, a backslash, a control character) is encoded
+by ``json.dumps``. Nothing per row is made up front but the layout's integer arrays,
+so a plan of a million rows is encoded in bounded memory.
 """
 
 from __future__ import annotations
@@ -19,18 +22,15 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
 from pandas.api.types import is_string_dtype
-from pandas.arrays import ArrowStringArray
 
 from . import fields as F
+from . import json_pieces as J
 from .arrow_text import take
 from .documents import DEFAULT_MAX_PHONES, Layout, build_documents, plan_layout
+from .json_pieces import BYTES
 from .template_data import FIELD as TEMPLATE_DATA
-from .template_data import as_object
 
-_BYTES = pa.large_binary()
-_ESCAPED = r'["\\\x00-\x1f]'  # what json.dumps escapes (with ensure_ascii=False)
 _FEW = 1024  # a field with at most this many distinct values is encoded once per value
 _BATCH = 16  # documents encoded together: the first is posted soon, intermediates stay small
 _HEAD = b'{"message":['
@@ -44,10 +44,6 @@ _ROW_LITERALS = (
 _TEXT_COLUMNS = ("phone", "client_id_message", *F.MESSAGE_FIELDS)
 _NAME = F.MESSAGE_FIELDS.index("name_delivery")
 _TEMPLATE_DATA = F.MESSAGE_FIELDS.index(TEMPLATE_DATA)
-
-
-def _lit(value: bytes) -> pa.Scalar:
-    return pa.scalar(value, _BYTES)
 
 
 class Encoded(NamedTuple):
@@ -87,81 +83,6 @@ class Encoded(NamedTuple):
             out.append({"name_delivery": name, "phones": phones} if name else {"phones": phones})
             start += size
         return out
-
-
-def json_strings(values: pa.Array, before: bytes = b"", after: bytes = b"") -> pa.Array:
-    """Each text as a JSON string literal, exactly as ``json.dumps(ensure_ascii=False)``,
-    between ``before`` and ``after``; nulls stay null.
-
-    Example:
-        >>> json_strings(pa.array(['Hi', 'a"b', None])).to_pylist()
-        [b'"Hi"', b'"a\\\\"b"', None]
-    """
-    text = values.cast(pa.large_string())
-    if not _escapes(text):  # the common case: one pass in C
-        return pc.binary_join_element_wise(
-            _lit(before + b'"'), text.cast(_BYTES), _lit(b'"' + after), _lit(b"")
-        )
-    escaped = pc.match_substring_regex(text, _ESCAPED).fill_null(False).to_numpy(False)
-    out = [
-        None
-        if value is None
-        else before
-        + (json.dumps(value, ensure_ascii=False).encode() if bad else f'"{value}"'.encode())
-        + after
-        for value, bad in zip(text.to_pylist(), escaped.tolist(), strict=True)
-    ]
-    return pa.array(out, _BYTES)
-
-
-def _escapes(text: pa.Array) -> bool:
-    """Whether any byte of the array's data may need a JSON escape (one pass in C)."""
-    data = text.buffers()[2]
-    if data is None or not data.size:
-        return False
-    # A byte below 0x20 (the smallest, vectorised), or a quote or backslash (memchr).
-    raw = bytes(data)
-    return bool(np.frombuffer(data, dtype=np.uint8).min() < 0x20) or b'"' in raw or b"\\" in raw
-
-
-def _pieces(field: str, values: pa.Array) -> pa.Array:
-    """``"field":value,`` for each text (null stays null)."""
-    if field == TEMPLATE_DATA:  # sent as a JSON object, not as its text
-        encoded = pa.array(
-            [
-                None
-                if v is None
-                else json.dumps(as_object(v), ensure_ascii=False, separators=(",", ":")).encode()
-                for v in values.to_pylist()
-            ],
-            _BYTES,
-        )
-    else:
-        return json_strings(values, json.dumps(field).encode() + b":", b",")
-    key = _lit(json.dumps(field, ensure_ascii=False).encode() + b":")
-    return pc.binary_join_element_wise(key, encoded, _lit(b","), _lit(b""))
-
-
-def _join(*parts) -> pa.Array:
-    """The parts joined row by row, nulls skipped. (A literal among them is needed: with
-    arrays alone, Arrow drops a row whose parts are all null.)"""
-    return pc.binary_join_element_wise(*parts, _lit(b""), _lit(b""), null_handling="skip")
-
-
-def _taken(array: pa.Array, codes: np.ndarray) -> pa.Array:
-    """``array[codes]``, null where a code is -1."""
-    return array.take(pa.array(codes, pa.int64(), mask=codes < 0))
-
-
-def _text(values) -> pa.Array:
-    """Distinct values or a plan column as Arrow text, without making Python strs."""
-    try:
-        array = pa.array(values)
-    except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError):
-        array = pa.array(np.asarray(values, dtype=object), pa.large_string(), from_pandas=True)
-    if isinstance(array, pa.ChunkedArray):
-        array = array.combine_chunks()
-    return array.cast(pa.large_string())
 
 
 def encode_documents(
@@ -204,13 +125,13 @@ class Encoder:
         self.heads_of = rows[starts]  # the plan position of each block's first row
         self.doc_rows = np.r_[starts[layout.cuts], len(rows)]  # each document's span of rows
         self.doc_blocks = np.r_[layout.cuts, len(starts)]
-        self.phone_text = _column(plan["phone"])
-        self.client_id_text = _column(plan["client_id_message"])
+        self.phone_text = J.column(plan["phone"])
+        self.client_id_text = J.column(plan["client_id_message"])
         name_values = layout.fields[_NAME][1]
         self.name_values = (
             None if name_values is None else np.append(np.asarray(name_values, dtype=object), "")
         )
-        self.name_text = _column(plan["name_delivery"]) if name_values is None else None
+        self.name_text = J.column(plan["name_delivery"]) if name_values is None else None
         self.dicts: list[dict] | None = None
         self.personal: list[tuple[int, pa.Array | pa.ChunkedArray]] = []
         self.glue: list[pa.Array] = []
@@ -235,7 +156,7 @@ class Encoder:
         segments: list[list[int]] = [[]]
         for i, (codes, distinct) in enumerate(layout.fields):
             if distinct is None:  # a personal text: its own piece per block, read later
-                self.personal.append((i, _column(plan[F.MESSAGE_FIELDS[i]])))
+                self.personal.append((i, J.column(plan[F.MESSAGE_FIELDS[i]])))
                 segments.append([])
                 k = 2  # only whether the block has it
             else:
@@ -256,25 +177,25 @@ class Encoder:
         for s, segment in enumerate(segments):
             parts: list = []
             if s == 0:
-                parts.append(_lit(b"{"))
+                parts.append(J.lit(b"{"))
             else:  # the end of the personal text before, where the block has it
                 close = b"," if self.personal[s - 1][0] == _TEMPLATE_DATA else b'",'
-                parts.append(_taken(pa.array([close], _BYTES), np.where(has[s - 1], 0, -1)))
+                parts.append(J.taken(pa.array([close], BYTES), np.where(has[s - 1], 0, -1)))
             for i in segment:
                 codes, distinct = layout.fields[i]
                 if ((at := codes[layout.first[sample]]) >= 0).any():
-                    parts.append(_taken(_pieces(F.MESSAGE_FIELDS[i], _text(distinct)), at))
+                    parts.append(J.taken(J.pieces(F.MESSAGE_FIELDS[i], J.text(distinct)), at))
             if s < len(self.personal):  # the key of the personal text after
                 i = self.personal[s][0]
                 key = json.dumps(F.MESSAGE_FIELDS[i]).encode() + b":"
                 key += b"" if i == _TEMPLATE_DATA else b'"'
-                parts.append(_taken(pa.array([key], _BYTES), np.where(has[s], 0, -1)))
+                parts.append(J.taken(pa.array([key], BYTES), np.where(has[s], 0, -1)))
             else:
-                parts.append(_lit(b'"phones":['))
+                parts.append(J.lit(b'"phones":['))
             if any(isinstance(part, pa.Array) for part in parts):
-                glue = _join(*parts)
+                glue = J.join(*parts)
             else:  # literals only: the same bytes for every combination
-                glue = pa.array([b"".join(p.as_py() for p in parts)] * len(combos), _BYTES)
+                glue = pa.array([b"".join(p.as_py() for p in parts)] * len(combos), BYTES)
             self.glue.append(glue)
         # Per way of writing phones (quoted digits, or JSON literals): the last glue runs on
         # into the first phone, and a block's first glue after another block starts with
@@ -282,8 +203,8 @@ class Encoder:
         self.variants = []
         for literals in _ROW_LITERALS:
             glue = list(self.glue)
-            glue[-1] = _join(glue[-1], _lit(literals[0]))
-            self.variants.append((glue, _join(_lit(literals[3]), glue[0])))
+            glue[-1] = J.join(glue[-1], J.lit(literals[0]))
+            self.variants.append((glue, J.join(J.lit(literals[3]), glue[0])))
 
     @classmethod
     def of(
@@ -360,15 +281,15 @@ class Encoder:
         b0, b1 = int(self.doc_blocks[d0]), int(self.doc_blocks[d1])
         nb = b1 - b0
         combo = self.combo[b0:b1]
-        if phones.null_count or client_ids.null_count or _escapes(phones) or _escapes(client_ids):
+        if phones.null_count or client_ids.null_count or J.escapes(phones) or J.escapes(client_ids):
             variant = 1
-            phones = json_strings(phones).fill_null(b"null")
-            client_ids = json_strings(client_ids).fill_null(b"null")
+            phones = J.json_strings(phones).fill_null(b"null")
+            client_ids = J.json_strings(client_ids).fill_null(b"null")
         else:  # the common case: digits, between literal quotes
             variant = 0
         literals = _ROW_LITERALS[variant]
         glue, after = self.variants[variant]
-        arrays: list[pa.Array] = [pa.array(literals[1:3], _BYTES)]
+        arrays: list[pa.Array] = [pa.array(literals[1:3], BYTES)]
         size = [2]
 
         def add(array: pa.Array) -> int:
@@ -386,9 +307,9 @@ class Encoder:
         block_slots = [np.where(starts_document, glue_at(glue[0]), glue_at(after))]
         for (i, text), more in zip(self.personal, glue[1:], strict=True):
             codes = layout.fields[i][0][layout.first[b0:b1]]
-            raw = _raw(i, take(text, self.heads_of[b0:b1]), codes >= 0)
+            raw = J.raw(i, take(text, self.heads_of[b0:b1]), codes >= 0)
             block_slots += [add(raw) + np.arange(nb), glue_at(more)]
-        phone_at, client_id_at = add(phones.cast(_BYTES)), add(client_ids.cast(_BYTES))
+        phone_at, client_id_at = add(phones.cast(BYTES)), add(client_ids.cast(BYTES))
         pieces = np.full(n, 4, dtype=np.int64)  # pieces per row
         pieces[heads] = len(block_slots) + 3
         ends = np.cumsum(pieces)
@@ -414,37 +335,3 @@ class Encoder:
     @staticmethod
     def _json(document: dict) -> tuple[bytes]:
         return (json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode(),)
-
-
-def _raw(field: int, values: pa.Array, kept: np.ndarray) -> pa.Array:
-    """A personal text's values as posted between the glue's quotes (``templateData``:
-    its JSON object); null where the block has none."""
-    if field == _TEMPLATE_DATA:
-        texts = values.to_pylist()
-        return pa.array(
-            [
-                json.dumps(as_object(v), ensure_ascii=False, separators=(",", ":")).encode()
-                if k
-                else None
-                for v, k in zip(texts, kept.tolist(), strict=True)
-            ],
-            _BYTES,
-        )
-    if not _escapes(values):  # the common case: the text's own bytes
-        return values.cast(_BYTES)
-    return pa.array(
-        [
-            json.dumps(v, ensure_ascii=False)[1:-1].encode() if k else None
-            for v, k in zip(values.to_pylist(), kept.tolist(), strict=True)
-        ],
-        _BYTES,
-    )
-
-
-def _column(series: pd.Series) -> pa.Array | pa.ChunkedArray:
-    """A plan column as Arrow text without a copy where pandas keeps it in Arrow."""
-    array = series.array
-    if isinstance(array, ArrowStringArray):
-        values = array.__arrow_array__()  # pandas' own Arrow data (no copy)
-        return values if values.type == pa.large_string() else values.cast(pa.large_string())
-    return _text(series)

@@ -12,12 +12,13 @@ from ._speed import gc_paused
 from .checks import check_frame
 from .contracts import PLAN, require
 from .errors import InputError
+from .grouping import FEW as _FEW
+from .grouping import message_groups
 from .template_data import FIELD as TEMPLATE_DATA
 from .template_data import as_object
 
 DEFAULT_MAX_PHONES = 1000
 _NEEDED = ("phone", "client_id_message", "problem", *F.MESSAGE_FIELDS)
-_FEW = 1024  # distinct values of a field that make it a shared, not a personal, field
 _FEW_COMBOS = 64
 
 
@@ -54,8 +55,9 @@ def build_documents(
     starts, ends = layout.starts, layout.ends
     block_phones = [entries[a:b] for a, b in zip(starts.tolist(), ends.tolist(), strict=True)]
     del entries, phones, client_ids
+    heads = layout.rows[starts]
     fields = [
-        (codes[layout.first], _objects(field, distinct))
+        _block_values(plan[field], codes[layout.first], distinct, heads)
         for field, (codes, distinct) in zip(F.MESSAGE_FIELDS, layout.fields, strict=True)
     ]
     blocks = _blocks(fields, block_phones)
@@ -69,8 +71,9 @@ class Layout(NamedTuple):
     ``rows``: plan positions in posted order; ``starts``/``ends``: each block's span in
     ``rows``; ``first``: a row of each block (its fields are the block's); ``cuts``: the
     first block of each document; ``fields``: per message field, the codes of ``rows``
-    (-1: left out) and the distinct values (an array of str); ``order``:
-    ``rows`` as indices into those codes.
+    (-1: left out) and the distinct values (Arrow text or an array of str), or None for
+    a field of more than ``_FEW`` distinct values (a personal text: read it from the
+    plan, at the block's row); ``order``: ``rows`` as indices into those codes.
     """
 
     rows: np.ndarray
@@ -94,29 +97,17 @@ def plan_layout(
     n = len(positions)
     if n == 0:
         return None
-    # Per field: integer codes of its values (-1 where empty: left out) and the distinct
-    # values; rows whose codes all agree share a block. Every channel's send_* is always
-    # carried, "0" for a channel not used, so the provider never has to guess a default.
-    fields: list[tuple[np.ndarray, Any]] = []
-    group = np.zeros(n, dtype=np.int64)
-    distinct: Any
-    for field in F.MESSAGE_FIELDS:
-        codes, uniques = pd.factorize(plan[field].iloc[positions], use_na_sentinel=True)
-        if field in F.ORDER_FIELDS:
-            codes, distinct = _orders(codes, np.asarray(uniques, dtype=object))
-            keep = np.append(distinct.astype(bool), False)  # the extra entry is for code -1
-        else:  # kept as they are (Arrow text): a personal text is not made a Python str here
-            distinct = uniques
-            empty = np.asarray(uniques == "", dtype=bool)
-            keep = np.append(~empty, False)
-        codes = np.where(keep[codes], codes, -1)
-        group = pd.factorize(group * (len(uniques) + 1) + (codes + 1))[0]
-        # int32 codes: a million-row campaign keeps thirteen of them at once.
-        fields.append((codes.astype(np.int32), distinct))
-    # Groups in order of first appearance (factorize numbers them so), each group's
-    # phones in plan order; documents take the phones in that order, max_phones at a
-    # time, so a block ends where its group or its document ends.
-    order = np.argsort(group, kind="stable")
+    # Rows whose message fields all agree share a block (see grouping.message_groups).
+    group, fields = message_groups(plan, positions)
+    # Groups in order of first appearance, each group's phones in plan order; documents
+    # take the phones in that order, max_phones at a time, so a block ends where its
+    # group or its document ends.
+    # A personal campaign's groups are mostly single rows, already in order: no sort.
+    order = (
+        np.arange(n)
+        if n < 2 or bool((group[1:] >= group[:-1]).all())
+        else np.argsort(group, kind="stable")
+    )
     grouped = group[order]
     document = np.arange(n) // max_phones
     starts = np.flatnonzero(
@@ -129,22 +120,22 @@ def plan_layout(
     return Layout(positions[order], order, starts, ends, first, cuts, fields)
 
 
-def _objects(field: str, distinct) -> np.ndarray:
+def _block_values(column: pd.Series, codes: np.ndarray, distinct, heads: np.ndarray):
+    """A field's codes per block and its values as posted (see :func:`_objects`); a
+    personal text (no distinct values kept) is read from the plan at each block's row."""
+    if distinct is not None:
+        return codes, _objects(column.name, distinct)
+    values = column.iloc[heads].to_numpy(dtype=object, na_value=None)  # type: ignore[call-overload]
+    return np.where(codes >= 0, np.arange(len(codes)), -1), _objects(column.name, values)
+
+
+def _objects(field, distinct) -> np.ndarray:
     """The distinct values of a field as posted (``templateData`` as a JSON object), and
     a None at the end: the value of code -1."""
     values = np.asarray(distinct, dtype=object)
     if field == TEMPLATE_DATA:
         values = np.array([as_object(v) if v else v for v in values], dtype=object)
     return np.append(values, None)  # type: ignore[call-overload]
-
-
-def _orders(codes: np.ndarray, distinct: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """A channel's send_* codes with an empty value made "0" (explicit: not used)."""
-    distinct = np.where(distinct.astype(bool), distinct, "0").astype(object)
-    if (codes < 0).any():
-        distinct = np.append(distinct, "0")
-        codes = np.where(codes < 0, len(distinct) - 1, codes)
-    return codes, distinct
 
 
 def _blocks(fields: list[tuple[np.ndarray, np.ndarray]], phones: list[list]) -> list[dict]:

@@ -2,15 +2,19 @@
 
 The same documents as :func:`targetsms_frames.documents.documents` (same blocks, same
 order), as the exact bytes ``json.dumps(document, ensure_ascii=False,
-separators=(",", ":"))`` would give, made in Arrow kernels: each field's distinct
-values are encoded once (``"key":value,``), the per-row values (personal texts,
-phones, client ids) are quoted in bulk, and a document is one slice of the
-concatenated rows between ``{"message":[`` and ``]}``. A text that needs a JSON
-escape (a quote, a backslash, a control character) is encoded by ``json.dumps``.
+separators=(",", ":"))`` would give, made in Arrow kernels a batch of documents at a
+time: the few-valued fields are encoded once per combination of values (the "glue"
+between a block's personal texts), the personal texts, phones and client ids are read
+from the plan's columns for the batch only, and one take gathers the pieces in posted
+order, so a document is one slice of its data between ``{"message":[`` and ``]}``. A
+text that needs a JSON escape (a quote, a backslash, a control character) is encoded
+by ``json.dumps``. Nothing per row is made up front but the layout's integer arrays,
+so a plan of a million rows is encoded in bounded memory.
 """
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections.abc import Iterator
 from typing import NamedTuple
@@ -18,26 +22,28 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
 from pandas.api.types import is_string_dtype
 
 from . import fields as F
+from . import json_pieces as J
+from .arrow_text import take
 from .documents import DEFAULT_MAX_PHONES, Layout, build_documents, plan_layout
+from .json_pieces import BYTES
 from .template_data import FIELD as TEMPLATE_DATA
-from .template_data import as_object
 
-_BYTES = pa.large_binary()
-_ESCAPED = r'["\\\x00-\x1f]'  # what json.dumps escapes (with ensure_ascii=False)
-# Every byte but those json.dumps escapes: deleting them leaves only what needs care.
-_PLAIN = bytes(c for c in range(256) if c >= 0x20 and c not in b'"\\')
 _FEW = 1024  # a field with at most this many distinct values is encoded once per value
-_BATCH = 8  # documents encoded together: the first is posted soon, intermediates stay small
-_HEAD, _TAIL = b'{"message":[', b"]}"
+_BATCH = 16  # documents encoded together: the first is posted soon, intermediates stay small
+_HEAD = b'{"message":['
+# A row's literal pieces, for digits between quotes and for JSON literals (a phone or
+# client id that needs escapes, or null): the first phone's start, between the phone and
+# the client id, between two phones of a block, and a block's end.
+_ROW_LITERALS = (
+    (b'{"phone":"', b'","client_id_message":"', b'"},{"phone":"', b'"}]},'),
+    (b'{"phone":', b',"client_id_message":', b'},{"phone":', b"}]},"),
+)
 _TEXT_COLUMNS = ("phone", "client_id_message", *F.MESSAGE_FIELDS)
-
-
-def _lit(value: bytes) -> pa.Scalar:
-    return pa.scalar(value, _BYTES)
+_NAME = F.MESSAGE_FIELDS.index("name_delivery")
+_TEMPLATE_DATA = F.MESSAGE_FIELDS.index(TEMPLATE_DATA)
 
 
 class Encoded(NamedTuple):
@@ -79,112 +85,6 @@ class Encoded(NamedTuple):
         return out
 
 
-def json_strings(values: pa.Array, before: bytes = b"", after: bytes = b"") -> pa.Array:
-    """Each text as a JSON string literal, exactly as ``json.dumps(ensure_ascii=False)``,
-    between ``before`` and ``after``; nulls stay null.
-
-    Example:
-        >>> json_strings(pa.array(['Hi', 'a"b', None])).to_pylist()
-        [b'"Hi"', b'"a\\\\"b"', None]
-    """
-    text = values.cast(pa.large_string())
-    if not _escapes(text):  # the common case: one pass in C
-        return pc.binary_join_element_wise(
-            _lit(before + b'"'), text.cast(_BYTES), _lit(b'"' + after), _lit(b"")
-        )
-    escaped = pc.match_substring_regex(text, _ESCAPED).fill_null(False).to_numpy(False)
-    out = [
-        None
-        if value is None
-        else before
-        + (json.dumps(value, ensure_ascii=False).encode() if bad else f'"{value}"'.encode())
-        + after
-        for value, bad in zip(text.to_pylist(), escaped.tolist(), strict=True)
-    ]
-    return pa.array(out, _BYTES)
-
-
-def _escapes(text: pa.Array) -> bool:
-    """Whether any byte of the array's data may need a JSON escape (one pass in C)."""
-    data = text.buffers()[2]
-    return data is not None and bool(bytes(data).translate(None, _PLAIN))
-
-
-def _pieces(field: str, values: pa.Array) -> pa.Array:
-    """``"field":value,`` for each text (null stays null)."""
-    if field == TEMPLATE_DATA:  # sent as a JSON object, not as its text
-        encoded = pa.array(
-            [
-                None
-                if v is None
-                else json.dumps(as_object(v), ensure_ascii=False, separators=(",", ":")).encode()
-                for v in values.to_pylist()
-            ],
-            _BYTES,
-        )
-    else:
-        return json_strings(values, json.dumps(field).encode() + b":", b",")
-    key = _lit(json.dumps(field, ensure_ascii=False).encode() + b":")
-    return pc.binary_join_element_wise(key, encoded, _lit(b","), _lit(b""))
-
-
-def _taken(array: pa.Array, codes: np.ndarray) -> pa.Array:
-    """``array[codes]``, null where a code is -1."""
-    return array.take(pa.array(codes, pa.int64(), mask=codes < 0))
-
-
-def _text(values) -> pa.Array:
-    """Distinct values or a plan column as Arrow text, without making Python strs."""
-    try:
-        array = pa.array(values)
-    except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError):
-        array = pa.array(np.asarray(values, dtype=object), pa.large_string(), from_pandas=True)
-    if isinstance(array, pa.ChunkedArray):
-        array = array.combine_chunks()
-    return array.cast(pa.large_string())
-
-
-def _runs(layout: Layout) -> list[tuple[list[int], np.ndarray, pa.Array | None]]:
-    """The block fields as runs: consecutive few-valued fields are joined into one piece
-    per combination of their values (encoded once); a many-valued field is a run alone.
-
-    Each run: its field indices, the combination code of each block, and the encoded
-    combinations (None for a many-valued field: encoded per block, from the plan).
-    """
-    runs: list[tuple[list[int], np.ndarray, pa.Array | None]] = []
-    run: list[int] = []
-
-    def close() -> None:
-        if not run:
-            return
-        group = np.zeros(len(layout.first), dtype=np.int64)
-        for i in run:
-            codes, distinct = layout.fields[i]
-            group = pd.factorize(group * (len(distinct) + 1) + codes[layout.first] + 1)[0]
-        _, sample = np.unique(group, return_index=True)  # a block of each combination
-        parts = [
-            _taken(_pieces(F.MESSAGE_FIELDS[i], _text(layout.fields[i][1])), codes)
-            for i in run
-            if ((codes := layout.fields[i][0][layout.first][sample]) >= 0).any()
-        ]
-        combos = (
-            pc.binary_join_element_wise(*parts, _lit(b""), null_handling="skip")
-            if parts
-            else pa.nulls(len(sample), _BYTES)
-        )
-        runs.append((list(run), group, combos))
-        run.clear()
-
-    for i, (codes, distinct) in enumerate(layout.fields):
-        if len(distinct) <= _FEW:
-            run.append(i)
-        else:
-            close()
-            runs.append(([i], codes[layout.first], None))
-    close()
-    return runs
-
-
 def encode_documents(
     plan: pd.DataFrame, *, max_phones: int = DEFAULT_MAX_PHONES, rows: np.ndarray | None = None
 ) -> Iterator[Encoded]:
@@ -211,36 +111,100 @@ def encode_documents(
 
 
 class Encoder:
-    """The documents of a plan, encoded a batch at a time (from any thread: it only reads)."""
+    """The documents of a plan, encoded a batch at a time (from any thread: it only reads).
+
+    A block's fields are its few-valued fields (encoded once per combination of values:
+    the "glue" between the personal texts) and its personal texts (read from the plan
+    at the block's row when its batch is encoded), so nothing per row is made up front
+    but the layout's integer arrays.
+    """
 
     def __init__(self, plan: pd.DataFrame, layout: Layout, max_phones: int) -> None:
         rows, starts = layout.rows, layout.starts
         self.layout = layout
-        self.phones = plan["phone"].to_numpy(dtype=object, na_value=None)[rows]  # type: ignore[call-overload]
-        self.client_ids = plan["client_id_message"].to_numpy(dtype=object, na_value=None)[rows]  # type: ignore[call-overload]
-        name_codes, name_values = layout.fields[F.MESSAGE_FIELDS.index("name_delivery")]
-        self.names = np.append(np.asarray(name_values, dtype=object), "")[name_codes[layout.order]]
+        self.heads_of = rows[starts]  # the plan position of each block's first row
+        self.doc_rows = np.r_[starts[layout.cuts], len(rows)]  # each document's span of rows
+        self.doc_blocks = np.r_[layout.cuts, len(starts)]
+        self.phone_text = J.column(plan["phone"])
+        self.client_id_text = J.column(plan["client_id_message"])
+        name_values = layout.fields[_NAME][1]
+        self.name_values = (
+            None if name_values is None else np.append(np.asarray(name_values, dtype=object), "")
+        )
+        self.name_text = J.column(plan["name_delivery"]) if name_values is None else None
         self.dicts: list[dict] | None = None
+        self.personal: list[tuple[int, pa.Array | pa.ChunkedArray]] = []
+        self.glue: list[pa.Array] = []
+        self.variants: list[tuple[list[pa.Array], pa.Array]] = []
         if not all(is_string_dtype(plan[c]) for c in _TEXT_COLUMNS):
             # Not a plan of texts (made by hand?): its documents as documents() makes
             # them, encoded by json.dumps, so the bytes are the same whatever the values.
             mask = np.zeros(len(plan), dtype=bool)
             mask[rows] = True
             self.dicts = build_documents(plan, max_phones=max_phones, rows=mask)
-            self.runs: list = []
-            self.texts: dict = {}
-        else:
-            self.phone_text = _text(plan["phone"])
-            self.client_id_text = _text(plan["client_id_message"])
-            self.runs = _runs(layout)
-            self.texts = {  # the many-valued fields, as Arrow text, taken per batch
-                fields[0]: _text(plan[F.MESSAGE_FIELDS[fields[0]]])
-                for fields, _, combos in self.runs
-                if combos is None
-            }
-        self.heads_of = rows[starts]  # the plan position of each block's first row
-        self.doc_rows = np.r_[starts[layout.cuts], len(rows)]  # each document's span of rows
-        self.doc_blocks = np.r_[layout.cuts, len(starts)]
+            return
+        self._glue(plan)
+
+    def _glue(self, plan: pd.DataFrame) -> None:
+        """The few-valued fields as glue: each block's combination of their values (and
+        of which personal texts it has), and per combination the bytes between its
+        personal texts (``{`` before the first, ``"phones":[`` after the last), encoded
+        once. A personal text's key and quotes are glue too: its value goes in raw."""
+        layout = self.layout
+        nb = len(layout.first)
+        combo, size = np.zeros(nb, dtype=np.int64), 1
+        segments: list[list[int]] = [[]]
+        for i, (codes, distinct) in enumerate(layout.fields):
+            if distinct is None:  # a personal text: its own piece per block, read later
+                self.personal.append((i, J.column(plan[F.MESSAGE_FIELDS[i]])))
+                segments.append([])
+                k = 2  # only whether the block has it
+            else:
+                k = len(distinct) + 1
+                segments[-1].append(i)
+            if k == 1:  # left out everywhere
+                continue
+            if size * k >= 2**62:
+                combo = pd.factorize(combo)[0]
+                size = int(combo.max()) + 1
+            combo = combo * k + (np.minimum(codes[layout.first], k - 2) + 1)
+            size *= k
+        combo, combos = pd.factorize(combo)
+        sample = np.zeros(len(combos), dtype=np.int64)
+        sample[combo] = np.arange(nb)  # a block of each combination (any will do)
+        self.combo = combo.astype(np.int32)
+        has = [layout.fields[i][0][layout.first[sample]] >= 0 for i, _ in self.personal]
+        for s, segment in enumerate(segments):
+            parts: list = []
+            if s == 0:
+                parts.append(J.lit(b"{"))
+            else:  # the end of the personal text before, where the block has it
+                close = b"," if self.personal[s - 1][0] == _TEMPLATE_DATA else b'",'
+                parts.append(J.taken(pa.array([close], BYTES), np.where(has[s - 1], 0, -1)))
+            for i in segment:
+                codes, distinct = layout.fields[i]
+                if ((at := codes[layout.first[sample]]) >= 0).any():
+                    parts.append(J.taken(J.pieces(F.MESSAGE_FIELDS[i], J.text(distinct)), at))
+            if s < len(self.personal):  # the key of the personal text after
+                i = self.personal[s][0]
+                key = json.dumps(F.MESSAGE_FIELDS[i]).encode() + b":"
+                key += b"" if i == _TEMPLATE_DATA else b'"'
+                parts.append(J.taken(pa.array([key], BYTES), np.where(has[s], 0, -1)))
+            else:
+                parts.append(J.lit(b'"phones":['))
+            if any(isinstance(part, pa.Array) for part in parts):
+                glue = J.join(*parts)
+            else:  # literals only: the same bytes for every combination
+                glue = pa.array([b"".join(p.as_py() for p in parts)] * len(combos), BYTES)
+            self.glue.append(glue)
+        # Per way of writing phones (quoted digits, or JSON literals): the last glue runs on
+        # into the first phone, and a block's first glue after another block starts with
+        # that block's end, so a row is as few pieces as can be.
+        self.variants = []
+        for literals in _ROW_LITERALS:
+            glue = list(self.glue)
+            glue[-1] = J.join(glue[-1], J.lit(literals[0]))
+            self.variants.append((glue, J.join(J.lit(literals[3]), glue[0])))
 
     @classmethod
     def of(
@@ -264,74 +228,110 @@ class Encoder:
 
     def encode(self, d0: int, d1: int) -> list[Encoded]:
         """Documents ``d0`` to ``d1 - 1``."""
-        layout, starts, ends = self.layout, self.layout.starts, self.layout.ends
-        rows, doc_rows, doc_blocks = layout.rows, self.doc_rows, self.doc_blocks
-        if self.dicts is not None:
-            return [self._document(d, self._json(self.dicts[d])) for d in range(d0, d1)]
+        layout, doc_rows, doc_blocks = self.layout, self.doc_rows, self.doc_blocks
         r0, r1 = int(doc_rows[d0]), int(doc_rows[d1])
         b0, b1 = int(doc_blocks[d0]), int(doc_blocks[d1])
-        parts = [_lit(b"{")]
-        for fields, codes, combos in self.runs:
-            codes = codes[b0:b1]
-            if combos is not None:
-                parts.append(_taken(combos, codes))
-            elif (codes >= 0).any():
-                values = self.texts[fields[0]].take(self.heads_of[b0:b1])
-                values = pc.if_else(pa.array(codes >= 0), values, None)
-                parts.append(_pieces(F.MESSAGE_FIELDS[fields[0]], values))
-        parts += [_lit(b'"phones":['), _lit(b"")]
-        heads = pc.binary_join_element_wise(*parts, null_handling="skip")
-        at = np.full(r1 - r0, -1, dtype=np.int64)  # each row's block head, if it starts one
-        at[starts[b0:b1] - r0] = np.arange(b1 - b0)
-        first_of_doc = np.zeros(r1 - r0, dtype=bool)
-        first_of_doc[doc_rows[d0:d1] - r0] = True
-        last_of_block = np.zeros(r1 - r0, dtype=bool)
-        last_of_block[ends[b0:b1] - 1 - r0] = True
-        phones = json_strings(self.phone_text.take(rows[r0:r1]), b'{"phone":')
-        client_ids = json_strings(
-            self.client_id_text.take(rows[r0:r1]), b',"client_id_message":', b"}"
-        )
-        entries = pc.binary_join_element_wise(
-            phones.fill_null(b'{"phone":null'),
-            client_ids.fill_null(b',"client_id_message":null}'),
-            _lit(b""),
-        )
-        joined = pc.binary_join_element_wise(
-            pa.array([None if f else b"," for f in first_of_doc.tolist()], _BYTES),
-            heads if len(heads) == r1 - r0 else _taken(heads, at),  # one phone a block
-            entries,
-            pa.array([b"]}" if e else None for e in last_of_block.tolist()], _BYTES),
-            _lit(b""),
-            null_handling="skip",
-        )
+        rows = layout.rows[r0:r1]
+        phones = take(self.phone_text, rows)
+        client_ids = take(self.client_id_text, rows)
+        sizes = np.diff(np.r_[layout.starts[b0:b1], r1])
+        if self.dicts is not None:
+            parts = [self._json(self.dicts[d]) for d in range(d0, d1)]
+        else:
+            parts = self._bytes(d0, d1, phones, client_ids)
+        phone_list = phones.to_numpy(zero_copy_only=False)
+        client_id_list = client_ids.to_numpy(zero_copy_only=False)
+        names = np.repeat(self._names(b0, b1), sizes)
+        out = []
+        for d, ps in zip(range(d0, d1), parts, strict=True):
+            a, b = int(doc_rows[d]) - r0, int(doc_rows[d + 1]) - r0
+            blocks = layout.starts[doc_blocks[d] : doc_blocks[d + 1]] - r0
+            out.append(
+                Encoded(
+                    ps,
+                    layout.rows[r0 + a : r0 + b],
+                    client_id_list[a:b].tolist(),
+                    phone_list[a:b].tolist(),
+                    names[a:b].tolist(),
+                    np.diff(np.r_[blocks, b]).tolist(),
+                )
+            )
+        return out
+
+    def _names(self, b0: int, b1: int) -> np.ndarray:
+        """Each block's name_delivery as posted ("" when it has none)."""
+        codes = self.layout.fields[_NAME][0][self.layout.first[b0:b1]]
+        if self.name_values is not None:
+            return self.name_values[codes]
+        assert self.name_text is not None
+        names = take(self.name_text, self.heads_of[b0:b1])
+        return np.where(codes >= 0, names.to_numpy(zero_copy_only=False), "")
+
+    def _bytes(self, d0: int, d1: int, phones: pa.Array, client_ids: pa.Array) -> list[tuple]:
+        """The bytes of documents ``d0`` to ``d1 - 1`` in pieces.
+
+        The pieces of every row (glue, personal texts, phone, client id, literals) are
+        gathered into one array by a single take, in posted order, so its data is the
+        documents' bytes: a block's first row is its glue and personal texts (the glue
+        after another block's end starts with that end), then the phone; a block's other
+        rows are the end of the phone before and their own.
+        """
+        layout, n = self.layout, len(phones)
+        r0 = int(self.doc_rows[d0])
+        b0, b1 = int(self.doc_blocks[d0]), int(self.doc_blocks[d1])
+        nb = b1 - b0
+        combo = self.combo[b0:b1]
+        if phones.null_count or client_ids.null_count or J.escapes(phones) or J.escapes(client_ids):
+            variant = 1
+            phones = J.json_strings(phones).fill_null(b"null")
+            client_ids = J.json_strings(client_ids).fill_null(b"null")
+        else:  # the common case: digits, between literal quotes
+            variant = 0
+        literals = _ROW_LITERALS[variant]
+        glue, after = self.variants[variant]
+        arrays: list[pa.Array] = [pa.array(literals[1:3], BYTES)]
+        size = [2]
+
+        def add(array: pa.Array) -> int:
+            arrays.append(array)
+            size[0] += len(array)
+            return size[0] - len(array)
+
+        def glue_at(glue: pa.Array) -> np.ndarray:
+            if len(glue) > 4 * nb:  # many combinations: only this batch's
+                return add(glue.take(pa.array(combo))) + np.arange(nb)
+            return add(glue) + combo
+
+        heads = layout.starts[b0:b1] - r0  # each block's first row in the batch
+        starts_document = np.isin(heads, self.doc_rows[d0:d1] - r0)
+        block_slots = [np.where(starts_document, glue_at(glue[0]), glue_at(after))]
+        for (i, text), more in zip(self.personal, glue[1:], strict=True):
+            codes = layout.fields[i][0][layout.first[b0:b1]]
+            raw = J.raw(i, take(text, self.heads_of[b0:b1]), codes >= 0)
+            block_slots += [add(raw) + np.arange(nb), glue_at(more)]
+        phone_at, client_id_at = add(phones.cast(BYTES)), add(client_ids.cast(BYTES))
+        pieces = np.full(n, 4, dtype=np.int64)  # pieces per row
+        pieces[heads] = len(block_slots) + 3
+        ends = np.cumsum(pieces)
+        at = np.empty(int(ends[-1]), dtype=np.int64)
+        for k, slot in enumerate(block_slots):
+            at[ends[heads] - pieces[heads] + k] = slot
+        if nb < n:  # rows within a block: the end of the phone before, then theirs
+            within = np.ones(n, dtype=bool)
+            within[heads] = False
+            at[ends[within] - 4] = 1
+        at[ends - 3] = phone_at + np.arange(n)
+        at[ends - 2] = 0
+        at[ends - 1] = client_id_at + np.arange(n)
+        joined = pa.concat_arrays(arrays).take(pa.array(at))
         offsets = np.frombuffer(joined.buffers()[1], dtype=np.int64)[
             joined.offset : joined.offset + len(joined) + 1
-        ].tolist()
-        data = memoryview(joined.buffers()[2])
-        return [
-            self._document(d, (_HEAD, data[offsets[a - r0] : offsets[b - r0]], _TAIL))
-            for d, a, b in zip(
-                range(d0, d1),
-                doc_rows[d0:d1].tolist(),
-                doc_rows[d0 + 1 : d1 + 1].tolist(),
-                strict=True,
-            )
         ]
+        data = memoryview(joined.buffers()[2])
+        spans = offsets[np.r_[0, ends][self.doc_rows[d0 : d1 + 1] - r0]].tolist()
+        tail = literals[3][:-1] + b"]}"  # the last block's end, and the document's
+        return [(_HEAD, data[a:b], tail) for a, b in itertools.pairwise(spans)]
 
     @staticmethod
     def _json(document: dict) -> tuple[bytes]:
         return (json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode(),)
-
-    def _document(self, d: int, parts: tuple) -> Encoded:
-        """Document ``d`` with its bytes ``parts``, and what was posted in it."""
-        a, b = int(self.doc_rows[d]), int(self.doc_rows[d + 1])
-        starts = self.layout.starts
-        blocks = starts[self.doc_blocks[d] : self.doc_blocks[d + 1]]
-        return Encoded(
-            parts,
-            self.layout.rows[a:b],
-            self.client_ids[a:b].tolist(),
-            self.phones[a:b].tolist(),
-            self.names[a:b].tolist(),
-            np.diff(np.r_[blocks, b]).tolist(),
-        )

@@ -1,0 +1,98 @@
+"""Arrow text columns read in bulk: rows taken chunk by chunk, and 64-bit hashes of texts.
+
+Both exist for the documents' layout and bytes (documents.py, encoding.py): a plan's
+text column may be a chunked Arrow array, and a personal text (a value per row) is
+grouped by a hash of its bytes (then checked value by value), which is several times
+cheaper than Arrow's dictionary of a million distinct texts.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+
+_PIECE = 1 << 13  # rows hashed at once: their bytes stay in the CPU's cache
+# Odd multipliers (fixed: the same text always gets the same hash).
+_MIX, _LENGTH, _TAIL = (
+    np.uint64(k) for k in (0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9)
+)
+
+
+def take(values: pa.Array | pa.ChunkedArray, rows: np.ndarray) -> pa.Array:
+    """``values[rows]`` as one array; a chunked array is taken chunk by chunk (Arrow's
+    own take of a chunked array joins all its chunks first, on every call)."""
+    if isinstance(values, pa.Array):
+        return values.take(pa.array(rows, pa.int64()))
+    chunks = [c for c in values.chunks if len(c)]
+    if len(chunks) <= 1 or not len(rows):
+        return (chunks[0] if chunks else pa.array([], values.type)).take(pa.array(rows, pa.int64()))
+    bounds = np.cumsum([0, *(len(c) for c in chunks)])
+    which = np.searchsorted(bounds, rows, side="right") - 1
+    lo, hi = int(which.min()), int(which.max())
+    if lo == hi:  # all in one chunk: the common case for a slice of rows in plan order
+        return chunks[lo].take(pa.array(rows - bounds[lo], pa.int64()))
+    order = np.argsort(which, kind="stable")
+    parts = [
+        chunks[c].take(pa.array(rows[order[which[order] == c]] - bounds[c], pa.int64()))
+        for c in range(lo, hi + 1)
+    ]
+    back = np.empty(len(rows), dtype=np.int64)
+    back[order] = np.arange(len(rows))
+    return pa.concat_arrays(parts).take(pa.array(back))
+
+
+def text_hashes(values: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    """A 64-bit hash of each text's UTF-8 bytes (0 for missing and empty alike).
+
+    Equal texts get equal hashes; unequal texts almost never do (a multilinear hash
+    with random odd weights), so a caller that must be exact compares the texts of
+    equal hashes.
+    """
+    chunks = values.chunks if isinstance(values, pa.ChunkedArray) else [values]
+    out = [
+        _hashes(chunk.slice(start, _PIECE))
+        for chunk in chunks
+        for start in range(0, len(chunk), _PIECE)
+    ]
+    return np.concatenate(out) if out else np.zeros(0, dtype=np.uint64)
+
+
+def _hashes(values: pa.Array) -> np.ndarray:
+    """:func:`text_hashes` of one (sliced) large_string array."""
+    values = values.cast(pa.large_string()) if values.type != pa.large_string() else values
+    n = len(values)
+    _, offset_buffer, data_buffer = values.buffers()
+    offsets = np.frombuffer(offset_buffer, dtype=np.int64)[values.offset : values.offset + n + 1]
+    lengths = np.diff(offsets)
+    if values.null_count:  # a missing value's span is empty in Arrow, but be sure
+        lengths = np.where(np.asarray(values.is_valid()), lengths, 0)
+    if data_buffer is None or not lengths.any():
+        return np.zeros(n, dtype=np.uint64)
+    # The bytes with 8 zero bytes either side, read as the 8-byte word at any position.
+    base = int(offsets[0])
+    raw = np.zeros(int(offsets[-1]) - base + 16, dtype=np.uint8)
+    raw[8:-8] = np.frombuffer(data_buffer, dtype=np.uint8)[base : int(offsets[-1])]
+    words = np.ndarray((len(raw) - 7,), dtype=np.uint64, buffer=raw.data, strides=(1,))
+    starts = offsets[:-1] - base + 8
+    # Longest first, so the rows with a j-th whole word are a prefix (no masks); each
+    # word is folded in by Horner's rule, in place.
+    order = np.argsort(-lengths, kind="stable")
+    at, sorted_lengths = starts[order], lengths[order]
+    h = sorted_lengths.astype(np.uint64) * _LENGTH
+    counts = np.searchsorted(
+        -sorted_lengths, -8 * np.arange(1, sorted_lengths[0] // 8 + 1), "right"
+    )
+    for count in counts.tolist():
+        head = h[:count]
+        head *= _MIX
+        head += words[at[:count]]
+        at[:count] += 8
+    # The last 8 bytes (overlapping the last whole word), shifted to the text's own.
+    tail = words[starts[order] + sorted_lengths - 8]
+    short = sorted_lengths < 8
+    shift = np.where(short, 64 - 8 * sorted_lengths, 0).astype(np.uint64)
+    tail = np.where(sorted_lengths > 0, tail >> np.minimum(shift, np.uint64(63)), 0)
+    h += tail * _TAIL
+    out = np.empty(n, dtype=np.uint64)
+    out[order] = h
+    return out

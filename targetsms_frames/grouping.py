@@ -1,0 +1,179 @@
+"""The blocks of a plan: rows whose message fields all agree share one, found exactly.
+
+Each field is coded (Arrow's dictionary codes; "" and missing alike left out, but an
+order field's every value is sent, "0" for empty) and a personal text (about a value
+per row) is hashed instead: a dictionary of a million distinct texts costs several
+times more than a hash of their bytes. Rows are grouped by a hash of all their codes
+and hashes, then every row is compared field by field with the first row of its
+group; only if two different messages met (never seen in practice) are the groups
+made again from exact codes alone.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+from pandas.arrays import ArrowStringArray
+
+from . import fields as F
+from .arrow_text import take, text_hashes
+
+FEW = 1024  # distinct values of a field that make it a shared, not a personal, field
+_SAMPLE = 2048  # rows looked at to tell a personal text (at least 1 in 4 distinct)
+_MIX = np.uint64(0x9E3779B97F4A7C15)  # an odd multiplier: a row's hash, field by field
+
+
+def message_groups(plan: pd.DataFrame, positions: np.ndarray) -> tuple[np.ndarray, list]:
+    """Each row's group at ``positions`` (numbered in order of first appearance) and per
+    message field its codes (int32, -1: left out) and distinct values (None for a
+    personal text or more than ``FEW`` values: read them from the plan)."""
+    n = len(positions)
+    key = np.zeros(n, dtype=np.uint64)
+    fields: list[tuple[np.ndarray, Any]] = []
+    personal: dict[int, pa.Array | pa.ChunkedArray] = {}
+    for i, field in enumerate(F.MESSAGE_FIELDS):
+        column, is_order = plan[field], field in F.ORDER_FIELDS
+        values = _arrow(column, positions)
+        if values is not None and not is_order and _is_personal(values):
+            lengths = pc.binary_length(values).fill_null(0)
+            codes = np.where(_numpy(lengths) > 0, 0, -1).astype(np.int32)
+            personal[i] = values
+            key = key * _MIX + text_hashes(values)
+            fields.append((codes, None))
+            continue
+        codes, distinct = _field_codes(column, values, positions, is_order)
+        key = key * _MIX + (codes + 1).astype(np.uint64)
+        many = not is_order and len(distinct) > FEW  # read from the plan, not kept
+        fields.append((codes, None if many else distinct))
+    group = pd.factorize(key)[0]
+    if not _exact(group, fields, personal):
+        group = _exact_groups(fields, personal)
+    return group, fields
+
+
+def _numpy(values: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks() if values.num_chunks != 1 else values.chunk(0)
+    return values.to_numpy(zero_copy_only=False)
+
+
+def _arrow(column: pd.Series, positions: np.ndarray) -> pa.Array | pa.ChunkedArray | None:
+    """A column's Arrow text at ``positions`` (None when pandas does not keep it in Arrow)."""
+    if not isinstance(column.array, ArrowStringArray):
+        return None
+    values = column.array.__arrow_array__()  # pandas' own Arrow data (no copy)
+    return values if len(positions) == len(column) else take(values, positions)
+
+
+def _is_personal(values: pa.Array | pa.ChunkedArray) -> bool:
+    """Whether at least 1 in 4 of a sample of the texts differ (about a value per row)."""
+    n = len(values)
+    if n - values.null_count < 2:
+        return False
+    sample = take(values, np.linspace(0, n - 1, min(n, _SAMPLE)).astype(np.int64))
+    return pc.count_distinct(sample).as_py() > max(1, len(sample) // 4)
+
+
+def _first_rows(group: np.ndarray) -> np.ndarray:
+    """For each row, the first row of its group (groups numbered by first appearance)."""
+    top = np.maximum.accumulate(group)
+    return np.flatnonzero(np.r_[True, top[1:] > top[:-1]])[group]
+
+
+def _exact(group: np.ndarray, fields: list, personal: dict) -> bool:
+    """Whether every row's fields equal those of the first row of its group."""
+    if not len(group):
+        return True
+    first = _first_rows(group)
+    rows = np.flatnonzero(first != np.arange(len(group)))
+    if not len(rows):  # every row its own group: nothing can differ
+        return True
+    others = first[rows]
+    for i, (codes, _) in enumerate(fields):
+        if (codes[rows] != codes[others]).any():
+            return False
+        if i in personal:
+            both = codes[rows] >= 0
+            a, b = take(personal[i], rows[both]), take(personal[i], others[both])
+            if len(a) and not pc.all(pc.equal(a, b).fill_null(False)).as_py():
+                return False
+    return True
+
+
+def _exact_groups(fields: list, personal: dict) -> np.ndarray:
+    """The groups from exact codes (dictionary codes of the personal texts too)."""
+    n = len(fields[0][0])
+    group, size = np.zeros(n, dtype=np.int64), 1
+    for i, (codes, _) in enumerate(fields):
+        if i in personal:
+            exact, uniques = _dictionary_codes(personal[i])
+            codes, k = np.where(codes >= 0, exact, -1), len(uniques) + 1
+        else:
+            k = int(codes.max()) + 2 if len(codes) else 1
+        if k > 1:  # the codes as one more digit (base k) of each row's group number
+            if size * k >= 2**62:
+                group = pd.factorize(group)[0]
+                size = int(group.max()) + 1
+            group = group * k + (codes + 1)
+            size *= k
+    return pd.factorize(group)[0]
+
+
+def _field_codes(column: pd.Series, values, positions: np.ndarray, is_order: bool):
+    """A field's int32 codes at ``positions`` (-1: left out) and its distinct values
+    (``values``: the column's Arrow text there, or None to code it with pandas).
+
+    Empty and missing are both left out, except in an order field: there every value
+    is sent, "0" for empty or missing (each still its own code, so its own block).
+    """
+    n = len(positions)
+    if values is not None:  # Arrow text: coded in C, no str per row
+        if values.null_count == n and not is_order:  # an unused field: nothing to code
+            return np.broadcast_to(np.int32(-1), (n,)), pa.array([], pa.large_string())
+        codes, uniques = _dictionary_codes(values)
+        empty = pc.index(uniques, "").as_py()
+        if is_order:
+            uniques = pc.if_else(pc.equal(uniques, ""), "0", uniques)
+            if values.null_count:
+                codes = np.where(codes < 0, np.int32(len(uniques)), codes)
+                uniques = pa.concat_arrays([uniques, pa.array(["0"], uniques.type)])
+        elif empty >= 0:
+            codes = np.where(codes == empty, np.int32(-1), codes)
+        return codes, uniques
+    codes, uniques = pd.factorize(column.iloc[positions], use_na_sentinel=True)
+    if is_order:
+        codes, distinct = _orders(codes, np.asarray(uniques, dtype=object))
+        return codes.astype(np.int32), distinct
+    # kept as they are: a personal text is not made a Python str here
+    empty = np.asarray(uniques == "", dtype=bool)
+    codes = np.where(np.append(~empty, False)[codes], codes, -1)
+    return codes.astype(np.int32), uniques
+
+
+def _dictionary_codes(values: pa.Array | pa.ChunkedArray) -> tuple[np.ndarray, pa.Array]:
+    """Arrow's dictionary codes of some texts (int32, -1 for missing) and the dictionary."""
+    encoded = pc.dictionary_encode(values)
+    chunks = encoded.chunks if isinstance(encoded, pa.ChunkedArray) else [encoded]
+    if not chunks:
+        return np.zeros(0, dtype=np.int32), pa.array([], pa.large_string())
+    # One hash table serves every chunk, so each chunk's dictionary is the one before
+    # it and more (checked: else the dictionaries are unified, which copies them all).
+    last = chunks[-1].dictionary
+    if not all(last.slice(0, len(c.dictionary)).equals(c.dictionary) for c in chunks[:-1]):
+        chunks = encoded.unify_dictionaries().chunks
+        last = chunks[-1].dictionary
+    codes = [c.indices.fill_null(-1).to_numpy() for c in chunks]
+    return (np.concatenate(codes) if len(codes) > 1 else codes[0]).astype(np.int32), last
+
+
+def _orders(codes: np.ndarray, distinct: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A channel's send_* codes with an empty value made "0" (explicit: not used)."""
+    distinct = np.where(distinct.astype(bool), distinct, "0").astype(object)
+    if (codes < 0).any():
+        distinct = np.append(distinct, "0")
+        codes = np.where(codes < 0, len(distinct) - 1, codes)
+    return codes, distinct

@@ -156,3 +156,27 @@ def test_no_fate_falls_back_before_earliest_fallback(channels, minutes, finale_r
     assert all(s >= bound for s in seconds)
     if len(channels) > 1:  # and the bound is met by some fate (it is the soonest)
         assert min(seconds) == bound
+
+
+_any_share = st.floats(-1, 2, allow_nan=False)
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    seed=st.integers(0, 2**31),
+    size=st.integers(0, 300),
+    rates=st.fixed_dictionaries(
+        {
+            name: st.fixed_dictionaries(
+                {k: _any_share for k in ("deliver", "expired", "partly_deliver")}
+            )
+            for name in BY_NAME
+        }
+    ),
+    viber=st.fixed_dictionaries({k: _any_share for k in ("read", "link", "unsubscribe")}),
+)
+def test_fates_drawn_many_at_once_follow_any_rates(seed, size, rates, viber):
+    """Cuts in any order (a rate below 0 or above 1): the first cut above a draw decides."""
+    rates["viber"] |= viber
+    phones = [str(79_000_000_000 + 7919 * i) for i in range(size)]
+    assert Fates(seed, rates).many(phones) == [fate(seed, phone, rates) for phone in phones]

@@ -68,6 +68,7 @@ def assert_same_books(fast, careful):
     """Ledgers, every state and the SMS schedule: equal (this draws every fate)."""
     a, b = fast.ledger(LOGIN), careful.ledger(LOGIN)
     assert a.to_dict() == b.to_dict()
+    assert list(a.phones) == list(b.phones)  # booked in the same order (the JSON's order)
     assert a.charges == b.charges
     ids = [str(i) for i in range(1_000_000, fast._next_id + 2)]
     states = {"state": [{"id_message": i} for i in ids]}

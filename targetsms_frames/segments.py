@@ -70,8 +70,9 @@ def sms_parts(text: str) -> tuple[str, int]:
         if not _EXTENSION.search(text):  # basic GSM only: plain arithmetic
             n = len(text)
             return GSM7, 1 if n <= 160 else -(-n // 153)
-        units = [2 if ch in GSM_EXTENSION else 1 for ch in text]
-        return GSM7, 1 if sum(units) <= 160 else _pack(units, 153)
+        if len(text) + len(_EXTENSION.findall(text)) <= 160:  # one part: no packing
+            return GSM7, 1
+        return GSM7, _pack([2 if ch in GSM_EXTENSION else 1 for ch in text], 153)
     # UCS-2, counted in UTF-16 code units.
     if not _ASTRAL.search(text):
         n = len(text)

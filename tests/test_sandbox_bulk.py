@@ -68,6 +68,7 @@ def assert_same_books(fast, careful):
     """Ledgers, every state and the SMS schedule: equal (this draws every fate)."""
     a, b = fast.ledger(LOGIN), careful.ledger(LOGIN)
     assert a.to_dict() == b.to_dict()
+    assert list(a.phones) == list(b.phones)  # booked in the same order (the JSON's order)
     assert a.charges == b.charges
     ids = [str(i) for i in range(1_000_000, fast._next_id + 2)]
     states = {"state": [{"id_message": i} for i in ids]}
@@ -208,6 +209,7 @@ _TEMPLATES = [
     VIBER_SMS,
     {"send_sms": "1", "sender_sms": "Shop"},  # the price depends on the parts
     {"send_sms": 1, "sender_sms": "Shop", "name_delivery": " "},  # a JSON number
+    {"send_sms": True, "sender_sms": "Shop", "name_delivery": " "},  # equal to 1, not alike
     VIBER_SMS | {"finale_viber_read": "1", "validity_period_viber": "1"},
     {"send_whatsapp": "1", "send_sms": "2", "sender_sms": "Shop"},
     {"send_vk": "1", "send_viber": "2", "templateId": "100", "sender_viber": "Shop"},
@@ -288,6 +290,58 @@ def test_the_bulk_path_takes_only_documents_it_can_answer_whole():
     numbers = [{**good[0], "phones": [{"phone": "79001234567", "client_id_message": 77}]}]
     for blocks in (bad_phone, repeated, numbers, [*good[:1], "not a block"]):
         assert bulk.accept(fast, account, blocks, T0) is None
+
+
+def test_blocks_alike_by_value_but_not_by_type_are_judged_one_by_one():
+    """True == 1 (one shape by value), yet the rules may read them apart: the careful path."""
+    fast, careful = pair()
+    blocks = [
+        {"send_sms": value, "sender_sms": "Shop", "text_sms": "Hi", "phones": [entry]}
+        for value, entry in zip(
+            (1, True, 1),
+            ({"phone": p, "client_id_message": str(k)} for k, p in enumerate(_POOL, 1)),
+            strict=False,
+        )
+    ]
+    taken: list[bool] = []
+    with spying(taken):
+        assert post(fast, {"message": blocks}) == post(careful, {"message": blocks})
+    assert taken == [False]
+    assert_same_books(fast, careful)
+
+
+def test_the_collector_is_held_only_while_documents_are_answered():
+    import gc
+    import threading
+
+    from targetsms_frames.sandbox import collector
+
+    assert gc.isenabled()
+    inside, go = threading.Event(), threading.Event()
+
+    def other() -> None:
+        with collector.held():
+            inside.set()
+            go.wait(10)
+
+    thread = threading.Thread(target=other)
+    with collector.held():
+        assert not gc.isenabled()
+        thread.start()
+        inside.wait(10)
+    assert not gc.isenabled()  # the other answer is still in progress
+    go.set()
+    thread.join(10)
+    assert gc.isenabled()
+    gc.disable()  # off before: stays off
+    try:
+        with collector.held():
+            pass
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+    fast, _ = pair()
+    assert "message" in post(fast, campaign_document(1, 3)) and gc.isenabled()
 
 
 @pytest.mark.parametrize(

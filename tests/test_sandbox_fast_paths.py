@@ -7,11 +7,21 @@ block the same verdict, as :func:`check_block` and :func:`fate` give one by one.
 
 from __future__ import annotations
 
+import itertools
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from targetsms_frames.channels import BY_NAME
-from targetsms_frames.sandbox.cascade import DEFAULT_RATES, Fates, fate
+from targetsms_frames.sandbox.cascade import (
+    DEFAULT_RATES,
+    Block,
+    Fate,
+    Fates,
+    cascade,
+    earliest_fallback,
+    fate,
+)
 from targetsms_frames.sandbox.rules import BlockChecks, check_block
 
 _share = st.floats(0, 1, allow_nan=False)
@@ -110,3 +120,63 @@ def test_blocks_differing_only_in_their_texts_share_a_verdict_but_keep_their_tex
     assert second.fields["send_sms"] == "2"  # a JSON number, as its text
     too_long = checks({**base, "text_viber": "x" * 1001, "text_sms": "y", "phones": phones})
     assert too_long == "Значение поля text_viber превышает 1000 символов"
+
+
+_OUTCOMES = ("deliver", "expired", "partly_deliver", "not_deliver")
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    channels=st.lists(st.sampled_from(list(BY_NAME)), min_size=1, max_size=4, unique=True),
+    minutes=st.dictionaries(st.sampled_from(list(BY_NAME)), st.integers(1, 24 * 60)),
+    finale_read=st.booleans(),
+    start=st.floats(0, 1e9, allow_nan=False),
+)
+def test_no_fate_falls_back_before_earliest_fallback(channels, minutes, finale_read, start):
+    """Fates are drawn late (at earliest_fallback): no fate's second channel starts sooner."""
+    block = Block(
+        name_delivery="x",
+        channels=tuple(channels),
+        start=start,
+        validity_s=60.0 * minutes.get("viber", 60),
+        finale_read=finale_read,
+        sms_parts=1,
+        validity={c: 60.0 * m for c, m in minutes.items()},
+    )
+    bound = earliest_fallback(block)
+    tariffs = {c: 100 for c in BY_NAME}
+    seconds = []
+    for outcomes in itertools.product(_OUTCOMES, repeat=len(BY_NAME)):
+        for engaged in ("", "read", "link", "unsubscribe"):
+            block.cascades.clear()
+            drawn = Fate(tuple(zip(BY_NAME, outcomes, strict=True)), engaged)
+            steps = cascade(block, drawn, tariffs)
+            if len(steps) > 1:
+                seconds.append(steps[1].begin)
+    assert all(s >= bound for s in seconds)
+    if len(channels) > 1:  # and the bound is met by some fate (it is the soonest)
+        assert min(seconds) == bound
+
+
+_any_share = st.floats(-1, 2, allow_nan=False)
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    seed=st.integers(0, 2**31),
+    size=st.integers(0, 300),
+    rates=st.fixed_dictionaries(
+        {
+            name: st.fixed_dictionaries(
+                {k: _any_share for k in ("deliver", "expired", "partly_deliver")}
+            )
+            for name in BY_NAME
+        }
+    ),
+    viber=st.fixed_dictionaries({k: _any_share for k in ("read", "link", "unsubscribe")}),
+)
+def test_fates_drawn_many_at_once_follow_any_rates(seed, size, rates, viber):
+    """Cuts in any order (a rate below 0 or above 1): the first cut above a draw decides."""
+    rates["viber"] |= viber
+    phones = [str(79_000_000_000 + 7919 * i) for i in range(size)]
+    assert Fates(seed, rates).many(phones) == [fate(seed, phone, rates) for phone in phones]

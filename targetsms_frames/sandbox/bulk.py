@@ -69,6 +69,7 @@ _GET_CLIENT_ID = methodcaller("get", "client_id_message", "")
 _GET_TEXT_SMS = methodcaller("get", "text_sms", "")
 _ID = attrgetter("id_message")
 _CLIENT_ID = attrgetter("client_id")
+_PHONE = attrgetter("phone")
 _MAX_SHAPES = 8  # a campaign's templates; more shapes than this: the careful path
 _drain = deque[object](maxlen=0).extend  # runs an iterator for its effects
 
@@ -89,20 +90,14 @@ def _uniform_free(column: list, limit: int | None) -> bool:
     return True
 
 
-def _uniform_fixed(rows: list[dict], names: list[str]) -> bool:
-    """Whether every row has the same values (and types: True == 1) in these fields."""
-    if not names:
-        return True
-    get = itemgetter(*names) if len(names) > 1 else (lambda row: (row[names[0]],))
-    try:
-        values = set(map(get, rows))
-    except TypeError:  # an unhashable value (a list, an object): not for this path
-        return False
-    if len(values) != 1:
-        return False
-    first = next(iter(values))
-    for name, value in zip(names, first, strict=True):
-        if type(value) is not str and len(set(map(type, map(itemgetter(name), rows)))) > 1:
+def _same_types(rows: list[dict], names: list[str]) -> bool:
+    """Whether equal values in these fields are of one type too (True == 1 == 1.0).
+
+    The rows' values are equal already (:func:`_shapes` grouped them by value).
+    """
+    first = rows[0]
+    for name in names:
+        if type(first[name]) is not str and len(set(map(type, map(itemgetter(name), rows)))) > 1:
             return False
     return True
 
@@ -110,13 +105,14 @@ def _uniform_fixed(rows: list[dict], names: list[str]) -> bool:
 def _verdict(provider: Provider, account: Account, rows: list[dict]) -> Checked | None:
     """The one verdict that every block of one shape gets, or None.
 
-    The rows have the same keys, in the same order (:func:`_shapes` grouped them so).
+    The rows have the same keys, in the same order, and equal fixed fields
+    (:func:`_shapes` grouped them so).
     """
     keys = tuple(rows[0])
     if "templateData" in keys:
         return None
     known = [k for k in keys if k in _KNOWN]
-    if not _uniform_fixed(rows, [k for k in known if k not in _FREE]):
+    if not _same_types(rows, [k for k in known if k not in _FREE]):
         return None
     for name in known:
         if name in _FREE and not _uniform_free(list(map(itemgetter(name), rows)), _FREE[name]):
@@ -257,6 +253,7 @@ class Accepted:
         messages = _in_order(made, self.positions, self.n)
         account.messages.update(zip(map(_ID, messages), messages, strict=True))
         account.by_client_id.update(zip(map(_CLIENT_ID, messages), messages, strict=True))
+        _count_elements(account.phones, map(_PHONE, messages))  # booked when made, in order
         return messages
 
 
@@ -299,8 +296,12 @@ def accept(provider: Provider, account: Account, blocks: list, now: float) -> by
         or not joined_ids.isdigit()
         or joined_phones.count(" ") != n - 1
         or not _PHONES_RE.fullmatch(joined_phones)
-        or len(set(client_ids)) != n
-        or any(map(submitted.__contains__, client_ids))
+    ):
+        return None
+    posted = dict.fromkeys(client_ids, 1)  # what submitted gains (a dict: its hashes kept)
+    if (
+        len(posted) != n
+        or not submitted.keys().isdisjoint(posted)
         or (account.stop_list and not account.stop_list.isdisjoint(phones))
     ):
         return None
@@ -310,11 +311,13 @@ def accept(provider: Provider, account: Account, blocks: list, now: float) -> by
         positions: list[list[int]] = [list(range(n))]
     elif single:
         positions = shapes
-    else:
-        offsets = list(accumulate(counts, initial=0))
+    else:  # each phone's shape, then each shape's phones
+        of_block = [0] * len(blocks)
+        for k, where in enumerate(shapes):
+            _drain(map(of_block.__setitem__, where, repeat(k)))
+        of_phone = _each(of_block, counts)
         positions = [
-            list(chain.from_iterable(range(offsets[b], offsets[b + 1]) for b in where))
-            for where in shapes
+            list(compress(range(n), map(eq, of_phone, repeat(k)))) for k in range(len(shapes))
         ]
     made = [
         _shape(provider, account, blocks, where, counts, v, now)
@@ -340,8 +343,7 @@ def accept(provider: Provider, account: Account, blocks: list, now: float) -> by
     account.balance -= total
     firsts = _in_order([m[3] for m in made], positions, n)
     account.charges.extend(zip(repeat(now, n), ids, client_ids, firsts, costs, strict=False))
-    submitted.update(zip(client_ids, repeat(1)))
-    _count_elements(account.phones, phones)
+    submitted.update(posted)  # account.phones counts them when they are made
 
     rows = []
     for (shape, _, _, _, told), where in zip(made, positions, strict=True):
@@ -391,32 +393,29 @@ def _shape(provider, account, blocks, where, counts, verdict, now) -> tuple:
 
 
 def _rows(shape: Shape, told: list[str]) -> list[str]:
-    """The answers to a shape's phones, one format string each (every value is digits)."""
+    """The answers to a shape's phones, each joined from its cells (every value is digits)."""
     channels = shape.template.channels
-    columns: list[Sequence[int]] = []
-    keys = []
+    # The row's fixed pieces, each followed by one of the columns (the last by none).
+    pieces = ['{"id_message":"', '","client_id_message":"', '","phone":"', '","count_message":"']
+    columns: list = [map(str, shape.ids), shape.client_ids, shape.phones, told]
+    tail = '"'
     rank = 0
     for c in CHANNELS:
         if c.name in channels:
             rank += 1
             ids = shape.channel_ids
             if isinstance(ids, range):
-                columns.append(range(ids.start + rank, ids.stop + rank, ids.step))
+                column: Sequence[int] = range(ids.start + rank, ids.stop + rank, ids.step)
             else:
-                columns.append(list(map(rank.__add__, ids)))
-            keys.append(f'"{c.id_key}":"%d"')
+                column = list(map(rank.__add__, ids))
+            pieces.append(tail + f',"{c.id_key}":"')
+            columns.append(map(str, column))
+            tail = '"'
         else:
-            keys.append(f'"{c.id_key}":"0"')
-    row = (
-        '{"id_message":"%d","client_id_message":"%s","phone":"%s","count_message":"%s",'
-        + ",".join(keys)
-        + "}"
-    )
-    return list(
-        map(
-            row.__mod__, zip(shape.ids, shape.client_ids, shape.phones, told, *columns, strict=True)
-        )
-    )
+            tail += f',"{c.id_key}":"0"'
+    row = [*chain.from_iterable(zip(map(repeat, pieces), columns, strict=False))]
+    row.append(repeat(tail + "}"))
+    return list(map("".join, zip(*row, strict=False)))  # every column n long
 
 
 def _answer(rows: list[str], counts: list[int]) -> bytes:

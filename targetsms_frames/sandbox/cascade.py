@@ -336,15 +336,16 @@ def cascade(block: Block, fate: Fate, tariffs: dict[str, int]) -> tuple[Step, ..
 def earliest_fallback(block: Block) -> float:
     """The soonest a message of this block can reach its second channel (inf: it has none).
 
-    A lower bound over every fate: the shortest first attempt (delivered, failed,
+    A lower bound over every fate: the shortest first attempt that moves on (failed,
     expired, partly delivered, or a delivered Viber message left unread to the end of
-    its validity). Until then no fate of the block's messages needs drawing.
+    its validity; a delivery itself ends the cascade, see :func:`cascade`). Until then
+    no fate of the block's messages needs drawing.
     """
     if len(block.channels) < 2:
         return float("inf")
     first = block.channels[0]
     timing = TIMINGS[first]
-    durations = [timing.deliver, timing.fail, block.validity.get(first, block.validity_s)]
+    durations = [timing.fail, block.validity.get(first, block.validity_s)]
     if timing.expire is not None:
         durations += [timing.expire, PARTLY_S]
     return block.start + min(durations)

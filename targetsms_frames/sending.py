@@ -291,30 +291,51 @@ class _Sender:
         work = deque(encoder.batches(_DOCUMENTS_A_TASK))
         running: set[Future] = set()
         failure: BaseException | None = None
-        while (work or running) and failure is None:
-            while work and len(running) < 2 * self.workers:
-                d0, d1 = work.popleft()
-                running.add(self.pool.submit(_post_span, self.client, self.book, encoder, d0, d1))
-            finished, running = wait(running, return_when=FIRST_COMPLETED)
-            for future in finished:
-                try:
-                    answered = future.result()
-                except (AuthError, ConfigError) as exc:
-                    failure = failure or exc
-                    continue
-                for document, columns in answered:
-                    rows = document.rows
-                    for name in SENT_COLUMNS:
-                        new[name][rows] = columns[name]
-                    has_new[rows] = True
-                    if twins:
-                        _fold_twins(twins, columns, known, rows)
-                    self.bar.update(len(rows))
+        # The answers' columns are gathered in the order they come and put in place once
+        # at the end: one scatter per column instead of one per document and column.
+        spans: list[np.ndarray] = []
+        gathered: dict[str, list] = {name: [] for name in SENT_COLUMNS}
+        try:
+            while (work or running) and failure is None:
+                while work and len(running) < 2 * self.workers:
+                    d0, d1 = work.popleft()
+                    running.add(
+                        self.pool.submit(_post_span, self.client, self.book, encoder, d0, d1)
+                    )
+                finished, running = wait(running, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    try:
+                        answered = future.result()
+                    except (AuthError, ConfigError) as exc:
+                        failure = failure or exc
+                        continue
+                    for document, columns in answered:
+                        rows = document.rows
+                        spans.append(rows)
+                        for name in SENT_COLUMNS:
+                            gathered[name] += columns[name]
+                        if twins:
+                            _fold_twins(twins, columns, known, rows)
+                        self.bar.update(len(rows))
+        finally:
+            _scatter(new, has_new, spans, gathered)
         if failure is not None:
             for future in running:
                 future.cancel()
             wait(running)
             raise failure
+
+
+def _scatter(new: dict, has_new: np.ndarray, spans: list, gathered: dict[str, list]) -> None:
+    """Put the gathered columns at their plan rows (``spans``: each document's rows)."""
+    if not spans:
+        return
+    rows = np.concatenate(spans)
+    values = np.empty(len(rows), dtype=object)
+    for name in SENT_COLUMNS:
+        values[:] = gathered[name]
+        new[name][rows] = values
+    has_new[rows] = True
 
 
 def _post_span(
@@ -360,7 +381,10 @@ def _digit_ids(client_ids: np.ndarray) -> bool:
 
 def _twins(plan: pd.DataFrame, rows: np.ndarray) -> dict[str, dict | None]:
     """Client ids on more than one sendable row (normally none): their results merge."""
-    client_ids = pd.Series(plan["client_id_message"].to_numpy(dtype=object)[rows], dtype=object)
+    values = plan["client_id_message"].to_numpy(dtype=object)[rows]
+    if len(set(values.tolist())) == len(values):  # the common case, at the cost of a set
+        return {}
+    client_ids = pd.Series(values, dtype=object)
     repeated = client_ids[client_ids.duplicated()].unique().tolist()
     return dict.fromkeys(repeated)
 

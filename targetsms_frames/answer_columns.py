@@ -58,10 +58,14 @@ def _ids(values: list) -> list | None:
     n = len(values)
     if values.count(None) == n:
         return values
+    if values.count("0") == n:  # a channel not used (digits, so no check needed)
+        return [None] * n
     if not _digits(values, 20):
         return None
-    if values.count("0") == n:  # a channel not used
-        return [None] * n
+    # The least of digit strings is all zeros if any of them is (a string of zeros sorts
+    # before every other string of digits): when it is not, every value is an id.
+    if min(values).strip("0"):
+        return values
     return [v if v.strip("0") else None for v in values]
 
 
@@ -126,7 +130,9 @@ def _common(doc: Encoded, answer) -> Columns | None:
     if counts.count(None) != n:
         if not _digits(counts, 3):
             return None
-        counts = list(map(int, counts))  # type: ignore[arg-type]
+        distinct = set(counts)  # mostly one value ("1"): converted once
+        one = len(distinct) == 1
+        counts = [int(distinct.pop())] * n if one else list(map(int, counts))  # type: ignore[arg-type]
     columns["count_message"] = counts
     columns["outcome"] = [ACCEPTED] * n
     columns["error"] = [None] * n

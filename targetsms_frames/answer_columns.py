@@ -10,7 +10,7 @@ row by row or for the whole document, to the careful path in ``answers``.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from itertools import repeat
+from itertools import chain, repeat
 from operator import itemgetter
 
 from .answers import ACCEPTED, SENT_COLUMNS, send_rows
@@ -97,10 +97,11 @@ def _common(doc: Encoded, answer) -> Columns | None:
     n = len(client_ids)
     results: list = []
     if isinstance(items, list) and len(items) >= len(doc.sizes):
-        for size, item in zip(doc.sizes, items, strict=False):
-            if type(item) is not list or len(item) != size:
-                return None
-            results += item
+        items = items[: len(doc.sizes)]  # extra items answer no block posted: not read
+        # Each block's item a list of as many results as it had phones (checked in C).
+        if set(map(type, items)) != {list} or list(map(len, items)) != doc.sizes:
+            return None
+        results = list(chain.from_iterable(items))
     if len(results) != n or len(set(client_ids)) != n:
         return None
     try:  # each result a dict, answering the phone posted at its place, without error

@@ -38,6 +38,7 @@ from .sent_frames import (
 log = logging.getLogger(__name__)
 
 _DOCUMENTS_A_TASK = 2  # documents a worker encodes and posts in one go
+_FROM_PLAN = ("phone", "name_delivery")  # sent columns the sent frame takes from the plan
 __all__ = ["ACCEPTED_BEFORE", "EARLIER_NO_ID", "KEPT", "NOT_SENT", "send", "send_chunks"]
 
 
@@ -267,9 +268,10 @@ class _Sender:
                 "journal: %d rows were accepted or held before and are not sent again",
                 done_before.sum(),
             )
-        _check_client_ids(plan, to_send)
+        ids = plan["client_id_message"].to_numpy(dtype=object, na_value=None)  # type: ignore[call-overload]
+        _check_client_ids(plan, to_send, ids)
         new, has_new = empty_columns(n), np.zeros(n, dtype=bool)
-        twins = _twins(plan, to_send)
+        twins = _twins(plan, to_send, ids)
         self.bar.total = (self.bar.total or 0) + int(to_send.sum())
         self.bar.refresh()
         with gc_paused():
@@ -327,12 +329,18 @@ class _Sender:
 
 
 def _scatter(new: dict, has_new: np.ndarray, spans: list, gathered: dict[str, list]) -> None:
-    """Put the gathered columns at their plan rows (``spans``: each document's rows)."""
+    """Put the gathered columns at their plan rows (``spans``: each document's rows).
+
+    The phone and name_delivery posted are the plan's own, which the sent frame takes
+    from the plan: they are not put back (the client id is, for repeated ids).
+    """
     if not spans:
         return
     rows = np.concatenate(spans)
     values = np.empty(len(rows), dtype=object)
     for name in SENT_COLUMNS:
+        if name in _FROM_PLAN:
+            continue
         values[:] = gathered[name]
         new[name][rows] = values
     has_new[rows] = True
@@ -354,9 +362,14 @@ def _post_span(
     return answered
 
 
-def _check_client_ids(plan: pd.DataFrame, rows: np.ndarray) -> None:
-    """Every phone posted carries a client id of digits: it is what makes a retry safe."""
-    client_ids = plan["client_id_message"].to_numpy(dtype=object, na_value=None)[rows]  # type: ignore[call-overload]
+def _check_client_ids(plan: pd.DataFrame, rows: np.ndarray, ids: np.ndarray | None = None) -> None:
+    """Every phone posted carries a client id of digits: it is what makes a retry safe.
+
+    ``ids``: the plan's client ids as objects, when the caller has them already.
+    """
+    if ids is None:
+        ids = plan["client_id_message"].to_numpy(dtype=object, na_value=None)  # type: ignore[call-overload]
+    client_ids = ids[rows]
     bad = (
         [
             i
@@ -379,9 +392,13 @@ def _digit_ids(client_ids: np.ndarray) -> bool:
     return not values or (_digits(values, 18))
 
 
-def _twins(plan: pd.DataFrame, rows: np.ndarray) -> dict[str, dict | None]:
+def _twins(
+    plan: pd.DataFrame, rows: np.ndarray, ids: np.ndarray | None = None
+) -> dict[str, dict | None]:
     """Client ids on more than one sendable row (normally none): their results merge."""
-    values = plan["client_id_message"].to_numpy(dtype=object)[rows]
+    if ids is None:
+        ids = plan["client_id_message"].to_numpy(dtype=object, na_value=None)  # type: ignore[call-overload]
+    values = ids[rows]
     if len(set(values.tolist())) == len(values):  # the common case, at the cost of a set
         return {}
     client_ids = pd.Series(values, dtype=object)

@@ -39,6 +39,7 @@ log = logging.getLogger(__name__)
 
 _DOCUMENTS_A_TASK = 2  # documents a worker encodes and posts in one go
 _FROM_PLAN = ("phone", "name_delivery")  # sent columns the sent frame takes from the plan
+_GATHERED = tuple(name for name in SENT_COLUMNS if name not in _FROM_PLAN)
 __all__ = ["ACCEPTED_BEFORE", "EARLIER_NO_ID", "KEPT", "NOT_SENT", "send", "send_chunks"]
 
 
@@ -296,7 +297,7 @@ class _Sender:
         # The answers' columns are gathered in the order they come and put in place once
         # at the end: one scatter per column instead of one per document and column.
         spans: list[np.ndarray] = []
-        gathered: dict[str, list] = {name: [] for name in SENT_COLUMNS}
+        gathered: dict[str, list] = {name: [] for name in _GATHERED}
         try:
             while (work or running) and failure is None:
                 while work and len(running) < 2 * self.workers:
@@ -314,7 +315,7 @@ class _Sender:
                     for document, columns in answered:
                         rows = document.rows
                         spans.append(rows)
-                        for name in SENT_COLUMNS:
+                        for name in _GATHERED:
                             gathered[name] += columns[name]
                         if twins:
                             _fold_twins(twins, columns, known, rows)
@@ -338,10 +339,8 @@ def _scatter(new: dict, has_new: np.ndarray, spans: list, gathered: dict[str, li
         return
     rows = np.concatenate(spans)
     values = np.empty(len(rows), dtype=object)
-    for name in SENT_COLUMNS:
-        if name in _FROM_PLAN:
-            continue
-        values[:] = gathered[name]
+    for name, column in gathered.items():
+        values[:] = column
         new[name][rows] = values
     has_new[rows] = True
 

@@ -18,7 +18,7 @@ from targetsms_frames.client_ids import DUPLICATE
 from targetsms_frames.contracts import SENT
 from targetsms_frames.documents import sendable
 from targetsms_frames.encoding import Encoded
-from targetsms_frames.sending import _scatter, _twins
+from targetsms_frames.sending import _GATHERED, _scatter, _twins
 from targetsms_frames.sent_frames import (
     _FILL,
     _PHONE_COLUMNS,
@@ -178,7 +178,7 @@ def test_the_scatter_puts_each_documents_values_at_its_rows():
     n = 7
     spans = [np.array([5, 0]), np.array([3]), np.array([6, 1, 2])]
     order = np.concatenate(spans).tolist()
-    gathered = {name: [f"{name}{r}" for r in order] for name in SENT_COLUMNS}
+    gathered = {name: [f"{name}{r}" for r in order] for name in _GATHERED}
     new, has_new = empty_columns(n), np.zeros(n, dtype=bool)
     _scatter(new, has_new, spans, gathered)
     for name in SENT_COLUMNS:  # the phone and name posted: the plan's, not put back

@@ -80,6 +80,8 @@ class LeanPoster:
         adapter = session.get_adapter(url)
         if type(adapter) is not HTTPAdapter:  # another transport mounted: requests' path
             return None
+        if not hasattr(adapter, "get_connection_with_tls_context"):  # requests < 2.32.2
+            return None
         env = os.environ.copy()  # a few µs; requests reads it again on every call
         if env != self._env:
             self._env, self._settings = env, {}

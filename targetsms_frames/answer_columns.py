@@ -10,7 +10,7 @@ row by row or for the whole document, to the careful path in ``answers``.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from itertools import repeat
+from itertools import chain, repeat
 from operator import itemgetter
 
 from .answers import ACCEPTED, SENT_COLUMNS, send_rows
@@ -58,10 +58,14 @@ def _ids(values: list) -> list | None:
     n = len(values)
     if values.count(None) == n:
         return values
+    if values.count("0") == n:  # a channel not used (digits, so no check needed)
+        return [None] * n
     if not _digits(values, 20):
         return None
-    if values.count("0") == n:  # a channel not used
-        return [None] * n
+    # The least of digit strings is all zeros if any of them is (a string of zeros sorts
+    # before every other string of digits): when it is not, every value is an id.
+    if min(values).strip("0"):
+        return values
     return [v if v.strip("0") else None for v in values]
 
 
@@ -93,10 +97,11 @@ def _common(doc: Encoded, answer) -> Columns | None:
     n = len(client_ids)
     results: list = []
     if isinstance(items, list) and len(items) >= len(doc.sizes):
-        for size, item in zip(doc.sizes, items, strict=False):
-            if type(item) is not list or len(item) != size:
-                return None
-            results += item
+        items = items[: len(doc.sizes)]  # extra items answer no block posted: not read
+        # Each block's item a list of as many results as it had phones (checked in C).
+        if set(map(type, items)) != {list} or list(map(len, items)) != doc.sizes:
+            return None
+        results = list(chain.from_iterable(items))
     if len(results) != n or len(set(client_ids)) != n:
         return None
     try:  # each result a dict, answering the phone posted at its place, without error
@@ -126,7 +131,9 @@ def _common(doc: Encoded, answer) -> Columns | None:
     if counts.count(None) != n:
         if not _digits(counts, 3):
             return None
-        counts = list(map(int, counts))  # type: ignore[arg-type]
+        distinct = set(counts)  # mostly one value ("1"): converted once
+        one = len(distinct) == 1
+        counts = [int(distinct.pop())] * n if one else list(map(int, counts))  # type: ignore[arg-type]
     columns["count_message"] = counts
     columns["outcome"] = [ACCEPTED] * n
     columns["error"] = [None] * n

@@ -30,6 +30,7 @@ from . import answers, state_answers
 from . import fields as F
 from .contracts import ID_COLUMNS
 from .errors import AuthError, ConfigError, InputError, ProviderError, TransportError
+from .lean_http import LeanPoster, LeanResponse
 from .redact import Scrubber, Secret, SecretBytes, SecretHeader
 from .retrying import MAX_RETRY_AFTER, default_retry, retry_after_of, should_retry
 from .urls import check_proxy, checked_host, gate_url_of, redirect_target
@@ -135,11 +136,15 @@ class Client:
         self.timeout = timeout
         self.verify = verify
         self.retry = retry if retry is not None else default_retry(sleep=sleep)
+        # Our own session posts through its pool without requests' per-call work (see
+        # lean_http); a session passed in is used as it is, every call.
+        self._lean: LeanPoster | None = None
         if session is None:
             session = requests.Session()
             adapter = HTTPAdapter(pool_connections=2, pool_maxsize=pool_size, max_retries=0)
             session.mount("https://", adapter)
             session.mount("http://", adapter)
+            self._lean = LeanPoster(session)
         for address in (url, gate):
             check_proxy(address, session, allow_http=allow_http)
         self.session = session
@@ -362,16 +367,22 @@ class Client:
         # Exceptions from requests are translated outside their except blocks and never
         # chained: their tracebacks hold frames whose locals are the raw request.
         failure: Exception | None = None
+        lean = self._lean if self._lean is not None and self._lean.session is self.session else None
+        response: requests.Response | LeanResponse
         try:
-            response = self.session.post(
-                url,
-                data=body,
-                headers=self._headers(),
-                timeout=self.timeout,
-                verify=self.verify,
-                allow_redirects=False,
-                auth=_no_netrc,
-            )
+            settings = lean.usable(url, self.verify) if lean is not None else None
+            if lean is not None and settings is not None:
+                response = lean.post(body, self._headers(), self.timeout, settings)
+            else:
+                response = self.session.post(
+                    url,
+                    data=body,
+                    headers=self._headers(),
+                    timeout=self.timeout,
+                    verify=self.verify,
+                    allow_redirects=False,
+                    auth=_no_netrc,
+                )
         except requests.ConnectTimeout:
             failure = TransportError("connection timed out", maybe_received=False)
         except requests.ReadTimeout:
@@ -399,7 +410,7 @@ class Client:
     def _read(
         self,
         url: str,
-        response: requests.Response,
+        response: requests.Response | LeanResponse,
         raw: list | None = None,
     ) -> dict:
         status = response.status_code

@@ -21,6 +21,7 @@ from tenacity import (
 )
 
 from .errors import TransportError
+from .lean_http import LeanResponse
 
 MAX_RETRY_AFTER = 60.0
 
@@ -76,7 +77,7 @@ def default_retry(
     )
 
 
-def retry_after_of(response: requests.Response) -> float | None:
+def retry_after_of(response: requests.Response | LeanResponse) -> float | None:
     """Retry-After in seconds; NaN, infinite, negative or an HTTP date → None (back off)."""
     value = response.headers.get("Retry-After", "").strip()
     try:

@@ -38,6 +38,8 @@ from .sent_frames import (
 log = logging.getLogger(__name__)
 
 _DOCUMENTS_A_TASK = 2  # documents a worker encodes and posts in one go
+_FROM_PLAN = ("phone", "name_delivery")  # sent columns the sent frame takes from the plan
+_GATHERED = tuple(name for name in SENT_COLUMNS if name not in _FROM_PLAN)
 __all__ = ["ACCEPTED_BEFORE", "EARLIER_NO_ID", "KEPT", "NOT_SENT", "send", "send_chunks"]
 
 
@@ -267,9 +269,10 @@ class _Sender:
                 "journal: %d rows were accepted or held before and are not sent again",
                 done_before.sum(),
             )
-        _check_client_ids(plan, to_send)
+        ids = plan["client_id_message"].to_numpy(dtype=object, na_value=None)  # type: ignore[call-overload]
+        _check_client_ids(plan, to_send, ids)
         new, has_new = empty_columns(n), np.zeros(n, dtype=bool)
-        twins = _twins(plan, to_send)
+        twins = _twins(plan, to_send, ids)
         self.bar.total = (self.bar.total or 0) + int(to_send.sum())
         self.bar.refresh()
         with gc_paused():
@@ -291,30 +294,55 @@ class _Sender:
         work = deque(encoder.batches(_DOCUMENTS_A_TASK))
         running: set[Future] = set()
         failure: BaseException | None = None
-        while (work or running) and failure is None:
-            while work and len(running) < 2 * self.workers:
-                d0, d1 = work.popleft()
-                running.add(self.pool.submit(_post_span, self.client, self.book, encoder, d0, d1))
-            finished, running = wait(running, return_when=FIRST_COMPLETED)
-            for future in finished:
-                try:
-                    answered = future.result()
-                except (AuthError, ConfigError) as exc:
-                    failure = failure or exc
-                    continue
-                for document, columns in answered:
-                    rows = document.rows
-                    for name in SENT_COLUMNS:
-                        new[name][rows] = columns[name]
-                    has_new[rows] = True
-                    if twins:
-                        _fold_twins(twins, columns, known, rows)
-                    self.bar.update(len(rows))
+        # The answers' columns are gathered in the order they come and put in place once
+        # at the end: one scatter per column instead of one per document and column.
+        spans: list[np.ndarray] = []
+        gathered: dict[str, list] = {name: [] for name in _GATHERED}
+        try:
+            while (work or running) and failure is None:
+                while work and len(running) < 2 * self.workers:
+                    d0, d1 = work.popleft()
+                    running.add(
+                        self.pool.submit(_post_span, self.client, self.book, encoder, d0, d1)
+                    )
+                finished, running = wait(running, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    try:
+                        answered = future.result()
+                    except (AuthError, ConfigError) as exc:
+                        failure = failure or exc
+                        continue
+                    for document, columns in answered:
+                        rows = document.rows
+                        spans.append(rows)
+                        for name in _GATHERED:
+                            gathered[name] += columns[name]
+                        if twins:
+                            _fold_twins(twins, columns, known, rows)
+                        self.bar.update(len(rows))
+        finally:
+            _scatter(new, has_new, spans, gathered)
         if failure is not None:
             for future in running:
                 future.cancel()
             wait(running)
             raise failure
+
+
+def _scatter(new: dict, has_new: np.ndarray, spans: list, gathered: dict[str, list]) -> None:
+    """Put the gathered columns at their plan rows (``spans``: each document's rows).
+
+    The phone and name_delivery posted are the plan's own, which the sent frame takes
+    from the plan: they are not put back (the client id is, for repeated ids).
+    """
+    if not spans:
+        return
+    rows = np.concatenate(spans)
+    values = np.empty(len(rows), dtype=object)
+    for name, column in gathered.items():
+        values[:] = column
+        new[name][rows] = values
+    has_new[rows] = True
 
 
 def _post_span(
@@ -333,9 +361,14 @@ def _post_span(
     return answered
 
 
-def _check_client_ids(plan: pd.DataFrame, rows: np.ndarray) -> None:
-    """Every phone posted carries a client id of digits: it is what makes a retry safe."""
-    client_ids = plan["client_id_message"].to_numpy(dtype=object, na_value=None)[rows]  # type: ignore[call-overload]
+def _check_client_ids(plan: pd.DataFrame, rows: np.ndarray, ids: np.ndarray | None = None) -> None:
+    """Every phone posted carries a client id of digits: it is what makes a retry safe.
+
+    ``ids``: the plan's client ids as objects, when the caller has them already.
+    """
+    if ids is None:
+        ids = plan["client_id_message"].to_numpy(dtype=object, na_value=None)  # type: ignore[call-overload]
+    client_ids = ids[rows]
     bad = (
         [
             i
@@ -358,9 +391,16 @@ def _digit_ids(client_ids: np.ndarray) -> bool:
     return not values or (_digits(values, 18))
 
 
-def _twins(plan: pd.DataFrame, rows: np.ndarray) -> dict[str, dict | None]:
+def _twins(
+    plan: pd.DataFrame, rows: np.ndarray, ids: np.ndarray | None = None
+) -> dict[str, dict | None]:
     """Client ids on more than one sendable row (normally none): their results merge."""
-    client_ids = pd.Series(plan["client_id_message"].to_numpy(dtype=object)[rows], dtype=object)
+    if ids is None:
+        ids = plan["client_id_message"].to_numpy(dtype=object, na_value=None)  # type: ignore[call-overload]
+    values = ids[rows]
+    if len(set(values.tolist())) == len(values):  # the common case, at the cost of a set
+        return {}
+    client_ids = pd.Series(values, dtype=object)
     repeated = client_ids[client_ids.duplicated()].unique().tolist()
     return dict.fromkeys(repeated)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from ._speed import text_series
 from .answers import ACCEPTED, HELD, INVALID, SENT_COLUMNS, UNKNOWN
@@ -80,39 +81,54 @@ def sent_frame_of(
     n = len(plan)
     ok = sendable(plan) if ok is None else ok
     columns = empty_columns(n)
-    for name in _PHONE_COLUMNS:
-        columns[name] = plan[name].to_numpy(dtype=object, na_value=None)  # type: ignore[call-overload]
-    client_ids = columns["client_id_message"]
-    problems = plan["problem"].to_numpy(dtype=object, na_value=None)  # type: ignore[call-overload]
     # A client id's journaled result goes to one row only: the first, in plan order, of
     # the sendable rows and the refused rows whose id the provider has (accepted before).
     # A duplicate's first copy holds it, even in an earlier chunk of a chunked campaign.
-    copies = pd.Series(problems, dtype=object).str.startswith(DUPLICATE, na=False).to_numpy()
-    keeps = has & kept(results) & ~copies
-    candidates = ok | (~ok & keeps)
-    first = np.zeros(n, dtype=bool)
-    where = np.flatnonzero(candidates)
-    first[where] = ~pd.Series(client_ids[where], dtype=object).duplicated().to_numpy()
-    before = ~ok & keeps & first & pd.notna(client_ids)
+    # Only refused rows can be "before", so with none kept among them there is no search.
+    refused = ~ok
+    before = np.zeros(n, dtype=bool)
+    problems = None
+    if refused.any():
+        problems = plan["problem"].to_numpy(dtype=object, na_value=None)  # type: ignore[call-overload]
+    if (refused & has & kept(results)).any():
+        client_ids = plan["client_id_message"].to_numpy(dtype=object, na_value=None)  # type: ignore[call-overload]
+        copies = pd.Series(problems, dtype=object).str.startswith(DUPLICATE, na=False).to_numpy()
+        keeps = has & kept(results) & ~copies
+        candidates = ok | (refused & keeps)
+        first = np.zeros(n, dtype=bool)
+        where = np.flatnonzero(candidates)
+        first[where] = ~pd.Series(client_ids[where], dtype=object).duplicated().to_numpy()
+        before = refused & keeps & first & pd.notna(client_ids)
     take = (ok & has) | before
     for name in _FILL:
         columns[name][take] = results[name][take]
     if before.any():
-        today = problems[before].tolist()
+        today = problems[before].tolist()  # type: ignore[index]
         columns["error"][before] = [f"{ACCEPTED_BEFORE}{p or 'no phone'}" for p in today]
-    invalid = ~ok & ~before
+    invalid = refused & ~before
     columns["outcome"][invalid] = INVALID
-    columns["error"][invalid] = problems[invalid]
+    if invalid.any():
+        columns["error"][invalid] = problems[invalid]  # type: ignore[index]
     lost = ok & ~has
     columns["outcome"][lost] = UNKNOWN
     columns["error"][lost] = NOT_SENT
     frame = {  # dtypes from the sent frame's contract (contracts.SENT)
-        name: text_series(values, index)
+        name: _plan_text(plan[name], index)
+        if name in _PHONE_COLUMNS
+        else text_series(values, index)
         if SENT[name] == "str"
         else pd.Series(values, index=index, dtype=SENT[name])
         for name, values in columns.items()
     }
     return pd.DataFrame(frame, index=index)
+
+
+def _plan_text(column: pd.Series, index: pd.Index) -> pd.Series:
+    """A plan's text column as the sent frame's (its Arrow text taken as it is, when it
+    is Arrow text: the same values as from its objects)."""
+    if isinstance(column.array, pd.arrays.ArrowStringArray):
+        return text_series(pa.array(column.array), index)
+    return text_series(column.to_numpy(dtype=object, na_value=None), index)  # type: ignore[call-overload]
 
 
 def for_refused_rows(

@@ -69,7 +69,7 @@ _GET_CLIENT_ID = methodcaller("get", "client_id_message", "")
 _GET_TEXT_SMS = methodcaller("get", "text_sms", "")
 _ID = attrgetter("id_message")
 _CLIENT_ID = attrgetter("client_id")
-_PHONE = attrgetter("phone")
+_PHONE_OF = attrgetter("phone")
 _MAX_SHAPES = 8  # a campaign's templates; more shapes than this: the careful path
 _drain = deque[object](maxlen=0).extend  # runs an iterator for its effects
 
@@ -253,7 +253,7 @@ class Accepted:
         messages = _in_order(made, self.positions, self.n)
         account.messages.update(zip(map(_ID, messages), messages, strict=True))
         account.by_client_id.update(zip(map(_CLIENT_ID, messages), messages, strict=True))
-        _count_elements(account.phones, map(_PHONE, messages))  # booked when made, in order
+        _count_elements(account.phones, map(_PHONE_OF, messages))  # booked when made, in order
         return messages
 
 

@@ -27,6 +27,7 @@ from . import fields as F
 from .answers import Malformed, _known_state, as_count, as_price, as_time, state_row
 from .contracts import PRICE_COLUMNS, STATE_KEYS, STATES
 from .redact import NO_SECRETS, Scrubber
+from .state_wire import joined_digits
 
 # The table's columns (those of ``contracts.STATES``) and their Arrow types; a time stays
 # its checked text here (states.py makes it datetime64 once per distinct text).
@@ -79,13 +80,10 @@ def _ids(values: Sequence) -> tuple[pa.Array, np.ndarray]:
     """The id_message column, and which rows to flag (anything but 1–20 ASCII digits or
     None). The common case (all ids digits) is checked on the ids joined, in C."""
     n = len(values)
-    try:
-        joined = "".join(values)
-    except TypeError:  # a None, a number, a list ...
-        joined = ""
-    if n and joined.isascii() and joined.isdigit():
+    joined = joined_digits(values)
+    if joined is not None:
         lengths = np.fromiter(map(len, values), np.int64, n)
-        if lengths.min() >= 1 and lengths.max() <= 20:
+        if lengths.max() <= 20:
             offsets = np.zeros(n + 1, np.int32)
             np.cumsum(lengths, out=offsets[1:])
             data = joined.encode("ascii")

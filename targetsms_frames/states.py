@@ -24,6 +24,7 @@ from .contracts import STATES_COLUMNS
 from .errors import InputError, TransportError
 from .redact import NO_SECRETS, Scrubber
 from .state_answers import SCHEMA, state_table
+from .state_wire import joined_digits
 
 log = logging.getLogger(__name__)
 
@@ -128,11 +129,7 @@ def table_frame(table: pa.Table, index: pd.Index, missing_ids: dict[int, object]
 def _plain(ids: list) -> bool:
     """Whether every id is a non-empty text of ASCII digits (checked in C): then an id
     is its own key, with nothing to strip."""
-    try:
-        joined = "".join(ids)
-    except TypeError:  # a None, or not a text
-        return False
-    return joined.isascii() and joined.isdigit() and min(map(len, ids)) > 0
+    return joined_digits(ids) is not None
 
 
 class _Answered:

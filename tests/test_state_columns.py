@@ -18,7 +18,7 @@ import requests
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from targetsms_frames import Client, answers, default_retry, state_answers, states
+from targetsms_frames import Client, answers, default_retry, state_answers, state_wire, states
 from targetsms_frames import fields as F
 from targetsms_frames.redact import Scrubber
 from targetsms_frames.states import _empty_state, states_frame, table_frame
@@ -364,3 +364,64 @@ def test_fetch_states_is_exactly_the_per_item_fetch(given_ids, variants, chunk_s
     finally:
         states.BATCH = saved
     pd.testing.assert_frame_equal(got, expected)
+
+
+# -- the state document as bytes -----------------------------------------------------------
+
+
+@FAST
+@given(st.lists(st.from_regex(r"[0-9]{1,22}", fullmatch=True), min_size=1, max_size=6))
+def test_the_state_body_is_the_json_of_the_document(ids):
+    expected = json.dumps(
+        {"state": [{"id_message": i} for i in ids]}, ensure_ascii=False, separators=(",", ":")
+    )
+    assert state_wire.state_body(ids) == expected.encode("utf-8")
+
+
+@FAST
+@given(st.lists(ID_TEXTS | st.text(max_size=4) | st.integers(0, 99), max_size=6))
+def test_joined_digits_is_the_per_id_rule(ids):
+    plain = bool(ids) and all(
+        type(i) is str and i != "" and i.isascii() and i.isdigit() for i in ids
+    )
+    assert (state_wire.joined_digits(ids) is not None) == plain
+    assert (state_wire.state_body(ids) is not None) == plain
+
+
+class RecordingSession(AnsweringSession):
+    """Records every posted body (the bytes the provider would read)."""
+
+    def __init__(self, rule) -> None:
+        super().__init__(rule)
+        self.bodies: list[bytes] = []
+
+    def post(self, url, data=None, **options):
+        self.bodies.append(bytes(data))
+        return super().post(url, data=data, **options)
+
+
+@pytest.mark.parametrize(
+    "credentials", [{"login": "mé", "password": "hunter2-secret"}, {"token": "t0k3n-secret"}]
+)
+def test_the_fast_state_document_posts_the_bytes_of_the_careful_one(credentials):
+    ids = ["5", "0012", "77", "5"]
+    sessions = [RecordingSession(_rows_for({})) for _ in range(2)]
+    clients = [
+        Client(**credentials, url="http://127.0.0.1:9/sendmessagejson.php", session=s)
+        for s in sessions
+    ]
+    fast = clients[0]._fetch_state_items(ids)
+    careful = clients[1].post({"state": [{"id_message": i} for i in ids]})
+    assert sessions[0].bodies == sessions[1].bodies and len(sessions[0].bodies) == 1
+    assert fast.items == careful["state"]
+    # Ids that are not plain digits take the careful encoding, to the same effect.
+    odd = clients[0]._fetch_state_items(["５", " 7"])
+    assert sessions[0].bodies[-1] == json.dumps(
+        {
+            **({"login": "mé", "password": "hunter2-secret"} if "login" in credentials else {}),
+            "state": [{"id_message": "５"}, {"id_message": " 7"}],
+        },
+        ensure_ascii=False,
+        separators=(",", ":"),
+    ).encode("utf-8")
+    assert len(odd.items) == 2

@@ -48,10 +48,24 @@ _EMPTY: dict = {}
 
 
 class StateItems(NamedTuple):
-    """A state answer's items, unparsed, with the scrubber that cleaned them."""
+    """A state answer's items, unparsed, with the client's scrubber.
+
+    ``unscrubbed`` is the answer and its bytes when the items are not scrubbed yet:
+    :func:`unscrubbed_state_table` checks their texts once each instead (most answers
+    hold no secret), and :meth:`scrubbed` scrubs them as ``Client.post`` does.
+    """
 
     items: list
     scrub: Scrubber
+    unscrubbed: tuple[dict, bytes] | None = None
+
+    def scrubbed(self) -> StateItems:
+        """These items scrubbed (the answer's ``state`` list, as ``Client.post`` has it)."""
+        if self.unscrubbed is None:
+            return self
+        answer = self.scrub.deep(*self.unscrubbed)
+        found = answer.get("state")
+        return StateItems(found if isinstance(found, list) else [], self.scrub)
 
 
 _ODD = object()  # stands for an unhashable value (a list or an object): flagged
@@ -147,13 +161,36 @@ def _spread(results: list, codes: np.ndarray, kind: pa.DataType) -> pa.Array:
     return pa.array(results, kind).take(codes)
 
 
-def _by_signature(items: list) -> dict[str, tuple[pa.Array, np.ndarray]] | None:
+class _MayHoldSecret(Exception):
+    """The items may hold a text the scrubber would change: scrub them first."""
+
+
+def _untouched(scrub: Scrubber, keys, index: dict, times: list, ids: list) -> bool:
+    """Whether ``scrub.deep`` would leave the items as they are: it scrubs each key and
+    each text value but ASCII digits (the ids when all are digits) on its own, so each
+    distinct text is asked once. False (scrub first) when there are too many to ask."""
+    if joined_digits(ids) is None:
+        return False
+    texts = set(keys)
+    for signature in index:
+        texts.update(v for v in signature if type(v) is str)
+    texts.update(t for t in dict.fromkeys(times) if type(t) is str)
+    if len(texts) > max(64, len(ids) // 16):  # about what scrubbing the answer costs
+        return False
+    return all(scrub(text) == text for text in texts)
+
+
+def _by_signature(
+    items: list, verify: Scrubber | None = None
+) -> dict[str, tuple[pa.Array, np.ndarray]] | None:
     """The common case, row-wise: every item has the first one's keys, and the values
     besides the id and the time repeat, so each distinct combination is parsed once.
 
     None when the items differ in shape (or hold a list or an object): then the
     columns are parsed one by one. Values are grouped by ``==``: a text equals only that
     text, so groups that merge 1, 1.0 and True hold no text there and are all flagged.
+    With ``verify``, raises :class:`_MayHoldSecret` unless that scrubber would change
+    no text of the items.
     """
     first = items[0] if items else None
     if type(first) is not dict or not {"id_message", "time_change_state"} <= first.keys():
@@ -168,6 +205,8 @@ def _by_signature(items: list) -> dict[str, tuple[pa.Array, np.ndarray]] | None:
         times = list(map(itemgetter("time_change_state"), items))
         signatures = list(map(itemgetter(*others), items))
         index = dict.fromkeys(signatures)
+        if verify is not None and not _untouched(verify, first, index, times, ids):
+            raise _MayHoldSecret
     except (KeyError, TypeError, IndexError):  # another key, not an object, unhashable
         return None
     results: list[list] = [[] for _ in RULES]
@@ -226,8 +265,26 @@ def state_table(items: list, scrub: Scrubber = NO_SECRETS) -> pa.Table:
         >>> t.to_pylist()[0]["price_viber"], t.to_pylist()[0]["final"]
         (1.2, True)
     """
+    table = _table(items, scrub, verify=False)
+    assert table is not None  # only verifying gives none
+    return table
+
+
+def unscrubbed_state_table(items: list, scrub: Scrubber) -> pa.Table | None:
+    """:func:`state_table` of items not scrubbed yet: the same table as of the items
+    scrubbed (``scrub.deep``), or None when scrubbing might change one of their texts
+    (then scrub them and call :func:`state_table`)."""
+    try:
+        return _table(items, scrub, verify=True)
+    except _MayHoldSecret:
+        return None
+
+
+def _table(items: list, scrub: Scrubber, verify: bool) -> pa.Table | None:
     n = len(items)
-    columns = _by_signature(items)
+    columns = _by_signature(items, scrub if verify else None)
+    if columns is None and verify:  # other shapes: not verified here
+        return None
     if columns is None:  # items of different shapes: column by column
         raw = _columns(items)
         columns = {

@@ -22,8 +22,7 @@ from .client import Client
 from .contracts import STATES as CONTRACT
 from .contracts import STATES_COLUMNS
 from .errors import InputError, TransportError
-from .redact import NO_SECRETS, Scrubber
-from .state_answers import SCHEMA, state_table
+from .state_answers import SCHEMA, StateItems, state_table, unscrubbed_state_table
 from .state_wire import joined_digits
 
 log = logging.getLogger(__name__)
@@ -135,6 +134,25 @@ def _plain(ids: list) -> bool:
     return joined_digits(ids) is not None
 
 
+def _parsed(pending: list[tuple[list[str], StateItems]]) -> tuple[list[str], pa.Table]:
+    """The ids asked and the table of their answers' items (each answer's first items,
+    as many as ids were asked), scrubbed first only when a text of them needs it."""
+    asked = list(itertools.chain.from_iterable(sent for sent, _ in pending))
+
+    def items_of(answers: Iterable[StateItems]) -> list:
+        cut = (a.items[: len(sent)] for (sent, _), a in zip(pending, answers, strict=True))
+        return list(itertools.chain.from_iterable(cut))
+
+    answers = [answer for _, answer in pending]
+    scrub = answers[-1].scrub
+    if any(answer.unscrubbed is not None for answer in answers):
+        table = unscrubbed_state_table(items_of(answers), scrub)
+        if table is not None:
+            return asked, table
+        answers = [answer.scrubbed() for answer in answers]
+    return asked, state_table(items_of(answers), scrub)
+
+
 class _Answered:
     """The state rows answered so far, as Arrow tables: for each id the last row wins."""
 
@@ -166,20 +184,19 @@ class _Answered:
     def poll(self, pool: ThreadPoolExecutor, client: Client, chunks: list, window: int) -> None:
         """Ask for every chunk, ``window`` documents in flight (so that answers never pile
         up), and parse the answers in batches of about :data:`BATCH` items."""
-        asked: list[str] = []
-        items: list = []
-        scrub: Scrubber = NO_SECRETS  # replaced by each answer's own, before any use
+        pending: list[tuple[list[str], StateItems]] = []  # answered, not parsed yet
+        count = 0
 
         def take(sent: list[str], future) -> None:
-            nonlocal asked, items, scrub
+            nonlocal count
             answer = future.result()
             n = min(len(sent), len(answer.items))  # a row beyond those asked matches none
-            asked += sent[:n]
-            items += answer.items[:n]
-            scrub = answer.scrub
-            if len(items) >= BATCH:
-                self.add(asked, state_table(items, scrub))
-                asked, items = [], []
+            pending.append((sent[:n], answer))
+            count += n
+            if count >= BATCH:
+                self.add(*_parsed(pending))
+                pending.clear()
+                count = 0
 
         flying: deque = deque()
         try:
@@ -192,8 +209,8 @@ class _Answered:
         finally:  # what was answered before a failure is kept, as with every poll
             for _, future in flying:
                 future.cancel()
-            if items:
-                self.add(asked, state_table(items, scrub))
+            if count:
+                self.add(*_parsed(pending))
             if self.size > len(self.unique):
                 self._compact()
 

@@ -490,8 +490,10 @@ class Client:
         return answers.state_rows(self.post({"state": items}), scrub=self._scrub)
 
     def _fetch_state_items(self, ids: Iterable[str]) -> state_answers.StateItems:
-        """:meth:`fetch_state` unparsed: the answer's items and the scrubber that cleaned
-        them (``state_answers.state_table`` parses the items of many documents at once)."""
+        """:meth:`fetch_state` unparsed: the answer's items and the client's scrubber
+        (``state_answers.state_table`` parses the items of many documents at once). Items
+        of a plain ``{"state": [...]}`` answer come unscrubbed, with the answer and its
+        bytes: see ``state_answers.StateItems``."""
         ids = list(ids)
         body = state_wire.state_body(ids)  # digit ids joined: the bytes json would give
         if body is None:

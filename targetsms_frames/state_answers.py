@@ -10,6 +10,10 @@ text, a malformed value, an undocumented or missing state, an item that is not a
 object) is flagged and rebuilt by :func:`answers.state_row` itself, so every row is
 exactly what the per-item parser gives (tests/test_state_columns.py checks it on
 arbitrary answers). Over-flagging is always safe: it only costs time.
+
+Items may come unscrubbed (:func:`unscrubbed_state_table`): the scrubber is then asked
+about each distinct key and text once, and only when it would change one are the
+answers scrubbed whole, as ``Client.post`` scrubs them, before parsing.
 """
 
 from __future__ import annotations

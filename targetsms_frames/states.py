@@ -301,7 +301,7 @@ def fetch_states(
         wait: poll the ids that are not final yet, at a growing interval, until all are
             final or ``timeout`` seconds pass; what is still open then is returned as such.
         interval, max_interval: the first and the longest pause between polls.
-        chunk_size: ids per state document.
+        chunk_size: ids per state document (the provider documents no limit).
         workers: state documents in flight at once.
         progress: show how many are final (default: when there is a terminal or notebook).
 

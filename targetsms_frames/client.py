@@ -26,7 +26,7 @@ import requests
 from requests.adapters import HTTPAdapter
 from tenacity import Retrying
 
-from . import answers, state_answers
+from . import answers, state_answers, state_wire
 from . import fields as F
 from .contracts import ID_COLUMNS
 from .errors import AuthError, ConfigError, InputError, ProviderError, TransportError
@@ -501,9 +501,24 @@ class Client:
         return answers.state_rows(self.post({"state": items}), scrub=self._scrub)
 
     def _fetch_state_items(self, ids: Iterable[str]) -> state_answers.StateItems:
-        """:meth:`fetch_state` unparsed: the answer's items and the scrubber that cleaned
-        them (``state_answers.state_table`` parses the items of many documents at once)."""
-        items = [{"id_message": str(i)} for i in ids]
-        answer = self.post({"state": items}) if items else {}
+        """:meth:`fetch_state` unparsed: the answer's items and the client's scrubber
+        (``state_answers.state_table`` parses the items of many documents at once). Items
+        of a plain ``{"state": [...]}`` answer come unscrubbed, with the answer and its
+        bytes: see ``state_answers.StateItems``."""
+        ids = list(ids)
+        body = state_wire.state_body(ids)  # digit ids joined: the bytes json would give
+        if body is None:
+            answer = self.post({"state": [{"id_message": str(i)} for i in ids]}) if ids else {}
+        else:  # as post() does, without encoding the document again
+            raw: list[bytes] = []
+            answer = self._post(self.url, self._spliced([body]), raw=raw)
+            found = answer.get("state")
+            if len(answer) == 1 and type(found) is list and self._scrub("state") == "state":
+                # No error to raise: the items are scrubbed later, if need be (their
+                # texts are checked once each; see state_answers.unscrubbed_state_table).
+                return state_answers.StateItems(found, self._scrub, (answer, raw[0]))
+            answer = self._scrub.deep(answer, raw[0])
+            if len(answer) == 1 and _stated(answer.get("error")):
+                self._refuse(answer["error"])
         found = answer.get("state")
         return state_answers.StateItems(found if isinstance(found, list) else [], self._scrub)

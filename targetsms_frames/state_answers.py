@@ -10,6 +10,10 @@ text, a malformed value, an undocumented or missing state, an item that is not a
 object) is flagged and rebuilt by :func:`answers.state_row` itself, so every row is
 exactly what the per-item parser gives (tests/test_state_columns.py checks it on
 arbitrary answers). Over-flagging is always safe: it only costs time.
+
+Items may come unscrubbed (:func:`unscrubbed_state_table`): the scrubber is then asked
+about each distinct key and text once, and only when it would change one are the
+answers scrubbed whole, as ``Client.post`` scrubs them, before parsing.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from . import fields as F
 from .answers import Malformed, _known_state, as_count, as_price, as_time, state_row
 from .contracts import PRICE_COLUMNS, STATE_KEYS, STATES
 from .redact import NO_SECRETS, Scrubber
+from .state_wire import joined_digits
 
 # The table's columns (those of ``contracts.STATES``) and their Arrow types; a time stays
 # its checked text here (states.py makes it datetime64 once per distinct text).
@@ -47,10 +52,24 @@ _EMPTY: dict = {}
 
 
 class StateItems(NamedTuple):
-    """A state answer's items, unparsed, with the scrubber that cleaned them."""
+    """A state answer's items, unparsed, with the client's scrubber.
+
+    ``unscrubbed`` is the answer and its bytes when the items are not scrubbed yet:
+    :func:`unscrubbed_state_table` checks their texts once each instead (most answers
+    hold no secret), and :meth:`scrubbed` scrubs them as ``Client.post`` does.
+    """
 
     items: list
     scrub: Scrubber
+    unscrubbed: tuple[dict, bytes] | None = None
+
+    def scrubbed(self) -> StateItems:
+        """These items scrubbed (the answer's ``state`` list, as ``Client.post`` has it)."""
+        if self.unscrubbed is None:
+            return self
+        answer = self.scrub.deep(*self.unscrubbed)
+        found = answer.get("state")
+        return StateItems(found if isinstance(found, list) else [], self.scrub)
 
 
 _ODD = object()  # stands for an unhashable value (a list or an object): flagged
@@ -79,13 +98,10 @@ def _ids(values: Sequence) -> tuple[pa.Array, np.ndarray]:
     """The id_message column, and which rows to flag (anything but 1–20 ASCII digits or
     None). The common case (all ids digits) is checked on the ids joined, in C."""
     n = len(values)
-    try:
-        joined = "".join(values)
-    except TypeError:  # a None, a number, a list ...
-        joined = ""
-    if n and joined.isascii() and joined.isdigit():
+    joined = joined_digits(values)
+    if joined is not None:
         lengths = np.fromiter(map(len, values), np.int64, n)
-        if lengths.min() >= 1 and lengths.max() <= 20:
+        if lengths.max() <= 20:
             offsets = np.zeros(n + 1, np.int32)
             np.cumsum(lengths, out=offsets[1:])
             data = joined.encode("ascii")
@@ -149,13 +165,36 @@ def _spread(results: list, codes: np.ndarray, kind: pa.DataType) -> pa.Array:
     return pa.array(results, kind).take(codes)
 
 
-def _by_signature(items: list) -> dict[str, tuple[pa.Array, np.ndarray]] | None:
+class _MayHoldSecret(Exception):
+    """The items may hold a text the scrubber would change: scrub them first."""
+
+
+def _untouched(scrub: Scrubber, keys, index: dict, times: list, ids: list) -> bool:
+    """Whether ``scrub.deep`` would leave the items as they are.
+
+    It scrubs each key and each text on its own (ASCII digits, such as the ids when all
+    are digits, it leaves alone), so one probe holding every distinct key and text once
+    gets the same verdict, in one scan of a few texts instead of the whole answer.
+    """
+    if joined_digits(ids) is None:
+        return False
+    texts = {v for signature in index for v in signature if type(v) is str}
+    texts.update(t for t in dict.fromkeys(times) if type(t) is str)
+    probe = [dict.fromkeys(keys), *texts]
+    return scrub.deep(list(probe)) == probe  # deep replaces in the copy, never in probe
+
+
+def _by_signature(
+    items: list, verify: Scrubber | None = None
+) -> dict[str, tuple[pa.Array, np.ndarray]] | None:
     """The common case, row-wise: every item has the first one's keys, and the values
     besides the id and the time repeat, so each distinct combination is parsed once.
 
     None when the items differ in shape (or hold a list or an object): then the
     columns are parsed one by one. Values are grouped by ``==``: a text equals only that
     text, so groups that merge 1, 1.0 and True hold no text there and are all flagged.
+    With ``verify``, raises :class:`_MayHoldSecret` unless that scrubber would change
+    no text of the items.
     """
     first = items[0] if items else None
     if type(first) is not dict or not {"id_message", "time_change_state"} <= first.keys():
@@ -170,6 +209,8 @@ def _by_signature(items: list) -> dict[str, tuple[pa.Array, np.ndarray]] | None:
         times = list(map(itemgetter("time_change_state"), items))
         signatures = list(map(itemgetter(*others), items))
         index = dict.fromkeys(signatures)
+        if verify is not None and not _untouched(verify, first, index, times, ids):
+            raise _MayHoldSecret
     except (KeyError, TypeError, IndexError):  # another key, not an object, unhashable
         return None
     results: list[list] = [[] for _ in RULES]
@@ -228,8 +269,26 @@ def state_table(items: list, scrub: Scrubber = NO_SECRETS) -> pa.Table:
         >>> t.to_pylist()[0]["price_viber"], t.to_pylist()[0]["final"]
         (1.2, True)
     """
+    table = _table(items, scrub, verify=False)
+    assert table is not None  # only verifying gives none
+    return table
+
+
+def unscrubbed_state_table(items: list, scrub: Scrubber) -> pa.Table | None:
+    """:func:`state_table` of items not scrubbed yet: the same table as of the items
+    scrubbed (``scrub.deep``), or None when scrubbing might change one of their texts
+    (then scrub them and call :func:`state_table`)."""
+    try:
+        return _table(items, scrub, verify=True)
+    except _MayHoldSecret:
+        return None
+
+
+def _table(items: list, scrub: Scrubber, verify: bool) -> pa.Table | None:
     n = len(items)
-    columns = _by_signature(items)
+    columns = _by_signature(items, scrub if verify else None)
+    if columns is None and verify:  # other shapes: not verified here
+        return None
     if columns is None:  # items of different shapes: column by column
         raw = _columns(items)
         columns = {

@@ -7,6 +7,7 @@ scrubber's ASCII prefilter against its full scan.
 
 from __future__ import annotations
 
+import copy
 import json
 import math
 from unittest import mock
@@ -18,7 +19,7 @@ import requests
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from targetsms_frames import Client, answers, default_retry, state_answers, states
+from targetsms_frames import Client, answers, default_retry, state_answers, state_wire, states
 from targetsms_frames import fields as F
 from targetsms_frames.redact import Scrubber
 from targetsms_frames.states import _empty_state, states_frame, table_frame
@@ -364,3 +365,143 @@ def test_fetch_states_is_exactly_the_per_item_fetch(given_ids, variants, chunk_s
     finally:
         states.BATCH = saved
     pd.testing.assert_frame_equal(got, expected)
+
+
+# -- the state document as bytes -----------------------------------------------------------
+
+
+@FAST
+@given(st.lists(st.from_regex(r"[0-9]{1,22}", fullmatch=True), min_size=1, max_size=6))
+def test_the_state_body_is_the_json_of_the_document(ids):
+    expected = json.dumps(
+        {"state": [{"id_message": i} for i in ids]}, ensure_ascii=False, separators=(",", ":")
+    )
+    assert state_wire.state_body(ids) == expected.encode("utf-8")
+
+
+@FAST
+@given(st.lists(ID_TEXTS | st.text(max_size=4) | st.integers(0, 99), max_size=6))
+def test_joined_digits_is_the_per_id_rule(ids):
+    plain = bool(ids) and all(
+        type(i) is str and i != "" and i.isascii() and i.isdigit() for i in ids
+    )
+    assert (state_wire.joined_digits(ids) is not None) == plain
+    assert (state_wire.state_body(ids) is not None) == plain
+
+
+class RecordingSession(AnsweringSession):
+    """Records every posted body (the bytes the provider would read)."""
+
+    def __init__(self, rule) -> None:
+        super().__init__(rule)
+        self.bodies: list[bytes] = []
+
+    def post(self, url, data=None, **options):
+        self.bodies.append(bytes(data))
+        return super().post(url, data=data, **options)
+
+
+@pytest.mark.parametrize(
+    "credentials", [{"login": "mé", "password": "hunter2-secret"}, {"token": "t0k3n-secret"}]
+)
+def test_the_fast_state_document_posts_the_bytes_of_the_careful_one(credentials):
+    ids = ["5", "0012", "77", "5"]
+    sessions = [RecordingSession(_rows_for({})) for _ in range(2)]
+    clients = [
+        Client(**credentials, url="http://127.0.0.1:9/sendmessagejson.php", session=s)
+        for s in sessions
+    ]
+    fast = clients[0]._fetch_state_items(ids)
+    careful = clients[1].post({"state": [{"id_message": i} for i in ids]})
+    assert sessions[0].bodies == sessions[1].bodies and len(sessions[0].bodies) == 1
+    assert fast.items == careful["state"]
+    # Ids that are not plain digits take the careful encoding, to the same effect.
+    odd = clients[0]._fetch_state_items(["５", " 7"])
+    assert sessions[0].bodies[-1] == json.dumps(
+        {
+            **({"login": "mé", "password": "hunter2-secret"} if "login" in credentials else {}),
+            "state": [{"id_message": "５"}, {"id_message": " 7"}],
+        },
+        ensure_ascii=False,
+        separators=(",", ":"),
+    ).encode("utf-8")
+    assert len(odd.items) == 2
+
+
+# -- items not scrubbed yet ----------------------------------------------------------------
+
+SECRET = "hunter2-secret"
+echoes = st.sampled_from(
+    [SECRET, f"x {SECRET} y", "hunter2-secr", "aHVudGVyMi1zZWNyZXQ", "hunter2%2Dsecret", "ok"]
+)
+secret_items = st.one_of(
+    items,
+    st.fixed_dictionaries({k: _near(k) for k in KEYS}).flatmap(
+        lambda good: st.sampled_from(KEYS).flatmap(
+            lambda key: echoes.map(lambda text: good | {key: text})
+        )
+    ),
+    st.fixed_dictionaries({k: _near(k) for k in KEYS}).flatmap(
+        lambda good: echoes.map(lambda text: good | {text: "1"})
+    ),
+)
+
+
+@FAST
+@given(st.lists(secret_items, max_size=6), st.integers(min_value=1, max_value=3))
+def test_the_unscrubbed_table_is_the_table_of_the_scrubbed_items(given_items, copies):
+    given_items = given_items * copies  # repeated values: the per-distinct checks
+    table = state_answers.unscrubbed_state_table(copy.deepcopy(given_items), SCRUB)
+    scrubbed = SCRUB.deep(copy.deepcopy(given_items))
+    if table is not None:
+        assert table.equals(state_answers.state_table(scrubbed, SCRUB))
+        assert scrubbed == given_items  # a table only when scrubbing changes nothing
+    elif given_items and scrubbed == given_items:
+        pass  # None is always safe: the caller scrubs first
+
+
+def test_an_echoed_secret_sends_the_items_through_the_scrubber():
+    good = {k: "0" for k in KEYS} | {"id_message": "7", "state": "deliver"}
+    assert state_answers.unscrubbed_state_table([good] * 3, SCRUB) is not None
+    for echoed in ({**good, "state_sms": SECRET}, {**good, SECRET: "1"}):
+        assert state_answers.unscrubbed_state_table([good, echoed], SCRUB) is None
+
+
+def _echoing(variants: dict):
+    """A state rule that echoes the password in a value or a key for some ids."""
+    base = _rows_for(variants)
+
+    def rule(asked: str) -> list:
+        rows = base(asked)
+        if asked == "6":
+            return [
+                row | {"state": f"Ошибка: {SECRET}"} if type(row) is dict else row for row in rows
+            ]
+        if asked == "77":
+            echo = {SECRET: "x", "state_viber": f"{SECRET}!"}
+            return [row | echo if type(row) is dict else row for row in rows]
+        return rows
+
+    return rule
+
+
+@FAST
+@given(
+    st.lists(st.sampled_from(["5", "6", "77", "8"]), max_size=10),
+    st.dictionaries(st.sampled_from(["5", "6", "77", "8"]), VARIANTS),
+    st.integers(min_value=1, max_value=4),
+)
+def test_fetch_states_with_echoed_secrets_is_exactly_the_per_item_fetch(
+    given_ids, variants, chunk_size
+):
+    client = Client(
+        "me",
+        SECRET,
+        url="http://127.0.0.1:9/sendmessagejson.php",
+        session=AnsweringSession(_echoing(variants)),
+        retry=default_retry(attempts=1, sleep=lambda s: None),
+    )
+    expected = reference_fetch(given_ids, client, chunk_size)
+    got = states.fetch_states(given_ids, client, chunk_size=chunk_size, progress=False)
+    pd.testing.assert_frame_equal(got, expected)
+    assert SECRET not in repr(got.to_dict())

@@ -25,6 +25,7 @@ from ._columns import per_value as _per_value
 from ._columns import split_problems
 from ._columns import texts as _texts
 from ._speed import gc_paused, text_series
+from .arrow_pool import system_pool
 from .cells import (
     ARROW_CONTROL_RE,
     control_problem,
@@ -273,7 +274,7 @@ def plan(
     """
     _check_call(recipients, templates, campaign)
     zone = account_zone(tz)
-    with gc_paused():
+    with gc_paused(), system_pool():
         out = plan_frame(recipients, templates, campaign, region, _now(now, zone), zone, Seen())
     if recipients.attrs.get("sheet") is not None:  # read_table's sheet: problems name it
         out.attrs["sheet"] = recipients.attrs["sheet"]

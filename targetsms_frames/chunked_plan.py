@@ -8,6 +8,7 @@ from datetime import datetime
 import pandas as pd
 
 from ._speed import gc_paused
+from .arrow_pool import system_pool
 from .errors import InputError
 from .planning import _check_call, _now, plan_frame
 from .seen import Seen
@@ -73,7 +74,7 @@ def _planned(frames, templates, campaign, region, now, zone) -> Iterator[pd.Data
     for recipients in frames:
         _check_call(recipients, templates, campaign)
         fixed = fixed or _now(now, zone)
-        with gc_paused():
+        with gc_paused(), system_pool():
             out = plan_frame(recipients, templates, campaign, region, fixed, zone, seen)
         if recipients.attrs.get("sheet") is not None:
             out.attrs["sheet"] = recipients.attrs["sheet"]

@@ -25,6 +25,7 @@ from ._columns import per_value as _per_value
 from ._columns import split_problems
 from ._columns import texts as _texts
 from ._speed import gc_paused, text_series
+from .arrow_pool import system_pool
 from .cells import (
     ARROW_CONTROL_RE,
     control_problem,
@@ -184,12 +185,17 @@ def _refuse_controls(columns: dict[str, pa.Array], coded: dict, problems: _Probl
             )
 
 
-def _sms_parts(texts, rendered: pa.Array | None, sms: np.ndarray) -> tuple[pa.Array, pa.Array]:
-    """Encoding and parts of each row's SMS text (none where SMS is not used)."""
+def _sms_parts(
+    texts, rendered: pa.Array | None, sms: np.ndarray, wide: np.ndarray | None = None
+) -> tuple[pa.Array, pa.Array]:
+    """Encoding and parts of each row's SMS text (none where SMS is not used).
+
+    ``wide``: for ``rendered``, whether each text holds a character beyond GSM 03.38.
+    """
     if rendered is not None:
         # Where every row uses SMS (the usual campaign), no copy of the texts is needed.
         return sms_parts_arrays(
-            rendered if sms.all() else pc.if_else(pa.array(sms), rendered, _NO_TEXT)
+            rendered if sms.all() else pc.if_else(pa.array(sms), rendered, _NO_TEXT), wide
         )
     keep = sms & ~_blank(texts)
     if isinstance(texts, _Coded):  # counted once per distinct text
@@ -273,7 +279,7 @@ def plan(
     """
     _check_call(recipients, templates, campaign)
     zone = account_zone(tz)
-    with gc_paused():
+    with gc_paused(), system_pool():
         out = plan_frame(recipients, templates, campaign, region, _now(now, zone), zone, Seen())
     if recipients.attrs.get("sheet") is not None:  # read_table's sheet: problems name it
         out.attrs["sheet"] = recipients.attrs["sheet"]
@@ -321,7 +327,8 @@ def _plan(recipients, templates, campaign, region, now, zone, seen: Seen) -> pd.
         for f in F.MESSAGE_FIELDS
         if f in recipients.columns or (templates is not None and f in templates.columns)
     } | {"name_delivery"}  # the campaign when no template names it
-    failed, rendered = _render(values, recipients, problems, given)
+    wide: dict[str, np.ndarray] = {}  # per rendered field, its texts beyond GSM 03.38
+    failed, rendered = _render(values, recipients, problems, given, wide)
     render_template_data(values, recipients, problems)
     used = _channel_orders(values, problems)
     _check_fields(values, used, problems, failed, given)
@@ -349,7 +356,9 @@ def _plan(recipients, templates, campaign, region, now, zone, seen: Seen) -> pd.
     # Without its template a row's fields are meaningless: say that, not what follows.
     problems.keep_only(no_template, ("template", "phone"))
 
-    encodings, parts = _sms_parts(values["text_sms"], rendered.get("text_sms"), used["sms"])
+    encodings, parts = _sms_parts(
+        values["text_sms"], rendered.get("text_sms"), used["sms"], wide.get("text_sms")
+    )
 
     frame = {}
     if templates is not None:

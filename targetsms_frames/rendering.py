@@ -24,6 +24,8 @@ import pyarrow.compute as pc
 from . import fields as F
 from ._columns import Coded, Problems, arrow_of, as_array, blank, texts
 from .cells import surrogate_problem, without_surrogates
+from .segments import UCS2 as _UCS2
+from .segments import encoding, not_gsm
 
 MAX_FORMAT_WIDTH = 1000  # a text longer than any message allows
 _FORMATTER = string.Formatter()
@@ -84,6 +86,7 @@ def render(
     recipients: pd.DataFrame,
     problems: Problems,
     given: set[str] | None = None,
+    ucs: dict[str, np.ndarray] | None = None,
 ) -> tuple[dict[str, np.ndarray], dict[str, pa.Array]]:
     """Fill ``{placeholder}`` in every text field from the row's columns (in place).
 
@@ -91,6 +94,11 @@ def render(
     Returns, per field, the rows whose text could not be rendered (already reported),
     and, for the fields rendered wholly in Arrow, the Arrow array of the result (the
     same texts as ``values``), so they need not be converted back.
+
+    ``ucs``: filled, when ``text_sms`` is one of those Arrow arrays, with whether each
+    of its texts holds a character outside GSM 03.38 (:func:`segments.not_gsm`), known from
+    the template's literal text and the (short) placeholder values: the SMS encoding
+    then needs no second search through the long texts.
     """
     arrow: dict[str, pa.Array] = {}
     columns: dict[str, pa.ChunkedArray | None] = {}
@@ -131,6 +139,8 @@ def render(
         cleared = np.zeros(len(field_texts), dtype=bool)  # rows left without a text
         fixed: list[tuple[np.ndarray, Any]] = []  # rows of texts with braces only
         joins: list[tuple[np.ndarray, pa.ChunkedArray | None]] = []
+        track = ucs is not None and field == "text_sms"  # the one text an encoding is for
+        wide = np.zeros(len(field_texts), dtype=bool)  # rows whose text is not all GSM 03.38
         for text, rows in groups:
             try:
                 parts = list(_FORMATTER.parse(text))
@@ -146,9 +156,12 @@ def render(
                 continue
             pieces: list = []  # literals and Arrow columns, joined element-wise
             ok = np.ones(len(rows), dtype=bool)
+            wide_rows = np.zeros(len(rows), dtype=bool)
             take = pa.array(rows)
             for literal, name, spec, conversion in parts:
                 pieces.append(literal)
+                if track and encoding(literal) == _UCS2:
+                    wide_rows[:] = True
                 if name is None:
                     continue
                 shown = _shown(name, conversion, spec or "")
@@ -187,7 +200,10 @@ def render(
                             formatted.append(None)
                     cell = pa.chunked_array([pa.array(formatted, pa.large_string())])
                 pieces.append(cell)
+                if track and not wide_rows.all():
+                    wide_rows |= not_gsm(cell)
             failed[field][rows] = ~ok
+            wide[rows] = wide_rows
             if not ok.any():
                 cleared[rows] = True
                 continue
@@ -208,6 +224,8 @@ def render(
         whole = _whole(joins, field_texts, cleared)
         if whole is not None:
             arrow[field] = whole
+            if track and ucs is not None:
+                ucs[field] = wide
         if whole is not None and field in _PERSONAL_TEXTS:
             values[field] = whole  # long, one per row: kept in Arrow, never made Python text
             continue

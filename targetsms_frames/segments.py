@@ -105,19 +105,25 @@ def sms_parts_many(texts) -> tuple[list, list]:
     return encodings.to_pylist(), parts.to_pylist()
 
 
-def sms_parts_arrays(texts) -> tuple[pa.Array, pa.Array]:
+def not_gsm(texts: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    """Per text, whether it holds a character outside GSM 03.38 (False for a missing one)."""
+    return np.asarray(pc.match_substring_regex(texts, _RE2_NOT_GSM).fill_null(False), dtype=bool)
+
+
+def sms_parts_arrays(texts, ucs: np.ndarray | None = None) -> tuple[pa.Array, pa.Array]:
     """:func:`sms_parts_many` as Arrow arrays (text and int64), for a million texts.
 
     Counted with Arrow kernels: a character taking two units (a GSM extension
     character, a surrogate pair) is only looked for where it could change the count,
     and only a text of several parts holding one is packed in Python (a part never
-    splits it).
+    splits it). ``ucs``: :func:`not_gsm` of the texts when the caller knows it already
+    (rendering does, from the template's pieces), so the texts are not searched again.
     """
     array = texts if isinstance(texts, pa.Array | pa.ChunkedArray) else pa.array(texts, pa.string())
     if isinstance(array, pa.ChunkedArray):
         array = array.combine_chunks()
     length = np.asarray(pc.utf8_length(array).fill_null(0), dtype=np.int64)
-    ucs = np.asarray(pc.match_substring_regex(array, _RE2_NOT_GSM).fill_null(False), dtype=bool)
+    ucs = not_gsm(array) if ucs is None else np.asarray(ucs, dtype=bool)
     # Two-unit characters count only where the text could exceed one part with them.
     units = length.copy()
     _add_counts(units, array, ~ucs & (length * 2 > SINGLE[GSM7]), _RE2_EXTENSION)

@@ -76,7 +76,9 @@ def _hashes(values: pa.Array) -> np.ndarray:
     starts = offsets[:-1] - base + 8
     # Longest first, so the rows with a j-th whole word are a prefix (no masks); each
     # word is folded in by Horner's rule, in place.
-    order = np.argsort(-lengths, kind="stable")
+    # (Lengths that fit in 16 bits are sorted as such: numpy radix-sorts those, ~8x faster.)
+    keys = -lengths.astype(np.int16) if lengths.max() < 2**15 else -lengths
+    order = np.argsort(keys, kind="stable")
     at, sorted_lengths = starts[order], lengths[order]
     h = sorted_lengths.astype(np.uint64) * _LENGTH
     counts = np.searchsorted(

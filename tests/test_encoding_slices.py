@@ -204,3 +204,25 @@ def test_phones_and_client_ids_that_need_json_literals():
     plan.loc[2, "phone"] = '7980"12\\34'
     for max_phones in (1, 2, 4):
         check(plan, max_phones, [1, 2])
+
+
+@SETTINGS
+@given(plans(), st.integers(1, 4), st.data())
+def test_rows_with_problems_are_left_out_whatever_they_hold(plan, max_phones, data):
+    """Fields are coded on whole columns when most rows are sent (then selected): a
+    row with a problem, whatever its fields hold, changes neither blocks nor bytes."""
+    n = len(plan)
+    bad = data.draw(st.lists(st.integers(0, max(n - 1, 0)), max_size=max(n // 3, 1)))
+    plan = plan.copy()
+    junk = data.draw(st.sampled_from(["{not json", "", "Same for all", None]))
+    for i in sorted(set(bad) & set(range(n))):
+        plan.iloc[i, plan.columns.get_loc("problem")] = "made up for the test"
+        for f in ("templateData", "text_viber", "send_sms", "name_delivery"):
+            plan.iloc[i, plan.columns.get_loc(f)] = junk
+    check(plan, max_phones, [1, 2])
+    people = sendable(plan)
+    if people.any():  # the same documents from a mask, through either way of coding
+        mask = people & (np.arange(n) % 2 == 0)
+        expected = reference(plan[mask | ~people], max_phones)
+        got = list(encode_documents(plan, max_phones=max_phones, rows=mask))
+        assert [d.payload for d in got] == [dumped(d) for d in expected]

@@ -20,7 +20,11 @@ _MIX, _LENGTH, _TAIL = (
 
 def take(values: pa.Array | pa.ChunkedArray, rows: np.ndarray) -> pa.Array:
     """``values[rows]`` as one array; a chunked array is taken chunk by chunk (Arrow's
-    own take of a chunked array joins all its chunks first, on every call)."""
+    own take of a chunked array joins all its chunks first, on every call). Rows that
+    run on one by one (a batch of a personal campaign, in plan order) are a slice: no
+    copy within a chunk (the result may then be a view with an offset)."""
+    if len(rows) > 1 and rows[-1] - rows[0] == len(rows) - 1 and (np.diff(rows) == 1).all():
+        return _span(values, int(rows[0]), len(rows))
     if isinstance(values, pa.Array):
         return values.take(pa.array(rows, pa.int64()))
     chunks = [c for c in values.chunks if len(c)]
@@ -39,6 +43,15 @@ def take(values: pa.Array | pa.ChunkedArray, rows: np.ndarray) -> pa.Array:
     back = np.empty(len(rows), dtype=np.int64)
     back[order] = np.arange(len(rows))
     return pa.concat_arrays(parts).take(pa.array(back))
+
+
+def _span(values: pa.Array | pa.ChunkedArray, start: int, length: int) -> pa.Array:
+    """``values[start:start + length]`` as one array (copied only across chunks)."""
+    part = values.slice(start, length)
+    if isinstance(part, pa.Array):
+        return part
+    chunks = [c for c in part.chunks if len(c)]
+    return chunks[0] if len(chunks) == 1 else pa.concat_arrays(chunks)
 
 
 def text_hashes(values: pa.Array | pa.ChunkedArray) -> np.ndarray:

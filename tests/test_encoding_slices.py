@@ -226,3 +226,30 @@ def test_rows_with_problems_are_left_out_whatever_they_hold(plan, max_phones, da
         expected = reference(plan[mask | ~people], max_phones)
         got = list(encode_documents(plan, max_phones=max_phones, rows=mask))
         assert [d.payload for d in got] == [dumped(d) for d in expected]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.one_of(st.none(), st.text(max_size=8)), max_size=30),
+    st.integers(0, 30),
+    st.integers(0, 30),
+    st.integers(0, 30),
+)
+def test_rows_that_run_on_are_a_slice_and_escapes_read_only_its_bytes(texts, cut, start, size):
+    """A run of rows is taken as a slice (a view, across chunks too); whether it needs a
+    JSON escape is read from its own bytes, not from the whole column's."""
+    import pyarrow as pa
+
+    from targetsms_frames.json_pieces import escapes
+
+    values = pa.array(texts, pa.large_string())
+    cut, start = min(cut, len(texts)), min(start, len(texts))
+    size = min(size, len(texts) - start)
+    chunked = pa.chunked_array([values.slice(0, cut), values.slice(cut)], pa.large_string())
+    rows = np.arange(start, start + size)
+    for column in (values, chunked):
+        got = take(column, rows)
+        assert got.to_pylist() == texts[start : start + size]
+        bad = any(c in '"\\' or ord(c) < 0x20 for t in texts[start : start + size] if t for c in t)
+        assert escapes(got) == bad
+        assert escapes(got.cast(pa.large_binary())) == bad

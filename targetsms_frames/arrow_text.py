@@ -45,6 +45,26 @@ def take(values: pa.Array | pa.ChunkedArray, rows: np.ndarray) -> pa.Array:
     return pa.concat_arrays(parts).take(pa.array(back))
 
 
+def window(values: pa.Array | pa.ChunkedArray, rows: np.ndarray) -> tuple[pa.Array, np.ndarray]:
+    """An array and indices into it that give ``values[rows]``, for rows mostly in a run
+    (a batch's rows in posted order: runs of plan order and a few later duplicates).
+
+    The rows from the first for twice their number are one slice (a view, or one memcpy
+    across chunks); only the rows beyond are taken, so most texts are not copied one by
+    one. The array may hold texts of other rows: read it only through the indices.
+    """
+    if not len(rows):
+        return take(values, rows), rows
+    lo = int(rows.min())
+    width = min(2 * len(rows), len(values) - lo)
+    at = rows - lo
+    beyond = np.flatnonzero(at >= width)
+    if not len(beyond):
+        return _span(values, lo, width), at
+    at[beyond] = width + np.arange(len(beyond))
+    return pa.concat_arrays([_span(values, lo, width), take(values, rows[beyond])]), at
+
+
 def _span(values: pa.Array | pa.ChunkedArray, start: int, length: int) -> pa.Array:
     """``values[start:start + length]`` as one array (copied only across chunks)."""
     part = values.slice(start, length)

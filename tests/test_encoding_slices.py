@@ -253,3 +253,25 @@ def test_rows_that_run_on_are_a_slice_and_escapes_read_only_its_bytes(texts, cut
         bad = any(c in '"\\' or ord(c) < 0x20 for t in texts[start : start + size] if t for c in t)
         assert escapes(got) == bad
         assert escapes(got.cast(pa.large_binary())) == bad
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.one_of(st.none(), st.text(max_size=6)), min_size=1, max_size=40),
+    st.integers(0, 40),
+    st.lists(st.integers(0, 39), max_size=30),
+)
+def test_a_window_and_its_indices_give_the_rows(texts, cut, picks):
+    """window(): a slice from the first row for twice the rows, the rest taken; read
+    through its indices it is the rows' texts, whatever the rows and the chunks."""
+    import pyarrow as pa
+
+    from targetsms_frames.arrow_text import window
+
+    values = pa.array(texts, pa.large_string())
+    cut = min(cut, len(texts))
+    chunked = pa.chunked_array([values.slice(0, cut), values.slice(cut)], pa.large_string())
+    rows = np.array([p % len(texts) for p in picks], dtype=np.int64)
+    for column in (values, chunked):
+        array, at = window(column, rows.copy())
+        assert array.take(pa.array(at, pa.int64())).to_pylist() == [texts[r] for r in rows]

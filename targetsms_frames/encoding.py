@@ -26,7 +26,7 @@ from pandas.api.types import is_string_dtype
 
 from . import fields as F
 from . import json_pieces as J
-from .arrow_text import take
+from .arrow_text import take, window
 from .documents import DEFAULT_MAX_PHONES, Layout, build_documents, plan_layout
 from .json_pieces import BYTES
 from .template_data import FIELD as TEMPLATE_DATA
@@ -306,9 +306,7 @@ class Encoder:
         starts_document = np.isin(heads, self.doc_rows[d0:d1] - r0)
         block_slots = [np.where(starts_document, glue_at(glue[0]), glue_at(after))]
         for (i, text), more in zip(self.personal, glue[1:], strict=True):
-            codes = layout.fields[i][0][layout.first[b0:b1]]
-            raw = J.raw(i, take(text, self.heads_of[b0:b1]), codes >= 0)
-            block_slots += [add(raw) + np.arange(nb), glue_at(more)]
+            block_slots += [self._personal(i, text, b0, b1, add), glue_at(more)]
         phone_at, client_id_at = add(phones.cast(BYTES)), add(client_ids.cast(BYTES))
         pieces = np.full(n, 4, dtype=np.int64)  # pieces per row
         pieces[heads] = len(block_slots) + 3
@@ -331,6 +329,19 @@ class Encoder:
         spans = offsets[np.r_[0, ends][self.doc_rows[d0 : d1 + 1] - r0]].tolist()
         tail = literals[3][:-1] + b"]}"  # the last block's end, and the document's
         return [(_HEAD, data[a:b], tail) for a, b in itertools.pairwise(spans)]
+
+    def _personal(self, i: int, text, b0: int, b1: int, add) -> np.ndarray:
+        """Where the blocks' personal text ``i`` is among the pieces (``add`` puts an
+        array among them and gives its start). Its texts as they are, from a window of
+        the plan's column, when none needs a JSON escape (nor is templateData): a
+        missing or empty one is no bytes, and the glue has its key where it is kept."""
+        heads = self.heads_of[b0:b1]
+        if i != _TEMPLATE_DATA:
+            values, at = window(text, heads)
+            if not J.escapes(values):
+                return add(values.cast(BYTES)) + at
+        codes = self.layout.fields[i][0][self.layout.first[b0:b1]]
+        return add(J.raw(i, take(text, heads), codes >= 0)) + np.arange(b1 - b0)
 
     @staticmethod
     def _json(document: dict) -> tuple[bytes]:

@@ -34,18 +34,20 @@ def message_groups(plan: pd.DataFrame, positions: np.ndarray) -> tuple[np.ndarra
     n = len(positions)
     key = np.zeros(n, dtype=np.uint64)
     fields: list[tuple[np.ndarray, Any]] = []
-    personal: dict[int, pa.Array | pa.ChunkedArray] = {}
+    personal: dict[int, tuple[pa.Array | pa.ChunkedArray, np.ndarray | None]] = {}
     for i, field in enumerate(F.MESSAGE_FIELDS):
         column, is_order = plan[field], field in F.ORDER_FIELDS
-        values = _arrow(column, positions)
+        values, at = _arrow(column, positions)
         if values is not None and not is_order and _is_personal(values):
-            lengths = pc.binary_length(values).fill_null(0)
-            codes = np.where(_numpy(lengths) > 0, 0, -1).astype(np.int32)
-            personal[i] = values
-            key = key * _MIX + text_hashes(values)
+            present, hashes = _numpy(pc.binary_length(values).fill_null(0)) > 0, text_hashes(values)
+            if at is not None:
+                present, hashes = present[at], hashes[at]
+            codes = np.where(present, 0, -1).astype(np.int32)
+            personal[i] = (values, at)
+            key = key * _MIX + hashes
             fields.append((codes, None))
             continue
-        codes, distinct = _field_codes(column, values, positions, is_order)
+        codes, distinct = _field_codes(column, values, positions, is_order, at)
         key = key * _MIX + (codes + 1).astype(np.uint64)
         many = not is_order and len(distinct) > FEW  # read from the plan, not kept
         fields.append((codes, None if many else distinct))
@@ -61,12 +63,27 @@ def _numpy(values: pa.Array | pa.ChunkedArray) -> np.ndarray:
     return values.to_numpy(zero_copy_only=False)
 
 
-def _arrow(column: pd.Series, positions: np.ndarray) -> pa.Array | pa.ChunkedArray | None:
-    """A column's Arrow text at ``positions`` (None when pandas does not keep it in Arrow)."""
+def _arrow(column: pd.Series, positions: np.ndarray) -> tuple[Any, np.ndarray | None]:
+    """A column's Arrow text (None when pandas does not keep it in Arrow) and where
+    ``positions`` are in it (None: the text is already at ``positions``, in order).
+
+    When most rows are at ``positions`` the whole column is kept and whatever is
+    computed from it is selected afterwards: cheaper than taking (copying) its texts.
+    """
     if not isinstance(column.array, ArrowStringArray):
-        return None
+        return None, None
     values = column.array.__arrow_array__()  # pandas' own Arrow data (no copy)
-    return values if len(positions) == len(column) else take(values, positions)
+    if len(positions) == len(column):
+        return values, None
+    if len(positions) * 4 >= len(column) * 3:
+        return values, positions
+    return take(values, positions), None
+
+
+def _rows(personal: tuple, rows: np.ndarray) -> pa.Array:
+    """A personal text at some of the grouped rows (see :func:`_arrow`)."""
+    values, at = personal
+    return take(values, rows if at is None else at[rows])
 
 
 def _is_personal(values: pa.Array | pa.ChunkedArray) -> bool:
@@ -98,7 +115,7 @@ def _exact(group: np.ndarray, fields: list, personal: dict) -> bool:
             return False
         if i in personal:
             both = codes[rows] >= 0
-            a, b = take(personal[i], rows[both]), take(personal[i], others[both])
+            a, b = _rows(personal[i], rows[both]), _rows(personal[i], others[both])
             if len(a) and not pc.all(pc.equal(a, b).fill_null(False)).as_py():
                 return False
     return True
@@ -110,7 +127,9 @@ def _exact_groups(fields: list, personal: dict) -> np.ndarray:
     group, size = np.zeros(n, dtype=np.int64), 1
     for i, (codes, _) in enumerate(fields):
         if i in personal:
-            exact, uniques = _dictionary_codes(personal[i])
+            values, at = personal[i]
+            exact, uniques = _dictionary_codes(values)
+            exact = exact if at is None else exact[at]
             codes, k = np.where(codes >= 0, exact, -1), len(uniques) + 1
         else:
             k = int(codes.max()) + 2 if len(codes) else 1
@@ -123,16 +142,17 @@ def _exact_groups(fields: list, personal: dict) -> np.ndarray:
     return pd.factorize(group)[0]
 
 
-def _field_codes(column: pd.Series, values, positions: np.ndarray, is_order: bool):
+def _field_codes(column: pd.Series, values, positions: np.ndarray, is_order: bool, at=None):
     """A field's int32 codes at ``positions`` (-1: left out) and its distinct values
-    (``values``: the column's Arrow text there, or None to code it with pandas).
+    (``values``: the column's Arrow text there, or None to code it with pandas; ``at``:
+    where ``positions`` are in ``values`` when it is the whole column, see :func:`_arrow`).
 
     Empty and missing are both left out, except in an order field: there every value
     is sent, "0" for empty or missing (each still its own code, so its own block).
     """
     n = len(positions)
     if values is not None:  # Arrow text: coded in C, no str per row
-        if values.null_count == n and not is_order:  # an unused field: nothing to code
+        if values.null_count == len(values) and not is_order:  # unused: nothing to code
             return np.broadcast_to(np.int32(-1), (n,)), pa.array([], pa.large_string())
         codes, uniques = _dictionary_codes(values)
         empty = pc.index(uniques, "").as_py()
@@ -143,7 +163,7 @@ def _field_codes(column: pd.Series, values, positions: np.ndarray, is_order: boo
                 uniques = pa.concat_arrays([uniques, pa.array(["0"], uniques.type)])
         elif empty >= 0:
             codes = np.where(codes == empty, np.int32(-1), codes)
-        return codes, uniques
+        return (codes, uniques) if at is None else _used(codes[at], uniques)
     codes, uniques = pd.factorize(column.iloc[positions], use_na_sentinel=True)
     if is_order:
         codes, distinct = _orders(codes, np.asarray(uniques, dtype=object))
@@ -152,6 +172,16 @@ def _field_codes(column: pd.Series, values, positions: np.ndarray, is_order: boo
     empty = np.asarray(uniques == "", dtype=bool)
     codes = np.where(np.append(~empty, False)[codes], codes, -1)
     return codes.astype(np.int32), uniques
+
+
+def _used(codes: np.ndarray, uniques: pa.Array) -> tuple[np.ndarray, pa.Array]:
+    """Codes and distinct values with the values no code names left out (values of rows
+    not grouped are never encoded: a row with a problem may hold anything)."""
+    used = np.bincount(codes + 1, minlength=len(uniques) + 1)[1:] > 0
+    if used.all():
+        return codes, uniques
+    new = (np.cumsum(used) - 1).astype(np.int32)
+    return np.where(codes >= 0, new[codes], np.int32(-1)), uniques.filter(pa.array(used))
 
 
 def _dictionary_codes(values: pa.Array | pa.ChunkedArray) -> tuple[np.ndarray, pa.Array]:

@@ -51,12 +51,18 @@ def json_strings(values: pa.Array, before: bytes = b"", after: bytes = b"") -> p
 
 def escapes(text: pa.Array) -> bool:
     """Whether any byte of the array's data may need a JSON escape (one pass in C)."""
-    data = text.buffers()[2]
-    if data is None or not data.size:
+    _, offset_buffer, data = text.buffers()
+    if data is None or not data.size or not len(text):
+        return False
+    # Only the bytes of the array's own values: it may be a slice of a bigger one.
+    wide = pa.types.is_large_string(text.type) or pa.types.is_large_binary(text.type)
+    ends = np.frombuffer(offset_buffer, dtype=np.int64 if wide else np.int32)
+    own = np.frombuffer(data, dtype=np.uint8)[ends[text.offset] : ends[text.offset + len(text)]]
+    if not own.size:
         return False
     # A byte below 0x20 (the smallest, vectorised), or a quote or backslash (memchr).
-    raw = bytes(data)
-    return bool(np.frombuffer(data, dtype=np.uint8).min() < 0x20) or b'"' in raw or b"\\" in raw
+    raw = own.tobytes()
+    return bool(own.min() < 0x20) or b'"' in raw or b"\\" in raw
 
 
 def pieces(field: str, values: pa.Array) -> pa.Array:

@@ -204,3 +204,74 @@ def test_phones_and_client_ids_that_need_json_literals():
     plan.loc[2, "phone"] = '7980"12\\34'
     for max_phones in (1, 2, 4):
         check(plan, max_phones, [1, 2])
+
+
+@SETTINGS
+@given(plans(), st.integers(1, 4), st.data())
+def test_rows_with_problems_are_left_out_whatever_they_hold(plan, max_phones, data):
+    """Fields are coded on whole columns when most rows are sent (then selected): a
+    row with a problem, whatever its fields hold, changes neither blocks nor bytes."""
+    n = len(plan)
+    bad = data.draw(st.lists(st.integers(0, max(n - 1, 0)), max_size=max(n // 3, 1)))
+    plan = plan.copy()
+    junk = data.draw(st.sampled_from(["{not json", "", "Same for all", None]))
+    for i in sorted(set(bad) & set(range(n))):
+        plan.iloc[i, plan.columns.get_loc("problem")] = "made up for the test"
+        for f in ("templateData", "text_viber", "send_sms", "name_delivery"):
+            plan.iloc[i, plan.columns.get_loc(f)] = junk
+    check(plan, max_phones, [1, 2])
+    people = sendable(plan)
+    if people.any():  # the same documents from a mask, through either way of coding
+        mask = people & (np.arange(n) % 2 == 0)
+        expected = reference(plan[mask | ~people], max_phones)
+        got = list(encode_documents(plan, max_phones=max_phones, rows=mask))
+        assert [d.payload for d in got] == [dumped(d) for d in expected]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.one_of(st.none(), st.text(max_size=8)), max_size=30),
+    st.integers(0, 30),
+    st.integers(0, 30),
+    st.integers(0, 30),
+)
+def test_rows_that_run_on_are_a_slice_and_escapes_read_only_its_bytes(texts, cut, start, size):
+    """A run of rows is taken as a slice (a view, across chunks too); whether it needs a
+    JSON escape is read from its own bytes, not from the whole column's."""
+    import pyarrow as pa
+
+    from targetsms_frames.json_pieces import escapes
+
+    values = pa.array(texts, pa.large_string())
+    cut, start = min(cut, len(texts)), min(start, len(texts))
+    size = min(size, len(texts) - start)
+    chunked = pa.chunked_array([values.slice(0, cut), values.slice(cut)], pa.large_string())
+    rows = np.arange(start, start + size)
+    for column in (values, chunked):
+        got = take(column, rows)
+        assert got.to_pylist() == texts[start : start + size]
+        bad = any(c in '"\\' or ord(c) < 0x20 for t in texts[start : start + size] if t for c in t)
+        assert escapes(got) == bad
+        assert escapes(got.cast(pa.large_binary())) == bad
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.one_of(st.none(), st.text(max_size=6)), min_size=1, max_size=40),
+    st.integers(0, 40),
+    st.lists(st.integers(0, 39), max_size=30),
+)
+def test_a_window_and_its_indices_give_the_rows(texts, cut, picks):
+    """window(): a slice from the first row for twice the rows, the rest taken; read
+    through its indices it is the rows' texts, whatever the rows and the chunks."""
+    import pyarrow as pa
+
+    from targetsms_frames.arrow_text import window
+
+    values = pa.array(texts, pa.large_string())
+    cut = min(cut, len(texts))
+    chunked = pa.chunked_array([values.slice(0, cut), values.slice(cut)], pa.large_string())
+    rows = np.array([p % len(texts) for p in picks], dtype=np.int64)
+    for column in (values, chunked):
+        array, at = window(column, rows.copy())
+        assert array.take(pa.array(at, pa.int64())).to_pylist() == [texts[r] for r in rows]

@@ -96,7 +96,7 @@ class JournalFile:
             self._db.close()
             raise self._damaged(exc) from exc
 
-    # -- opening -----------------------------------------------------------------------
+    # -- opening -------------------------------------------------------------------------
 
     def _error(self, problem: str, todo: str) -> JournalError:
         return JournalError(f"journal {self.path}: {problem}; {todo}")
@@ -222,7 +222,7 @@ class JournalFile:
     def close(self) -> None:
         self._db.close()
 
-    # -- binding-------------------------------------------------------------------------
+    # -- binding -------------------------------------------------------------------------
 
     def bind(self, account: str, url: str) -> None:
         """Tie the journal to one account; refuse another one's.

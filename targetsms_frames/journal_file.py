@@ -1,0 +1,258 @@
+"""Opening a journal file: made whole or refused by name before anything is posted.
+
+The file says what it is: a ``meta`` row ``format`` = :data:`FORMAT` and a
+``version``; anything else (an empty file, another program's database, a damaged
+one) is refused with a :class:`JournalError` naming the file and what to do. A
+journal is then bound to one account and endpoint (:meth:`JournalFile.bind`).
+
+Split from :mod:`targetsms_frames.journal` because every check here runs once, at
+opening, and never touches a document: :mod:`~targetsms_frames.journal_reading`
+and :mod:`~targetsms_frames.journal` build on an open, checked file.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import sqlite3
+import stat
+import threading
+from typing import Self
+from urllib.parse import urlsplit, urlunsplit
+
+from .errors import JournalError
+
+FORMAT = "targetsms_frames send journal"
+VERSION = 2
+_START_OVER = (
+    "move it aside and run again with a new journal file: rows the provider accepted "
+    "before are not sent twice (their client ids are the same) and their ids come back"
+)
+
+_SCHEMA = """
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE documents (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    phones TEXT NOT NULL,      -- JSON [[client_id_message, phone, name_delivery], ...]
+    posted_at REAL NOT NULL,
+    answered_at REAL,
+    summary TEXT,
+    results TEXT               -- JSON {"columns": [...], "rows": [[...], ...]}
+);
+"""
+_COLUMNS = {
+    "meta": {"key", "value"},
+    "documents": {"id", "phones", "posted_at", "answered_at", "summary", "results"},
+}
+
+
+def endpoint(url: str) -> str:
+    """The URL a journal is bound to: the same for every run against the same provider.
+
+    A loopback host (a sandbox) gets a new port on every run, so its port is left
+    out; a remote host keeps it (another port may be another provider).
+
+    Example:
+        >>> endpoint("http://127.0.0.1:53121/sendmessagejson.php")
+        'http://127.0.0.1/sendmessagejson.php'
+        >>> endpoint("https://sms.targetsms.ru:8443/sendmessagejson.php")
+        'https://sms.targetsms.ru:8443/sendmessagejson.php'
+    """
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    try:
+        loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        loopback = False
+    if not loopback:
+        return url
+    netloc = f"[{host}]" if ":" in host else host
+    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, ""))
+
+
+class JournalFile:
+    """An open, checked journal file: its connection, its lock and its errors (see
+    :class:`~targetsms_frames.journal.Journal`, which reads and writes it)."""
+
+    def __init__(self, path: str | os.PathLike) -> None:
+        self.path = os.fspath(path)
+        if not os.path.exists(self.path):
+            self._create()
+        self._refuse_unusable_file()
+        try:
+            # send's workers record their own documents: one connection, writes serialized.
+            self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+            self._lock = threading.Lock()
+        except sqlite3.Error as exc:
+            raise self._error(f"cannot be opened ({exc})", "check the path") from exc
+        try:
+            self._check_format()
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")  # survives a killed process
+        except JournalError:
+            self._db.close()
+            raise
+        except sqlite3.Error as exc:
+            self._db.close()
+            raise self._damaged(exc) from exc
+
+    # -- opening -------------------------------------------------------------------------
+
+    def _error(self, problem: str, todo: str) -> JournalError:
+        return JournalError(f"journal {self.path}: {problem}; {todo}")
+
+    def _damaged(self, what) -> JournalError:
+        return self._error(f"the file is damaged ({what})", _START_OVER)
+
+    def _create(self) -> None:
+        """Make a new journal in a side file and link it into place: never half-made.
+
+        A process killed while creating leaves no empty file behind, and two processes
+        starting on the same new path end up sharing one journal.
+        """
+        side = f"{self.path}.{os.getpid()}.new"
+        try:
+            if os.path.exists(side):
+                os.remove(side)  # left by a killed process that had this pid
+            with sqlite3.connect(side, isolation_level=None) as db:
+                db.executescript(
+                    "BEGIN;"
+                    + _SCHEMA
+                    + f"INSERT INTO meta VALUES ('format', '{FORMAT}');"
+                    + f"INSERT INTO meta VALUES ('version', '{VERSION}');"
+                    + "COMMIT;"
+                )
+            db.close()
+            try:
+                os.link(side, self.path)
+            except FileExistsError:
+                pass  # another process made it first: use theirs
+            except OSError:
+                if not os.path.exists(self.path):  # no hard links here: a plain rename
+                    os.replace(side, self.path)
+        except (OSError, sqlite3.Error) as exc:
+            raise self._error(
+                f"cannot be created ({exc})", "choose a path in a writable folder"
+            ) from exc
+        finally:
+            if os.path.exists(side):
+                os.remove(side)
+
+    def _refuse_unusable_file(self) -> None:
+        try:
+            info = os.stat(self.path)
+        except OSError as exc:
+            raise self._error(f"cannot be read ({exc})", "check the path") from exc
+        if not stat.S_ISREG(info.st_mode):
+            raise self._error("is not a file", "give the path of a journal file")
+        if info.st_size == 0:
+            raise self._error(
+                "is an empty file, not a journal",
+                "delete it, or give a path that does not exist yet for a new journal",
+            )
+        writable = info.st_mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH)
+        if not writable or not os.access(self.path, os.W_OK):
+            raise self._error(
+                "is read-only, and a send must record what it posts",
+                "make it writable (chmod u+w) or use another journal file",
+            )
+        try:
+            with open(self.path, "rb") as file:
+                header = file.read(16)
+        except OSError as exc:
+            raise self._error(f"cannot be read ({exc})", "check its permissions") from exc
+        if header != b"SQLite format 3\x00":
+            raise self._error(
+                "is not an SQLite file, so not a journal",
+                "give another path: this file is left untouched",
+            )
+        folder = os.path.dirname(os.path.abspath(self.path))
+        if not os.access(folder, os.W_OK):
+            raise self._error(
+                f"its folder {folder} is read-only (SQLite keeps its write-ahead log there)",
+                "make the folder writable or move the journal",
+            )
+
+    def _check_format(self) -> None:
+        tables = {
+            name: sql
+            for name, sql in self._db.execute(
+                "SELECT name, sql FROM sqlite_master WHERE type = 'table'"
+            )
+        }
+        if "meta" not in tables:
+            raise self._error(
+                "is an SQLite database but not a targetsms_frames journal (no meta table)",
+                "give another path: this file is left untouched",
+            )
+        meta = self._meta()
+        if "format" not in meta and {"login", "url"} <= set(meta) and "documents" in tables:
+            raise self._error(
+                "was written by an earlier version of targetsms_frames (journal format 1, "
+                "results by position), which this version does not read",
+                _START_OVER,
+            )
+        if meta.get("format") != FORMAT:
+            raise self._error(
+                "is an SQLite database but not a targetsms_frames journal "
+                f"(its meta has no format {FORMAT!r})",
+                "give another path: this file is left untouched",
+            )
+        version = meta.get("version", "")
+        if not version.isdigit() or int(version) > VERSION:
+            raise self._error(
+                f"was written in journal format {version!r}, this version reads up to {VERSION}",
+                "upgrade targetsms_frames, or use a new journal file",
+            )
+        for table, columns in _COLUMNS.items():
+            have = {row[1] for row in self._db.execute(f"PRAGMA table_info({table})")}
+            if not columns <= have:
+                raise self._damaged(f"table {table} lacks {', '.join(sorted(columns - have))}")
+
+    def _meta(self) -> dict[str, str]:
+        rows = self._db.execute("SELECT key, value FROM meta").fetchall()
+        return {str(k): str(v) for k, v in rows}
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._db.close()
+
+    # -- binding -------------------------------------------------------------------------
+
+    def bind(self, account: str, url: str) -> None:
+        """Tie the journal to one account; refuse another one's.
+
+        Results are only meaningful for the account that produced them: sending to
+        the real provider with a journal of sandbox results would skip real phones.
+        The URL is compared by :func:`endpoint` (a loopback sandbox's port is ignored).
+        """
+        where = endpoint(url)
+        try:
+            rows = self._meta()
+            if "account" not in rows:
+                with self._db:
+                    self._db.executemany(
+                        "INSERT OR IGNORE INTO meta VALUES (?, ?)",
+                        [("account", account), ("url", where)],
+                    )
+                rows = self._meta()
+        except sqlite3.Error as exc:
+            raise self._sqlite_error(exc) from exc
+        if (rows.get("account"), rows.get("url")) != (account, where):
+            raise self._error(
+                f"was written for account {rows.get('account')!r} at {rows.get('url')}, "
+                f"not {account!r} at {where}",
+                "use a new journal file for this account",
+            )
+
+    def _sqlite_error(self, exc: sqlite3.Error) -> JournalError:
+        if "readonly" in str(exc):
+            return self._error(
+                f"cannot be written ({exc})", "make the file and its folder writable"
+            )
+        return self._damaged(exc)

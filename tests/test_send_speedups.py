@@ -61,3 +61,37 @@ def test_scatter_puts_each_value_at_its_row(data):
         assert new[name].tolist() == expected[name].tolist(), name
         assert new[name].dtype == object and len(new[name]) == n
     assert has_new.tolist() == [i in set(taken) for i in range(n)]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.none(),
+            st.integers(-(2**63), 2**63 - 1),
+            st.integers(0, 999),
+            st.integers(),
+            st.booleans(),
+            st.floats(allow_nan=True),
+        ),
+        max_size=8,
+    )
+)
+def test_int64_column_agrees_with_pandas(values):
+    import pandas as pd
+
+    from targetsms_frames.sent_frames import _int64
+
+    array = np.array([*values, None], dtype=object)[:-1]  # an object array, whatever in it
+    index = pd.RangeIndex(len(values)) + 5
+    try:
+        expected = pd.Series(array, index=index, dtype="Int64")
+    except (TypeError, ValueError, OverflowError) as exc:
+        try:
+            _int64(array, index)
+        except type(exc):
+            return
+        raise AssertionError("the fast path took what pandas refuses") from exc
+    got = _int64(array, index)
+    assert got.dtype == "Int64" and got.index.equals(index)
+    assert got.equals(expected)

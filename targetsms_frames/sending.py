@@ -338,10 +338,17 @@ def _scatter(new: dict, has_new: np.ndarray, spans: list, gathered: dict[str, li
     if not spans:
         return
     rows = np.concatenate(spans)
-    values = np.empty(len(rows), dtype=object)
+    n = len(rows)
+    # Every row, in plan order (one worker, or the answers came back in order): the
+    # gathered columns are the new columns as they are, with no scatter.
+    whole = n == len(has_new) and bool((rows == np.arange(n)).all())
     for name, column in gathered.items():
-        values[:] = column
-        new[name][rows] = values
+        # fromiter: no look into each value for nested sequences, as ``[:] =`` does.
+        values = np.fromiter(column, dtype=object, count=n)
+        if whole:
+            new[name] = values
+        else:
+            new[name][rows] = values
     has_new[rows] = True
 
 

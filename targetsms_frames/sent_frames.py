@@ -117,6 +117,8 @@ def sent_frame_of(
         if name in _PHONE_COLUMNS
         else text_series(values, index)
         if SENT[name] == "str"
+        else _int64(values, index)
+        if SENT[name] == "Int64"
         else pd.Series(values, index=index, dtype=SENT[name])
         for name, values in columns.items()
     }
@@ -129,6 +131,24 @@ def _plan_text(column: pd.Series, index: pd.Index) -> pd.Series:
     if isinstance(column.array, pd.arrays.ArrowStringArray):
         return text_series(pa.array(column.array), index)
     return text_series(column.to_numpy(dtype=object, na_value=None), index)  # type: ignore[call-overload]
+
+
+_INT_OR_NONE = {int, type(None)}  # bool is not int here: type() is exact
+
+
+def _int64(values: np.ndarray, index: pd.Index) -> pd.Series:
+    """An Int64 column from ints and Nones, straight into its masked array (what
+    ``pd.Series(values, dtype="Int64")`` gives, without its look at every value);
+    anything else goes the careful way."""
+    if set(map(type, values.tolist())) <= _INT_OR_NONE:
+        mask = np.equal(values, None)
+        try:
+            data = np.where(mask, 0, values).astype(np.int64)
+        except OverflowError:  # beyond int64: pandas says so in its own words
+            pass
+        else:
+            return pd.Series(pd.arrays.IntegerArray(data, mask), index=index)
+    return pd.Series(values, index=index, dtype="Int64")
 
 
 def for_refused_rows(

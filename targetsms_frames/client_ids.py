@@ -20,6 +20,7 @@ from ._columns import Coded
 from ._columns import Problems as _Problems
 from ._columns import blank as _blank
 from ._columns import texts as _texts
+from .arrow_compat import if_else
 from .seen import Seen, SortedRuns, id_keys
 
 MAX_CLIENT_ID = 2**53 - 1  # exact in a float64 and in JavaScript: safe in every tool
@@ -41,7 +42,7 @@ def content_keys(columns: dict[str, pa.Array]) -> pa.Array:
     # The newer channels' fields join the key only where a row uses them, so a row of
     # the 2019 fields keeps the key (and the derived client id) it always had.
     newer = [
-        pc.if_else(pc.equal(columns[f], "0"), pa.scalar(None, pa.large_string()), columns[f])
+        if_else(pc.equal(columns[f], "0"), pa.scalar(None, pa.large_string()), columns[f])
         if f in F.ORDER_FIELDS
         else columns[f]
         for f in F.MESSAGE_FIELDS
@@ -58,7 +59,7 @@ def content_keys(columns: dict[str, pa.Array]) -> pa.Array:
         with_extra = pc.binary_join_element_wise(
             joined, extra, pa.scalar("\x1e", pa.large_string()), null_handling="replace"
         )
-        joined = pc.if_else(used, with_extra, joined)
+        joined = if_else(used, with_extra, joined)
     return joined.combine_chunks() if isinstance(joined, pa.ChunkedArray) else joined
 
 
@@ -289,7 +290,7 @@ def client_ids(recipients, digests, problems: _Problems, has_phone, seen: Seen) 
             )
             where = np.full(n, -1, dtype=np.int64)
             where[mine] = np.arange(len(texts))
-            ids = pc.if_else(pa.array(mine), texts.take(pa.array(where, mask=~mine)), ids)
+            ids = if_else(pa.array(mine), texts.take(pa.array(where, mask=~mine)), ids)
     # A duplicate row repeats its twin's derived id; it is reported as a duplicate already.
     # Rows without a phone are never sent: they all share the content "no phone", and so
     # a derived id, which is no one's problem.

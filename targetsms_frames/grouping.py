@@ -20,6 +20,7 @@ import pyarrow.compute as pc
 from pandas.arrays import ArrowStringArray
 
 from . import fields as F
+from .arrow_compat import if_else
 from .arrow_text import take, text_hashes
 
 FEW = 1024  # distinct values of a field that make it a shared, not a personal, field
@@ -157,7 +158,7 @@ def _field_codes(column: pd.Series, values, positions: np.ndarray, is_order: boo
         codes, uniques = _dictionary_codes(values)
         empty = pc.index(uniques, "").as_py()
         if is_order:
-            uniques = pc.if_else(pc.equal(uniques, ""), "0", uniques)
+            uniques = if_else(pc.equal(uniques, ""), "0", uniques)
             if values.null_count:
                 codes = np.where(codes < 0, np.int32(len(uniques)), codes)
                 uniques = pa.concat_arrays([uniques, pa.array(["0"], uniques.type)])

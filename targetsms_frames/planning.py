@@ -25,6 +25,7 @@ from ._columns import per_value as _per_value
 from ._columns import split_problems
 from ._columns import texts as _texts
 from ._speed import gc_paused, text_series
+from .arrow_compat import if_else
 from .arrow_pool import system_pool
 from .cells import (
     ARROW_CONTROL_RE,
@@ -195,7 +196,7 @@ def _sms_parts(
     if rendered is not None:
         # Where every row uses SMS (the usual campaign), no copy of the texts is needed.
         return sms_parts_arrays(
-            rendered if sms.all() else pc.if_else(pa.array(sms), rendered, _NO_TEXT), wide
+            rendered if sms.all() else if_else(pa.array(sms), rendered, _NO_TEXT), wide
         )
     keep = sms & ~_blank(texts)
     if isinstance(texts, _Coded):  # counted once per distinct text

@@ -23,6 +23,7 @@ import pyarrow.compute as pc
 
 from . import fields as F
 from ._columns import Coded, Problems, arrow_of, as_array, blank, texts
+from .arrow_compat import if_else
 from .cells import surrogate_problem, without_surrogates
 from .segments import UCS2 as _UCS2
 from .segments import encoding, not_gsm
@@ -219,7 +220,7 @@ def render(
                 joins.append((rows, None))
             else:
                 if not ok.all():
-                    joined = pc.if_else(pa.array(ok), joined, pa.scalar(None, joined.type))
+                    joined = if_else(pa.array(ok), joined, pa.scalar(None, joined.type))
                 joins.append((rows, joined))
         whole = _whole(joins, field_texts, cleared)
         if whole is not None:

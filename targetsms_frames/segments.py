@@ -17,6 +17,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from .arrow_compat import if_else
+
 GSM7 = "GSM-7"
 UCS2 = "UCS-2"
 
@@ -138,9 +140,9 @@ def sms_parts_arrays(texts, ucs: np.ndarray | None = None) -> tuple[pa.Array, pa
     for i in np.flatnonzero((units > length) & (units > single)).tolist():
         parts[i] = sms_parts(array[i].as_py())[1]
     missing = pa.array(np.asarray(array.is_null(), dtype=bool))
-    encodings = pc.if_else(pa.array(ucs), UCS2, GSM7)
+    encodings = if_else(pa.array(ucs), UCS2, GSM7)
     none = pa.scalar(None, pa.string())
-    return pc.if_else(missing, none, encodings), pa.array(parts, mask=np.asarray(missing))
+    return if_else(missing, none, encodings), pa.array(parts, mask=np.asarray(missing))
 
 
 def _add_counts(units: np.ndarray, array: pa.Array, where: np.ndarray, pattern: str) -> None:

@@ -141,7 +141,7 @@ def _int64(values: np.ndarray, index: pd.Index) -> pd.Series:
     ``pd.Series(values, dtype="Int64")`` gives, without its look at every value);
     anything else goes the careful way."""
     if set(map(type, values.tolist())) <= _INT_OR_NONE:
-        mask = np.equal(values, None)
+        mask = np.equal(values, None)  # type: ignore[call-overload]
         try:
             data = np.where(mask, 0, values).astype(np.int64)
         except OverflowError:  # beyond int64: pandas says so in its own words

@@ -29,6 +29,7 @@ import pyarrow.compute as pc
 
 from . import fields as F
 from .answers import Malformed, _known_state, as_count, as_price, as_time, state_row
+from .arrow_compat import if_else
 from .contracts import PRICE_COLUMNS, STATE_KEYS, STATES
 from .redact import NO_SECRETS, Scrubber
 from .state_wire import joined_digits
@@ -111,7 +112,7 @@ def _ids(values: Sequence) -> tuple[pa.Array, np.ndarray]:
             zeros = np.zeros(n, dtype=bool)
             zeros[[k for k in starts if not values[int(k)].strip("0")]] = True
             if zeros.any():
-                texts = pc.if_else(pa.array(zeros), pa.scalar(None, pa.string()), texts)
+                texts = if_else(pa.array(zeros), pa.scalar(None, pa.string()), texts)
             return texts, np.zeros(n, dtype=bool)
     good = [
         type(v) is str and v.isascii() and v.isdigit() and len(v) <= 20 and bool(v.strip("0"))

@@ -28,12 +28,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from itertools import accumulate, chain, compress, repeat
-from operator import add, attrgetter, eq, itemgetter, methodcaller
+from operator import attrgetter, eq, itemgetter, methodcaller
 from typing import TYPE_CHECKING
 
 from .. import fields as F
 from ..channels import BY_NAME, CHANNELS
-from ..segments import GSM_EXTENSION, SINGLE, sms_parts
+from ..segments import GSM7, SINGLE, UCS2, sms_parts
 from .cascade import Block, Message, earliest_fallback
 from .rules import Checked
 
@@ -71,10 +71,11 @@ _ID = attrgetter("id_message")
 _CLIENT_ID = attrgetter("client_id")
 _PHONE_OF = attrgetter("phone")
 _MAX_SHAPES = 8  # a campaign's templates; more shapes than this: the careful path
-# The characters that take two units in an SMS: GSM extensions (in GSM-7) and those
-# beyond the Basic Multilingual Plane (a surrogate pair in UCS-2).
-_TWO_UNITS = re.compile("[" + re.escape("".join(sorted(GSM_EXTENSION))) + "\U00010000-\U0010ffff]")
-_ONE_PART = min(SINGLE.values())  # units that fit one SMS in either encoding
+# A text of at most 70 characters is one SMS part in UCS-2 unless one of them lies
+# beyond the Basic Multilingual Plane (a surrogate pair: two units), and one in GSM-7
+# even if each were an extension character (two septets: 140 of 160).
+_ONE_PART = SINGLE[UCS2]
+assert SINGLE[GSM7] >= 2 * _ONE_PART
 _drain = deque[object](maxlen=0).extend  # runs an iterator for its effects
 
 
@@ -170,20 +171,21 @@ def _split(where: list[int], column: list) -> list[list[int]] | None:
 def _sms_parts(texts: list[str]) -> list[int]:
     """Each text's SMS parts, as ``sms_parts`` counts them, for many texts at once.
 
-    A non-empty text whose characters plus its two-unit ones fit one SMS in either
-    encoding is one part whatever its encoding: counted in C for the lot (a campaign's
-    texts mostly are); any other text is counted by ``sms_parts``.
+    A campaign's texts are mostly short enough to be one part whatever their
+    characters (:data:`_ONE_PART`; half that if any text has a character beyond the
+    Basic Multilingual Plane): found by their lengths and one encoding of them all,
+    in C. Any other text is counted by ``sms_parts``.
     """
     lengths = list(map(len, texts))
-    if not lengths or min(lengths) == 0:
-        return [sms_parts(text)[1] for text in texts]
-    if _TWO_UNITS.search("".join(texts)) is None:
-        units = lengths
-    else:
-        units = list(map(add, lengths, map(len, map(_TWO_UNITS.findall, texts))))
-    if max(units) <= _ONE_PART:
+    joined = "".join(texts)
+    # A character beyond the BMP takes two UTF-16 units (a copy in C, no regex scan).
+    astral = len(joined.encode("utf-16-le", "surrogatepass")) != 2 * len(joined)
+    limit = _ONE_PART // 2 if astral else _ONE_PART
+    if lengths and min(lengths) > 0 and max(lengths) <= limit:
         return [1] * len(texts)
-    return [1 if u <= _ONE_PART else sms_parts(t)[1] for u, t in zip(units, texts, strict=True)]
+    return [
+        1 if 0 < n <= limit else sms_parts(text)[1] for n, text in zip(lengths, texts, strict=True)
+    ]
 
 
 def _each(blocks_values: list, counts: list[int]) -> list:

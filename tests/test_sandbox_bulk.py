@@ -367,3 +367,22 @@ def test_the_wire_writes_what_json_writes():
         json.dumps(odd, ensure_ascii=False).encode()
     with pytest.raises(UnicodeEncodeError):
         wire.dumps(odd)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.text(
+            alphabet=st.sampled_from("aZ 1Яж€[]^{}|~\\\f\n😀é\ud800") | st.characters(),
+            max_size=200,
+        ),
+        max_size=6,
+    )
+)
+def test_sms_parts_of_many_texts_are_sms_parts_of_each(texts):
+    from targetsms_frames.sandbox.bulk import _sms_parts
+    from targetsms_frames.segments import sms_parts
+
+    assert _sms_parts(texts) == [sms_parts(t)[1] for t in texts]
+    for text in texts:  # each alone, and a campaign's many alike
+        assert _sms_parts([text] * 3) == [sms_parts(text)[1]] * 3

@@ -33,9 +33,10 @@ from typing import TYPE_CHECKING
 
 from .. import fields as F
 from ..channels import BY_NAME, CHANNELS
-from ..segments import sms_parts
+from ..segments import GSM7, SINGLE, UCS2, sms_parts
 from .cascade import Block, Message, earliest_fallback
-from .rules import Checked
+from .shapes import shapes as _shapes
+from .shapes import verdict as _verdict
 
 _count_elements = collections._count_elements  # type: ignore[attr-defined]  # Counter's C helper
 
@@ -43,15 +44,6 @@ if TYPE_CHECKING:
     from .ledger import Account
     from .provider import Provider
 
-# Free-text fields: their verdict depends only on their length against the limit,
-# emptiness and blankness (rules._field_error, rules._required_error).
-_FREE = {
-    f.name: f.max_length
-    for c in CHANNELS
-    for f in c.fields
-    if f.kind == "text" and not f.name.startswith("sender_")
-}
-_KNOWN = frozenset(F.MESSAGE_FIELDS) - {"templateData"}
 assert tuple(BY_NAME) == tuple(c.name for c in CHANNELS)  # ids are given in this order
 
 # All of a document's phones, joined by spaces, checked by one regex: each piece is
@@ -70,97 +62,32 @@ _GET_TEXT_SMS = methodcaller("get", "text_sms", "")
 _ID = attrgetter("id_message")
 _CLIENT_ID = attrgetter("client_id")
 _PHONE_OF = attrgetter("phone")
-_MAX_SHAPES = 8  # a campaign's templates; more shapes than this: the careful path
+# A text of at most 70 characters is one SMS part in UCS-2 unless one of them lies
+# beyond the Basic Multilingual Plane (a surrogate pair: two units), and one in GSM-7
+# even if each were an extension character (two septets: 140 of 160).
+_ONE_PART = SINGLE[UCS2]
+assert SINGLE[GSM7] >= 2 * _ONE_PART
 _drain = deque[object](maxlen=0).extend  # runs an iterator for its effects
 
 
-def _uniform_free(column: list, limit: int | None) -> bool:
-    """Whether free texts are alike for the rules: all text, one length class, blankness."""
-    try:
-        "".join(column)
-    except TypeError:
-        return False
-    if not all(column):
-        return not any(column)
-    if any(map(str.isspace, column)) and not all(map(str.isspace, column)):
-        return False
-    if limit is not None:
-        lengths = list(map(len, column))
-        return (max(lengths) > limit) == (min(lengths) > limit)
-    return True
+def _sms_parts(texts: list[str]) -> list[int]:
+    """Each text's SMS parts, as ``sms_parts`` counts them, for many texts at once.
 
-
-def _same_types(rows: list[dict], names: list[str]) -> bool:
-    """Whether equal values in these fields are of one type too (True == 1 == 1.0).
-
-    The rows' values are equal already (:func:`_shapes` grouped them by value).
+    A campaign's texts are mostly short enough to be one part whatever their
+    characters (:data:`_ONE_PART`; half that if any text has a character beyond the
+    Basic Multilingual Plane): found by their lengths and one encoding of them all,
+    in C. Any other text is counted by ``sms_parts``.
     """
-    first = rows[0]
-    for name in names:
-        if type(first[name]) is not str and len(set(map(type, map(itemgetter(name), rows)))) > 1:
-            return False
-    return True
-
-
-def _verdict(provider: Provider, account: Account, rows: list[dict]) -> Checked | None:
-    """The one verdict that every block of one shape gets, or None.
-
-    The rows have the same keys, in the same order, and equal fixed fields
-    (:func:`_shapes` grouped them so).
-    """
-    keys = tuple(rows[0])
-    if "templateData" in keys:
-        return None
-    known = [k for k in keys if k in _KNOWN]
-    if not _same_types(rows, [k for k in known if k not in _FREE]):
-        return None
-    for name in known:
-        if name in _FREE and not _uniform_free(list(map(itemgetter(name), rows)), _FREE[name]):
-            return None
-    verdict = provider._checks(rows[0])
-    if isinstance(verdict, str) or any(c not in provider.tariffs for c in verdict.channels):
-        return None
-    if "sms" in verdict.channels and not account.any_originator:
-        from .gate import sender_refusal
-
-        if sender_refusal(account, verdict.fields.get("sender_sms", "").strip()):
-            return None
-    return verdict
-
-
-def _shapes(blocks: list[dict]) -> list[list[int]] | None:
-    """The blocks' indexes grouped by shape (keys and fixed fields' values), or None.
-
-    A campaign mixes a few templates row by row; each shape is checked as one (see
-    :func:`_verdict`). More shapes than a campaign has: the careful path.
-    """
-    shapes = []
-    for where in _split(list(range(len(blocks))), list(map(tuple, blocks))) or ():
-        fixed = [k for k in blocks[where[0]] if k in _KNOWN and k not in _FREE]
-        if not fixed:
-            shapes.append(where)
-            continue
-        values = list(map(itemgetter(*fixed), map(blocks.__getitem__, where)))
-        split = _split(where, values)
-        if split is None:
-            return None
-        shapes.extend(split)
-    return shapes if 0 < len(shapes) <= _MAX_SHAPES else None
-
-
-def _split(where: list[int], column: list) -> list[list[int]] | None:
-    """``where`` grouped by the column's values (a few), or None (unhashable, too many)."""
-    try:
-        distinct = set(column)
-    except TypeError:  # an unhashable value (a list, an object): not for this path
-        return None
-    if len(distinct) == 1:
-        return [where]
-    if len(distinct) > _MAX_SHAPES:
-        return None
-    groups = [list(compress(where, map(eq, column, repeat(value)))) for value in distinct]
-    # Every index in exactly one group (a value unequal to itself, NaN, would be lost).
-    return groups if sum(map(len, groups)) == len(where) and all(groups) else None
+    lengths = list(map(len, texts))
+    joined = "".join(texts)
+    # A character beyond the BMP takes two UTF-16 units (a copy in C, no regex scan).
+    astral = len(joined.encode("utf-16-le", "surrogatepass")) != 2 * len(joined)
+    limit = _ONE_PART // 2 if astral else _ONE_PART
+    if lengths and min(lengths) > 0 and max(lengths) <= limit:
+        return [1] * len(texts)
+    return [
+        1 if 0 < n <= limit else sms_parts(text)[1] for n, text in zip(lengths, texts, strict=True)
+    ]
 
 
 def _each(blocks_values: list, counts: list[int]) -> list:
@@ -197,7 +124,7 @@ class Shape:
         """The messages, as the careful path makes them."""
         t = self.template
         sms = "sms" in t.channels
-        parts = self.parts or [sms_parts(text)[1] if sms else 0 for text in self.texts]
+        parts = self.parts or (_sms_parts(self.texts) if sms else [0] * len(self.texts))
         by_validity = tuple(t.validity.items())
         cascades = {}  # parts → the cascades shared by blocks alike (as the careful path)
         for count in set(parts):
@@ -383,7 +310,7 @@ def _shape(provider, account, blocks, where, counts, verdict, now) -> tuple:
     first = channels[0]
     price = provider.tariffs[first]
     if BY_NAME[first].pricing == "part":  # the price and count_message need the parts now
-        parts = [sms_parts(text)[1] for text in texts]
+        parts = _sms_parts(texts)
         costs = _each([price * p for p in parts], mine)
         told = _each(list(map(str, parts)), mine)
     else:

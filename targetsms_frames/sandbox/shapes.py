@@ -1,0 +1,122 @@
+"""A send document's blocks grouped by shape, and each shape judged once.
+
+A campaign's document holds a few templates row by row: blocks alike in their keys
+and fixed fields (a shape) get one verdict, given by the careful path's own checks on
+the first of them, when their free texts are alike for the rules too. Used by the
+bulk path (sandbox/bulk.py); anything it cannot vouch for gives None (the careful
+path then answers block by block).
+"""
+
+from __future__ import annotations
+
+from itertools import compress, repeat
+from operator import eq, itemgetter
+from typing import TYPE_CHECKING
+
+from .. import fields as F
+from ..channels import CHANNELS
+from .rules import Checked
+
+if TYPE_CHECKING:
+    from .ledger import Account
+    from .provider import Provider
+
+# Free-text fields: their verdict depends only on their length against the limit,
+# emptiness and blankness (rules._field_error, rules._required_error).
+_FREE = {
+    f.name: f.max_length
+    for c in CHANNELS
+    for f in c.fields
+    if f.kind == "text" and not f.name.startswith("sender_")
+}
+_KNOWN = frozenset(F.MESSAGE_FIELDS) - {"templateData"}
+_MAX_SHAPES = 8  # a campaign's templates; more shapes than this: the careful path
+
+
+def _uniform_free(column: list, limit: int | None) -> bool:
+    """Whether free texts are alike for the rules: all text, one length class, blankness."""
+    try:
+        "".join(column)
+    except TypeError:
+        return False
+    if not all(column):
+        return not any(column)
+    if any(map(str.isspace, column)) and not all(map(str.isspace, column)):
+        return False
+    if limit is not None:
+        lengths = list(map(len, column))
+        return (max(lengths) > limit) == (min(lengths) > limit)
+    return True
+
+
+def _same_types(rows: list[dict], names: list[str]) -> bool:
+    """Whether equal values in these fields are of one type too (True == 1 == 1.0).
+
+    The rows' values are equal already (:func:`shapes` grouped them by value).
+    """
+    first = rows[0]
+    for name in names:
+        if type(first[name]) is not str and len(set(map(type, map(itemgetter(name), rows)))) > 1:
+            return False
+    return True
+
+
+def verdict(provider: Provider, account: Account, rows: list[dict]) -> Checked | None:
+    """The one verdict that every block of one shape gets, or None.
+
+    The rows have the same keys, in the same order, and equal fixed fields
+    (:func:`shapes` grouped them so).
+    """
+    keys = tuple(rows[0])
+    if "templateData" in keys:
+        return None
+    known = [k for k in keys if k in _KNOWN]
+    if not _same_types(rows, [k for k in known if k not in _FREE]):
+        return None
+    for name in known:
+        if name in _FREE and not _uniform_free(list(map(itemgetter(name), rows)), _FREE[name]):
+            return None
+    verdict = provider._checks(rows[0])
+    if isinstance(verdict, str) or any(c not in provider.tariffs for c in verdict.channels):
+        return None
+    if "sms" in verdict.channels and not account.any_originator:
+        from .gate import sender_refusal
+
+        if sender_refusal(account, verdict.fields.get("sender_sms", "").strip()):
+            return None
+    return verdict
+
+
+def shapes(blocks: list[dict]) -> list[list[int]] | None:
+    """The blocks' indexes grouped by shape (keys and fixed fields' values), or None.
+
+    A campaign mixes a few templates row by row; each shape is checked as one (see
+    :func:`verdict`). More shapes than a campaign has: the careful path.
+    """
+    found: list[list[int]] = []
+    for where in _split(list(range(len(blocks))), list(map(tuple, blocks))) or ():
+        fixed = [k for k in blocks[where[0]] if k in _KNOWN and k not in _FREE]
+        if not fixed:
+            found.append(where)
+            continue
+        values = list(map(itemgetter(*fixed), map(blocks.__getitem__, where)))
+        split = _split(where, values)
+        if split is None:
+            return None
+        found.extend(split)
+    return found if 0 < len(found) <= _MAX_SHAPES else None
+
+
+def _split(where: list[int], column: list) -> list[list[int]] | None:
+    """``where`` grouped by the column's values (a few), or None (unhashable, too many)."""
+    try:
+        distinct = set(column)
+    except TypeError:  # an unhashable value (a list, an object): not for this path
+        return None
+    if len(distinct) == 1:
+        return [where]
+    if len(distinct) > _MAX_SHAPES:
+        return None
+    groups = [list(compress(where, map(eq, column, repeat(value)))) for value in distinct]
+    # Every index in exactly one group (a value unequal to itself, NaN, would be lost).
+    return groups if sum(map(len, groups)) == len(where) and all(groups) else None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -27,21 +28,36 @@ def _text_dtype() -> tuple[pd.StringDtype[Any], bool]:
 TEXT_DTYPE, _PANDAS_22 = _text_dtype()
 
 
+_gc_lock = threading.Lock()
+_gc_pauses = 0  # pauses in progress, in any thread
+_gc_was_on = False  # whether the collector ran before the first of them
+
+
 @contextmanager
 def gc_paused() -> Iterator[None]:
     """Pause the cyclic garbage collector while building millions of small objects.
 
-    The bulk paths create dicts, lists and strings without reference cycles; with the
-    collector on, each generation-2 pass walks all of them again and the cost grows
+    The bulk paths (and the sandbox answering a document) create dicts, lists and
+    strings without reference cycles; with the collector on, each generation-2 pass
+    walks all of them again (and everything else the process keeps) and the cost grows
     with the square of the campaign. Reference counting still frees everything.
+    The switch is process-wide, so pauses are counted: nested and concurrent ones (a
+    send and the in-process sandbox answering it) end together, and the collector runs
+    again after the last one only if it was on before the first.
     """
-    enabled = gc.isenabled()
-    gc.disable()
+    global _gc_pauses, _gc_was_on
+    with _gc_lock:
+        if _gc_pauses == 0:
+            _gc_was_on = gc.isenabled()
+            gc.disable()
+        _gc_pauses += 1
     try:
         yield
     finally:
-        if enabled:
-            gc.enable()
+        with _gc_lock:
+            _gc_pauses -= 1
+            if _gc_pauses == 0 and _gc_was_on:
+                gc.enable()
 
 
 def text_series(values: object, index: pd.Index) -> pd.Series:

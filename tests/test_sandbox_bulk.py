@@ -314,18 +314,18 @@ def test_the_collector_is_held_only_while_documents_are_answered():
     import gc
     import threading
 
-    from targetsms_frames.sandbox import collector
+    from targetsms_frames._speed import gc_paused
 
     assert gc.isenabled()
     inside, go = threading.Event(), threading.Event()
 
     def other() -> None:
-        with collector.held():
+        with gc_paused():
             inside.set()
             go.wait(10)
 
     thread = threading.Thread(target=other)
-    with collector.held():
+    with gc_paused():
         assert not gc.isenabled()
         thread.start()
         inside.wait(10)
@@ -335,7 +335,7 @@ def test_the_collector_is_held_only_while_documents_are_answered():
     assert gc.isenabled()
     gc.disable()  # off before: stays off
     try:
-        with collector.held():
+        with gc_paused():
             pass
         assert not gc.isenabled()
     finally:

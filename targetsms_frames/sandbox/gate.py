@@ -18,7 +18,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from .. import fields as F
-from . import collector
+from .._speed import gc_paused
 from .provider import SMS_EXPIRE_S, Account, Provider, Step, rubles, to_kopecks
 
 PAGE_SIZE = 100  # scheduled SMS per list_scheduled page; a provider may set gate_page_size
@@ -79,7 +79,7 @@ def handle(provider: Provider, body: bytes, authorization: str = "") -> dict:
     answer = _TYPES.get(kind) if isinstance(kind, str) else None
     if answer is None:
         return {"error": F.ERR_BAD_JSON}
-    with collector.held(), provider._lock:  # settling may draw a message per phone
+    with gc_paused(), provider._lock:  # settling may draw a message per phone
         now = provider.now()
         provider._settle(now)
         provider._drawn()  # every message made and drawn: the schedule lists and cancels them

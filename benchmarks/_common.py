@@ -9,12 +9,27 @@ import platform
 import statistics
 import subprocess
 import sys
+import time
 from contextlib import contextmanager
 from pathlib import Path
 
 from targetsms_frames.sandbox import SandboxProcess
 
 HERE = Path(__file__).parent
+
+
+def cpu_seconds(pid: int | None = None) -> float:
+    """CPU time (user + system) used so far by a process: this one (``pid`` None, all
+    its threads) or another one, read from /proc (NaN where there is no /proc)."""
+    if pid is None:
+        return time.process_time()
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return float("nan")
+    # "pid (comm) state ppid ...": utime and stime are the 12th and 13th after "comm)".
+    fields = stat.rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 @contextmanager

@@ -17,13 +17,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import tempfile
 import time
 from pathlib import Path
 
 import pandas as pd
 import requests
-from _common import emit, median, row, sandbox_process
+from _common import cpu_seconds, emit, median, row, sandbox_process
 from baseline_send import batched_send, per_row_send, sample
 from campaign import TEMPLATES, recipients
 from latency_proxy import LatencyProxy
@@ -159,11 +160,18 @@ def latency(rows: int, runs: int, ms: float, per_row_rows: int, workers: dict) -
             assert accepted - accepted_before == n, (accepted, accepted_before, n)
             accepted_before = accepted
 
+        # CPU time of the three processes on this machine's cores while send runs: what
+        # bounds any concurrency here (a real provider's CPU is not on this machine).
+        pids = {"client": None, "sandbox": remote._process.pid, "proxy": proxy.pid}
+        cpu = dict.fromkeys(pids, 0.0)
         for run in range(runs):
             plan = tsf.plan(people, TEMPLATES, campaign=f"bench-latency-send-{run}")
+            before = {name: cpu_seconds(pid) for name, pid in pids.items()}
             started = time.perf_counter()
             sent = tsf.send(plan, client, progress=False, **workers)
             sends.append(rows / (time.perf_counter() - started))
+            for name, pid in pids.items():
+                cpu[name] += cpu_seconds(pid) - before[name]
             _check_sent(sent, plan)
             ledger_grew_by(rows)
 
@@ -182,6 +190,10 @@ def latency(rows: int, runs: int, ms: float, per_row_rows: int, workers: dict) -
     send_rate, loop_rate = median(sends), median(loops)
     ratio = send_rate / loop_rate
     where = f"sandbox + {ms:g} ms a request"
+    per_row = {name: seconds / (rows * runs) for name, seconds in cpu.items()}
+    cores = os.cpu_count() or 1
+    # Work-conserving bound: all CPU on every core, none idle, the processes in parallel.
+    ceiling = min(cores / sum(per_row.values()), 1 / max(per_row.values()))
     return [
         row(
             f"send ({_workers(workers)}) → {where}, {rows:,} rows (recipients/s, median of {runs})",
@@ -192,6 +204,17 @@ def latency(rows: int, runs: int, ms: float, per_row_rows: int, workers: dict) -
             ratio >= LATENCY_RATIO,
             "all accepted, ids digits and unique; sandbox ledger grew by the rows (both)",
             kind="ratio",
+        ),
+        row(
+            f"bound: CPU per recipient while send ran ({cores} cores, "
+            "the three processes on this machine)",
+            ", ".join(f"{name} {per_row[name] * 1e6:.1f} µs" for name in pids),
+            f"ceiling {ceiling:,.0f}/s with every core busy",
+            f"{ceiling / loop_rate:.1f}× the loop",
+            "(what the target needs of this machine)",
+            None,
+            "CPU from the processes' own counters (/proc), summed over the send runs",
+            kind="ratio (bound)",
         ),
         row(
             f"reference: per-row loop → {where} (one requests.post per recipient)",

@@ -103,6 +103,11 @@ class LatencyProxy:
         self.url = parts._replace(netloc=f"127.0.0.1:{port}").geturl()
         return self
 
+    @property
+    def pid(self) -> int:
+        """The proxy process's id (to read its CPU time)."""
+        return self._process.pid
+
     def __exit__(self, *exc) -> None:
         self._process.terminate()
         self._process.wait(timeout=30)

@@ -124,3 +124,32 @@ def test_campaign_file_has_the_copies_it_says_and_one_row_per_recipient(tmp_path
     plans = list(tsf.plan_chunks(frames, TEMPLATES, campaign="t"))
     problems = [p for plan in plans for p in plan["problem"].dropna()]
     assert len(problems) == copies and all("duplicate of row" in p for p in problems)
+
+
+def test_cpu_seconds_reads_another_process_and_this_one():
+    import subprocess
+    import sys
+
+    from _common import cpu_seconds
+
+    burn = (
+        "import time\n"
+        "t = time.process_time()\n"
+        "while time.process_time() - t < 0.3: pass\n"
+        "print('burnt', flush=True)\n"
+        "time.sleep(30)\n"
+    )
+    child = subprocess.Popen([sys.executable, "-c", burn], stdout=subprocess.PIPE, text=True)
+    try:
+        assert child.stdout.readline().strip() == "burnt"
+        # The child's 0.3 s of CPU, in clock ticks (startup adds a little, never less).
+        assert 0.29 <= cpu_seconds(child.pid) < 5
+    finally:
+        child.kill()
+        child.wait()
+        child.stdout.close()
+    before = cpu_seconds()
+    t = time.process_time()
+    while time.process_time() - t < 0.05:
+        pass
+    assert cpu_seconds() - before >= 0.05

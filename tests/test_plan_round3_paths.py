@@ -32,8 +32,13 @@ def test_rows_made_of_pieces_are_the_pieces_joined(values, data):
     pieces = pieces.slice(start)  # an offset into the buffers, as a plan's slices have
     counts = np.array(data.draw(st.lists(st.integers(0, 4), max_size=12)), dtype=np.int64)
     at = np.array(
-        data.draw(st.lists(st.integers(0, len(pieces) - 1), min_size=int(counts.sum()),
-                           max_size=int(counts.sum()))),
+        data.draw(
+            st.lists(
+                st.integers(0, len(pieces) - 1),
+                min_size=int(counts.sum()),
+                max_size=int(counts.sum()),
+            )
+        ),
         dtype=np.int64,
     )
     got = concat_rows(pieces, at, counts).to_pylist()
@@ -116,7 +121,7 @@ def test_rendered_texts_are_each_rows_text_formatted_in_python(rows, texts, chun
     # Arrow-backed text columns, several chunks, and a slice of a larger frame.
     frame = table.to_pandas(types_mapper=lambda t: pd.StringDtype("pyarrow")).iloc[skip:]
     plan = tsf.plan(frame, templates, campaign="c")
-    for field, column in (("text_sms", 0), ("text_viber", 1)):
+    for field in ("text_sms", "text_viber"):
         for k, (_, row) in enumerate(frame.iterrows()):
             template = templates[field].iloc["abc".index(row["template"])]
             cells = {c: None if pd.isna(row[c]) else row[c] for c in ("name", "discount", "code")}

@@ -79,15 +79,17 @@ def window(values: pa.Array | pa.ChunkedArray, rows: np.ndarray) -> tuple[pa.Arr
     """An array and indices into it that give ``values[rows]``, for rows mostly in a run
     (a batch's rows in posted order: runs of plan order and a few later duplicates).
 
-    The rows from the first for twice their number are one slice (a view, or one memcpy
-    across chunks); only the rows beyond are taken, so most texts are not copied one by
-    one. The array may hold texts of other rows: read it only through the indices.
+    The rows from the first up to the last of them within twice their number are one
+    slice (a view, or one memcpy across chunks); only the rows beyond are taken, so most
+    texts are not copied one by one. The array may hold texts of other rows: read it only through the indices.
     """
     if not len(rows):
         return take(values, rows), rows
     lo = int(rows.min())
-    width = min(2 * len(rows), len(values) - lo)
     at = rows - lo
+    # Up to the last row within twice their number: no texts after it are copied or read.
+    near = at[at < 2 * len(rows)]
+    width = int(near.max()) + 1
     beyond = np.flatnonzero(at >= width)
     if not len(beyond):
         return _span(values, lo, width), at

@@ -133,3 +133,12 @@ def test_rendered_texts_are_each_rows_text_formatted_in_python(rows, texts, chun
                 assert got is None or got == template or field in str(plan["problem"].iloc[k])
             else:
                 assert got == expected, (field, template, dict(row))
+
+
+@given(st.lists(st.integers(0, 2**64 - 1) | st.sampled_from([0, 1, 2**63, 2**20, 2**20 + 1])))
+@settings(max_examples=300, deadline=None)
+def test_numbered_keys_are_the_keys_factorized(keys):
+    from targetsms_frames.seen import numbered
+
+    keys = np.array(keys, dtype=np.uint64)
+    assert numbered(keys).tolist() == pd.factorize(keys)[0].tolist()

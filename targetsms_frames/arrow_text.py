@@ -81,7 +81,8 @@ def window(values: pa.Array | pa.ChunkedArray, rows: np.ndarray) -> tuple[pa.Arr
 
     The rows from the first up to the last of them within twice their number are one
     slice (a view, or one memcpy across chunks); only the rows beyond are taken, so most
-    texts are not copied one by one. The array may hold texts of other rows: read it only through the indices.
+    texts are not copied one by one. The array may hold texts of other rows: read it only
+    through the indices.
     """
     if not len(rows):
         return take(values, rows), rows

@@ -142,3 +142,26 @@ def test_numbered_keys_are_the_keys_factorized(keys):
 
     keys = np.array(keys, dtype=np.uint64)
     assert numbered(keys).tolist() == pd.factorize(keys)[0].tolist()
+
+
+GSM_AND_NOT = st.text(
+    st.sampled_from("aZ09 @£$¥èéùìòÇ\nØøΔ_ΦΓ€^{}[]~|\x0c`\x7f\\Пр😀— é\u00a0¤§¿ÄÖÑÜàßÉΞ\t\r\x00"),
+    max_size=12,
+)
+
+
+@given(st.lists(st.none() | GSM_AND_NOT, max_size=30), st.integers(0, 3), st.integers(1, 3))
+@settings(max_examples=300, deadline=None)
+def test_not_gsm_by_bytes_is_not_gsm_by_search(values, skip, chunks):
+    from targetsms_frames.segments import _searched, encoding, not_gsm
+
+    array = pa.array([*["x"] * skip, *values], pa.large_string()).slice(skip)
+    pieces = np.array_split(np.arange(len(values)), chunks)
+    chunked = pa.chunked_array(
+        [array.slice(int(p[0]), len(p)) for p in pieces if len(p)], pa.large_string()
+    )
+    expected = [v is not None and encoding(v) == "UCS-2" for v in values]
+    assert not_gsm(array).tolist() == expected
+    assert not_gsm(chunked).tolist() == expected
+    assert _searched(array).tolist() == expected
+    assert not_gsm(array.cast(pa.string())).tolist() == expected

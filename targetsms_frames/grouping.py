@@ -42,14 +42,16 @@ def message_groups(plan: pd.DataFrame, positions: np.ndarray) -> tuple[np.ndarra
         column, is_order = plan[field], field in F.ORDER_FIELDS
         values, at = _arrow(column, positions)
         if values is not None and not is_order and _is_personal(values):
-            present = _numpy(pc.binary_length(values).fill_null(0)) > 0
+            present = _present(values)
             codes = np.where(present if at is None else present[at], 0, -1).astype(np.int32)
             personal[i] = (values, at)
             spread.append((pc.count_distinct(_sample(values)).as_py(), i))
             fields.append((codes, None))
             continue
         codes, distinct = _field_codes(column, values, positions, is_order, at)
-        key = key * _MIX + (codes + 1).astype(np.uint64)
+        # The same code in every row (a field left out, one value) splits no group.
+        if len(codes) and codes.min() != codes.max():
+            key = key * _MIX + (codes + 1).astype(np.uint64)
         many = not is_order and len(distinct) > FEW  # read from the plan, not kept
         fields.append((codes, None if many else distinct))
     # The personal texts are hashed most varied first: rows already alone in their group
@@ -72,10 +74,23 @@ def message_groups(plan: pd.DataFrame, positions: np.ndarray) -> tuple[np.ndarra
     return group, fields
 
 
-def _numpy(values: pa.Array | pa.ChunkedArray) -> np.ndarray:
-    if isinstance(values, pa.ChunkedArray):
-        values = values.combine_chunks() if values.num_chunks != 1 else values.chunk(0)
-    return values.to_numpy(zero_copy_only=False)
+def _present(values: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    """Where a text is neither missing nor empty (read from its offsets)."""
+    chunks = values.chunks if isinstance(values, pa.ChunkedArray) else [values]
+    parts = []
+    for chunk in chunks:
+        if not pa.types.is_large_string(chunk.type):
+            chunk = chunk.cast(pa.large_string())
+        n = len(chunk)
+        if n == 0:
+            continue
+        offsets = np.frombuffer(chunk.buffers()[1], dtype=np.int64)
+        offsets = offsets[chunk.offset : chunk.offset + n + 1]
+        present = offsets[1:] > offsets[:-1]
+        if chunk.null_count:  # a missing text's span is empty in Arrow, but be sure
+            present &= np.asarray(chunk.is_valid(), dtype=bool)
+        parts.append(present)
+    return np.concatenate(parts) if parts else np.zeros(0, dtype=bool)
 
 
 def _arrow(column: pd.Series, positions: np.ndarray) -> tuple[Any, np.ndarray | None]:

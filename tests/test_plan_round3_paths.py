@@ -165,3 +165,21 @@ def test_not_gsm_by_bytes_is_not_gsm_by_search(values, skip, chunks):
     assert not_gsm(chunked).tolist() == expected
     assert _searched(array).tolist() == expected
     assert not_gsm(array.cast(pa.string())).tolist() == expected
+
+
+@given(st.lists(HOSTILE, max_size=30), st.integers(0, 3), st.integers(1, 3))
+@settings(max_examples=200, deadline=None)
+def test_present_from_offsets_is_a_nonempty_text(values, skip, chunks):
+    import pyarrow.compute as pc
+
+    from targetsms_frames.grouping import _present
+
+    array = pa.array([*["x"] * skip, *values], pa.large_string()).slice(skip)
+    pieces = np.array_split(np.arange(len(values)), chunks)
+    chunked = pa.chunked_array(
+        [array.slice(int(p[0]), len(p)) for p in pieces if len(p)], pa.large_string()
+    )
+    expected = np.asarray(pc.binary_length(array).fill_null(0)) > 0
+    assert _present(array).tolist() == expected.tolist()
+    assert _present(chunked).tolist() == expected.tolist()
+    assert _present(array.cast(pa.string())).tolist() == expected.tolist()

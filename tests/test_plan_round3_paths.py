@@ -183,3 +183,23 @@ def test_present_from_offsets_is_a_nonempty_text(values, skip, chunks):
     assert _present(array).tolist() == expected.tolist()
     assert _present(chunked).tolist() == expected.tolist()
     assert _present(array.cast(pa.string())).tolist() == expected.tolist()
+
+
+@given(st.lists(HOSTILE, min_size=1, max_size=40), st.data(), st.integers(1, 3))
+@settings(max_examples=300, deadline=None)
+def test_a_batch_read_near_its_rows_is_its_rows(values, data, chunks):
+    from targetsms_frames.arrow_text import window
+    from targetsms_frames.encoding import _near
+
+    array = pa.array(values, pa.large_string())
+    pieces = np.array_split(np.arange(len(values)), chunks)
+    chunked = pa.chunked_array(
+        [array.slice(int(p[0]), len(p)) for p in pieces if len(p)], pa.large_string()
+    )
+    # Rows as a batch has them: a run in plan order, with some later rows among them.
+    run = sorted(data.draw(st.sets(st.integers(0, len(values) - 1), min_size=1)))
+    later = data.draw(st.lists(st.integers(0, len(values) - 1), max_size=5))
+    rows = np.array(run + later, dtype=np.int64)
+    for column in (array, chunked):
+        for got, at in (_near(column, rows), window(column, rows.copy())):
+            assert got.take(pa.array(at)).to_pylist() == [values[i] for i in rows.tolist()]

@@ -266,9 +266,9 @@ class Encoder:
         names = take(self.name_text, self.heads_of[b0:b1])
         return np.where(codes >= 0, names.to_numpy(zero_copy_only=False), "")
 
-    def _bytes(self, d0: int, d1: int, phones: tuple, client_ids: tuple) -> list[tuple]:
-        """The bytes of documents ``d0`` to ``d1 - 1`` in pieces (``phones``, ``client_ids``:
-        the batch's, as an array and each row's place in it, see :func:`_near`).
+    def _bytes(self, d0: int, d1: int, near_phones: tuple, near_ids: tuple) -> list[tuple]:
+        """The bytes of documents ``d0`` to ``d1 - 1`` in pieces (``near_phones``, ``near_ids``:
+        the batch's, each as an array and each row's place in it, see :func:`_near`).
 
         The pieces of every row (glue, personal texts, phone, client id, literals) are
         gathered into one array by a single take, in posted order, so its data is the
@@ -276,7 +276,7 @@ class Encoder:
         after another block's end starts with that end), then the phone; a block's other
         rows are the end of the phone before and their own.
         """
-        (phones, phone_rows), (client_ids, client_id_rows) = phones, client_ids
+        (phones, phone_rows), (client_ids, client_id_rows) = near_phones, near_ids
         layout, n = self.layout, len(phone_rows)
         r0 = int(self.doc_rows[d0])
         b0, b1 = int(self.doc_blocks[d0]), int(self.doc_blocks[d1])

@@ -233,7 +233,8 @@ def render(
                 cleared[rows] = True
                 continue
             if all(isinstance(p, str) for p in pieces):  # no placeholder at all, only braces
-                fixed.append((rows, np.where(ok, "".join(pieces), None)))
+                brace_text: Any = "".join(pieces)
+                fixed.append((rows, np.where(ok, brace_text, None)))
                 joins.append((rows, rows, None))
             else:
                 pieces = [p if isinstance(p, str) else (p[0], p[1][ok]) for p in pieces]
@@ -253,8 +254,8 @@ def render(
             rendered[rows] = brace_only
         if made is not None:  # each joined group's rows: its texts, None where it failed
             done = np.zeros(len(field_texts), dtype=bool)
-            for rows, _, pieces in joins:
-                done[rows] = pieces is not None
+            for rows, _, joined in joins:
+                done[rows] = joined is not None
             rendered[done] = made.filter(pa.array(done)).to_numpy(zero_copy_only=False)
         values[field] = rendered
     return failed, arrow

@@ -45,19 +45,52 @@ def take(values: pa.Array | pa.ChunkedArray, rows: np.ndarray) -> pa.Array:
     return pa.concat_arrays(parts).take(pa.array(back))
 
 
+def concat_rows(pieces: pa.Array, at: np.ndarray, counts: np.ndarray) -> pa.Array:
+    """Rows made of pieces: row ``r`` is the next ``counts[r]`` pieces of ``pieces[at]``
+    joined (missing where ``counts[r]`` is 0), as large_string.
+
+    One take gathers every piece in row order, so its data is the rows one after another:
+    the rows are that data with every ``counts[r]``-th offset (no second copy).
+    """
+    pieces = pieces.cast(pa.large_string()) if pieces.type != pa.large_string() else pieces
+    n = len(counts)
+    taken = pieces.take(pa.array(at, pa.int64()))
+    if taken.null_count:  # a missing piece is no bytes, as in a join that replaces it
+        taken = taken.fill_null("")
+    offsets = np.frombuffer(taken.buffers()[1], dtype=np.int64)[
+        taken.offset : taken.offset + len(taken) + 1
+    ]
+    bounds = np.empty(n + 1, dtype=np.int64)
+    bounds[0] = 0
+    np.cumsum(counts, out=bounds[1:])
+    row_offsets = offsets[bounds]
+    valid = counts > 0
+    validity = None if valid.all() else pa.array(valid).buffers()[1]
+    data = taken.buffers()[2] or pa.py_buffer(b"")
+    return pa.Array.from_buffers(
+        pa.large_string(),
+        n,
+        [validity, pa.py_buffer(row_offsets), data],
+        null_count=int(n - valid.sum()),
+    )
+
+
 def window(values: pa.Array | pa.ChunkedArray, rows: np.ndarray) -> tuple[pa.Array, np.ndarray]:
     """An array and indices into it that give ``values[rows]``, for rows mostly in a run
     (a batch's rows in posted order: runs of plan order and a few later duplicates).
 
-    The rows from the first for twice their number are one slice (a view, or one memcpy
-    across chunks); only the rows beyond are taken, so most texts are not copied one by
-    one. The array may hold texts of other rows: read it only through the indices.
+    The rows from the first up to the last of them within twice their number are one
+    slice (a view, or one memcpy across chunks); only the rows beyond are taken, so most
+    texts are not copied one by one. The array may hold texts of other rows: read it only
+    through the indices.
     """
     if not len(rows):
         return take(values, rows), rows
     lo = int(rows.min())
-    width = min(2 * len(rows), len(values) - lo)
     at = rows - lo
+    # Up to the last row within twice their number: no texts after it are copied or read.
+    near = at[at < 2 * len(rows)]
+    width = int(near.max()) + 1
     beyond = np.flatnonzero(at >= width)
     if not len(beyond):
         return _span(values, lo, width), at

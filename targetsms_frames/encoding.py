@@ -232,15 +232,14 @@ class Encoder:
         r0, r1 = int(doc_rows[d0]), int(doc_rows[d1])
         b0, b1 = int(doc_blocks[d0]), int(doc_blocks[d1])
         rows = layout.rows[r0:r1]
-        phones = take(self.phone_text, rows)
-        client_ids = take(self.client_id_text, rows)
+        phones, client_ids = _near(self.phone_text, rows), _near(self.client_id_text, rows)
         sizes = np.diff(np.r_[layout.starts[b0:b1], r1])
         if self.dicts is not None:
             parts = [self._json(self.dicts[d]) for d in range(d0, d1)]
         else:
             parts = self._bytes(d0, d1, phones, client_ids)
-        phone_list = phones.to_numpy(zero_copy_only=False)
-        client_id_list = client_ids.to_numpy(zero_copy_only=False)
+        phone_list = phones[0].to_numpy(zero_copy_only=False)[phones[1]]
+        client_id_list = client_ids[0].to_numpy(zero_copy_only=False)[client_ids[1]]
         names = np.repeat(self._names(b0, b1), sizes)
         out = []
         for d, ps in zip(range(d0, d1), parts, strict=True):
@@ -267,8 +266,9 @@ class Encoder:
         names = take(self.name_text, self.heads_of[b0:b1])
         return np.where(codes >= 0, names.to_numpy(zero_copy_only=False), "")
 
-    def _bytes(self, d0: int, d1: int, phones: pa.Array, client_ids: pa.Array) -> list[tuple]:
-        """The bytes of documents ``d0`` to ``d1 - 1`` in pieces.
+    def _bytes(self, d0: int, d1: int, near_phones: tuple, near_ids: tuple) -> list[tuple]:
+        """The bytes of documents ``d0`` to ``d1 - 1`` in pieces (``near_phones``, ``near_ids``:
+        the batch's, each as an array and each row's place in it, see :func:`_near`).
 
         The pieces of every row (glue, personal texts, phone, client id, literals) are
         gathered into one array by a single take, in posted order, so its data is the
@@ -276,7 +276,8 @@ class Encoder:
         after another block's end starts with that end), then the phone; a block's other
         rows are the end of the phone before and their own.
         """
-        layout, n = self.layout, len(phones)
+        (phones, phone_rows), (client_ids, client_id_rows) = near_phones, near_ids
+        layout, n = self.layout, len(phone_rows)
         r0 = int(self.doc_rows[d0])
         b0, b1 = int(self.doc_blocks[d0]), int(self.doc_blocks[d1])
         nb = b1 - b0
@@ -318,9 +319,9 @@ class Encoder:
             within = np.ones(n, dtype=bool)
             within[heads] = False
             at[ends[within] - 4] = 1
-        at[ends - 3] = phone_at + np.arange(n)
+        at[ends - 3] = phone_at + phone_rows
         at[ends - 2] = 0
-        at[ends - 1] = client_id_at + np.arange(n)
+        at[ends - 1] = client_id_at + client_id_rows
         joined = pa.concat_arrays(arrays).take(pa.array(at))
         offsets = np.frombuffer(joined.buffers()[1], dtype=np.int64)[
             joined.offset : joined.offset + len(joined) + 1
@@ -346,3 +347,13 @@ class Encoder:
     @staticmethod
     def _json(document: dict) -> tuple[bytes]:
         return (json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode(),)
+
+
+def _near(values: pa.Array | pa.ChunkedArray, rows: np.ndarray) -> tuple[pa.Array, np.ndarray]:
+    """``values[rows]`` as an array and each row's place in it: a window of the column
+    (see :func:`arrow_text.window`; no texts taken one by one), or, where the window holds
+    a missing value, the rows taken (a missing value then is a row's own)."""
+    array, at = window(values, rows)
+    if array.null_count:
+        return take(values, rows), np.arange(len(rows))
+    return array, at

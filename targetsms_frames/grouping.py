@@ -22,6 +22,7 @@ from pandas.arrays import ArrowStringArray
 from . import fields as F
 from .arrow_compat import if_else
 from .arrow_text import take, text_hashes
+from .seen import numbered
 
 FEW = 1024  # distinct values of a field that make it a shared, not a personal, field
 _SAMPLE = 2048  # rows looked at to tell a personal text (at least 1 in 4 distinct)
@@ -36,32 +37,60 @@ def message_groups(plan: pd.DataFrame, positions: np.ndarray) -> tuple[np.ndarra
     key = np.zeros(n, dtype=np.uint64)
     fields: list[tuple[np.ndarray, Any]] = []
     personal: dict[int, tuple[pa.Array | pa.ChunkedArray, np.ndarray | None]] = {}
+    spread: list[tuple[int, int]] = []  # per personal text: its distinct texts in a sample
     for i, field in enumerate(F.MESSAGE_FIELDS):
         column, is_order = plan[field], field in F.ORDER_FIELDS
         values, at = _arrow(column, positions)
         if values is not None and not is_order and _is_personal(values):
-            present, hashes = _numpy(pc.binary_length(values).fill_null(0)) > 0, text_hashes(values)
-            if at is not None:
-                present, hashes = present[at], hashes[at]
-            codes = np.where(present, 0, -1).astype(np.int32)
+            present = _present(values)
+            codes = np.where(present if at is None else present[at], 0, -1).astype(np.int32)
             personal[i] = (values, at)
-            key = key * _MIX + hashes
+            spread.append((pc.count_distinct(_sample(values)).as_py(), i))
             fields.append((codes, None))
             continue
         codes, distinct = _field_codes(column, values, positions, is_order, at)
-        key = key * _MIX + (codes + 1).astype(np.uint64)
+        # The same code in every row (a field left out, one value) splits no group.
+        if len(codes) and codes.min() != codes.max():
+            key = key * _MIX + (codes + 1).astype(np.uint64)
         many = not is_order and len(distinct) > FEW  # read from the plan, not kept
         fields.append((codes, None if many else distinct))
-    group = pd.factorize(key)[0]
+    # The personal texts are hashed most varied first: rows already alone in their group
+    # cannot share a block, so the next texts are hashed only where rows still share one.
+    for k, (_, i) in enumerate(sorted(spread, key=lambda s: -s[0])):
+        values, at = personal[i]
+        if k == 0:
+            hashes = text_hashes(values)
+            key = key * _MIX + (hashes if at is None else hashes[at])
+            continue
+        group = numbered(key)
+        rows = np.flatnonzero(np.bincount(group)[group] > 1)
+        if not len(rows):
+            break
+        key *= _MIX
+        key[rows] += text_hashes(_rows(personal[i], rows))
+    group = numbered(key)
     if not _exact(group, fields, personal):
         group = _exact_groups(fields, personal)
     return group, fields
 
 
-def _numpy(values: pa.Array | pa.ChunkedArray) -> np.ndarray:
-    if isinstance(values, pa.ChunkedArray):
-        values = values.combine_chunks() if values.num_chunks != 1 else values.chunk(0)
-    return values.to_numpy(zero_copy_only=False)
+def _present(values: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    """Where a text is neither missing nor empty (read from its offsets)."""
+    chunks = values.chunks if isinstance(values, pa.ChunkedArray) else [values]
+    parts = []
+    for chunk in chunks:
+        if not pa.types.is_large_string(chunk.type):
+            chunk = chunk.cast(pa.large_string())
+        n = len(chunk)
+        if n == 0:
+            continue
+        offsets = np.frombuffer(chunk.buffers()[1], dtype=np.int64)
+        offsets = offsets[chunk.offset : chunk.offset + n + 1]
+        present = offsets[1:] > offsets[:-1]
+        if chunk.null_count:  # a missing text's span is empty in Arrow, but be sure
+            present &= np.asarray(chunk.is_valid(), dtype=bool)
+        parts.append(present)
+    return np.concatenate(parts) if parts else np.zeros(0, dtype=bool)
 
 
 def _arrow(column: pd.Series, positions: np.ndarray) -> tuple[Any, np.ndarray | None]:
@@ -92,8 +121,13 @@ def _is_personal(values: pa.Array | pa.ChunkedArray) -> bool:
     n = len(values)
     if n - values.null_count < 2:
         return False
-    sample = take(values, np.linspace(0, n - 1, min(n, _SAMPLE)).astype(np.int64))
+    sample = _sample(values)
     return pc.count_distinct(sample).as_py() > max(1, len(sample) // 4)
+
+
+def _sample(values: pa.Array | pa.ChunkedArray) -> pa.Array:
+    n = len(values)
+    return take(values, np.linspace(0, n - 1, min(n, _SAMPLE)).astype(np.int64))
 
 
 def _first_rows(group: np.ndarray) -> np.ndarray:

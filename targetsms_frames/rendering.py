@@ -23,7 +23,7 @@ import pyarrow.compute as pc
 
 from . import fields as F
 from ._columns import Coded, Problems, arrow_of, as_array, blank, texts
-from .arrow_compat import if_else
+from .arrow_text import concat_rows
 from .cells import surrogate_problem, without_surrogates
 from .segments import UCS2 as _UCS2
 from .segments import encoding, not_gsm
@@ -105,6 +105,8 @@ def render(
     columns: dict[str, pa.ChunkedArray | None] = {}
     broken: dict[str, np.ndarray] = {}  # per column, the cells that are not text at all
     failed: dict[str, np.ndarray] = {}
+    whole_columns: dict[str, tuple[pa.Array, np.ndarray]] = {}
+    wide_columns: dict[str, np.ndarray] = {}
 
     def column(name: str) -> pa.ChunkedArray | None:
         """A recipients column as Arrow text, for C-speed joins."""
@@ -129,6 +131,23 @@ def render(
                     columns[name] = pa.chunked_array([array])
         return columns[name]
 
+    def whole_column(name: str) -> tuple[pa.Array, np.ndarray]:
+        """A placeholder's column as one Arrow text array, and where it is empty: read
+        at each group's rows, never taken per group."""
+        if name not in whole_columns:
+            source = column(name)
+            assert source is not None
+            array = source.combine_chunks().cast(pa.large_string())
+            empty = np.asarray(pc.fill_null(pc.equal(array, ""), True), dtype=bool)
+            whole_columns[name] = (array, empty)
+        return whole_columns[name]
+
+    def wide_column(name: str) -> np.ndarray:
+        """:func:`segments.not_gsm` of a placeholder's whole column (once per column)."""
+        if name not in wide_columns:
+            wide_columns[name] = not_gsm(whole_column(name)[0])
+        return wide_columns[name]
+
     for field in F.TEXT_FIELDS:
         if given is not None and field not in given:
             continue  # empty in every row: nothing to fill
@@ -139,7 +158,9 @@ def render(
             continue  # no placeholder: the column stays as it is
         cleared = np.zeros(len(field_texts), dtype=bool)  # rows left without a text
         fixed: list[tuple[np.ndarray, Any]] = []  # rows of texts with braces only
-        joins: list[tuple[np.ndarray, pa.ChunkedArray | None]] = []
+        # Per group of rendered rows: its rows, those that rendered, and their pieces (None
+        # for a text of braces only), joined at the end by one take (see :func:`_gathered`).
+        joins: list[tuple[np.ndarray, np.ndarray, list | None]] = []
         track = ucs is not None and field == "text_sms"  # the one text an encoding is for
         wide = np.zeros(len(field_texts), dtype=bool)  # rows whose text is not all GSM 03.38
         for text, rows in groups:
@@ -155,10 +176,9 @@ def render(
                 cleared[rows] = True
                 failed[field][rows] = True
                 continue
-            pieces: list = []  # literals and Arrow columns, joined element-wise
+            pieces: list = []  # literals, and (Arrow text, each row's position in it)
             ok = np.ones(len(rows), dtype=bool)
             wide_rows = np.zeros(len(rows), dtype=bool)
-            take = pa.array(rows)
             for literal, name, spec, conversion in parts:
                 pieces.append(literal)
                 if track and encoding(literal) == _UCS2:
@@ -182,14 +202,14 @@ def render(
                     for i in rows[broken[name][rows] & ok]:
                         problems.add_at(i, f"{field}: the value of placeholder {shown} is not text")
                     ok &= ~broken[name][rows]
-                cell = source.take(take).cast(pa.large_string())
-                missing = np.asarray(pc.fill_null(pc.equal(cell, ""), True), dtype=bool)
+                cells, empty = whole_column(name)
+                missing = empty[rows]
                 for i in rows[missing & ok]:
                     problems.add_at(i, f"{field}: no value for placeholder {shown}")
                 ok &= ~missing
                 if spec or conversion:  # rare: format each value in Python
                     formatted: list[str | None] = []
-                    for k, v in enumerate(cell.to_pylist()):
+                    for k, v in enumerate(cells.take(pa.array(rows)).to_pylist()):
                         try:
                             formatted.append(format_value(v or "", conversion, spec or ""))
                         except _UNFORMATTABLE as exc:
@@ -199,30 +219,28 @@ def render(
                                 )
                             ok[k] = False
                             formatted.append(None)
-                    cell = pa.chunked_array([pa.array(formatted, pa.large_string())])
-                pieces.append(cell)
-                if track and not wide_rows.all():
-                    wide_rows |= not_gsm(cell)
+                    cell = pa.array(formatted, pa.large_string())
+                    pieces.append((cell, np.arange(len(rows))))
+                    if track and not wide_rows.all():
+                        wide_rows |= not_gsm(cell)
+                else:
+                    pieces.append((cells, rows))
+                    if track and not wide_rows.all():
+                        wide_rows |= wide_column(name)[rows]
             failed[field][rows] = ~ok
             wide[rows] = wide_rows
             if not ok.any():
                 cleared[rows] = True
                 continue
-            scalars = [pa.scalar(p, pa.large_string()) if isinstance(p, str) else p for p in pieces]
-            joined = pc.binary_join_element_wise(
-                *scalars,
-                pa.scalar("", pa.large_string()),
-                null_handling="replace",
-                null_replacement="",
-            )
-            if isinstance(joined, pa.Scalar):  # no placeholder at all, only braces
-                fixed.append((rows, np.where(ok, joined.as_py(), None)))
-                joins.append((rows, None))
+            if all(isinstance(p, str) for p in pieces):  # no placeholder at all, only braces
+                brace_text: Any = "".join(pieces)
+                fixed.append((rows, np.where(ok, brace_text, None)))
+                joins.append((rows, rows, None))
             else:
-                if not ok.all():
-                    joined = if_else(pa.array(ok), joined, pa.scalar(None, joined.type))
-                joins.append((rows, joined))
-        whole = _whole(joins, field_texts, cleared)
+                pieces = [p if isinstance(p, str) else (p[0], p[1][ok]) for p in pieces]
+                joins.append((rows, rows[ok], pieces))
+        made = _gathered(len(field_texts), [(r, p) for _, r, p in joins if p is not None])
+        whole = made if _whole(joins, field_texts, cleared) else None
         if whole is not None:
             arrow[field] = whole
             if track and ucs is not None:
@@ -234,9 +252,11 @@ def render(
         rendered[cleared] = None
         for rows, brace_only in fixed:
             rendered[rows] = brace_only
-        for rows, joined in joins:
-            if joined is not None:
-                rendered[rows] = joined.to_numpy(zero_copy_only=False)
+        if made is not None:  # each joined group's rows: its texts, None where it failed
+            done = np.zeros(len(field_texts), dtype=bool)
+            for rows, _, joined in joins:
+                done[rows] = joined is not None
+            rendered[done] = made.filter(pa.array(done)).to_numpy(zero_copy_only=False)
         values[field] = rendered
     return failed, arrow
 
@@ -247,25 +267,62 @@ def _reason(exc: BaseException) -> str:
     return text if text.isprintable() else repr(text)
 
 
-def _whole(joins: list, field_texts, cleared: np.ndarray) -> pa.Array | None:
-    """The rendered column as one Arrow array, when every text in it came from a join.
-
+def _whole(joins: list, field_texts, cleared: np.ndarray) -> bool:
+    """Whether every text of the rendered column came from a join (so the joins' Arrow
+    array is the whole column). ``joins``: (rows, rendered rows, pieces or None for
+    braces only);
     ``field_texts`` are the texts before rendering, ``cleared`` the rows left without one.
     """
-    if not joins or any(joined is None for _, joined in joins):
-        return None
+    if not joins or any(pieces is None for _, _, pieces in joins):
+        return False
     covered = cleared.copy()
-    for rows, _ in joins:
+    for rows, _, _ in joins:
         covered[rows] = True
-    if (~blank(field_texts) & ~covered).any():
-        return None  # some rows hold texts that had no placeholders
-    chunks = [c for _, joined in joins for c in joined.chunks]
-    if len(joins) == 1 and len(chunks) == 1 and len(joins[0][0]) == len(cleared):
-        return chunks[0]  # every row, in order (the rows of a group are ascending)
-    rows = np.concatenate([rows for rows, _ in joins])
-    where = np.full(len(cleared), -1, dtype=np.int64)
-    where[rows] = np.arange(len(rows))
-    return pa.concat_arrays(chunks).take(pa.array(where, mask=where < 0))
+    return not (~blank(field_texts) & ~covered).any()  # else: texts without placeholders
+
+
+def _gathered(n: int, joins: list[tuple[np.ndarray, list]]) -> pa.Array | None:
+    """The rendered texts of ``n`` rows in one Arrow array (None where no join has a row).
+
+    ``joins``: per group, its rows (ascending) and its pieces: literal texts, and
+    (Arrow text, each row's position in it). Every piece of every row is gathered by one
+    take, in row order, so the taken data is the rendered texts one after another.
+    """
+    if not joins:
+        return None
+    literals: dict[str, int] = {}
+    sources: dict[int, tuple[int, pa.Array]] = {}
+    size = 0
+    arrays: list[pa.Array] = []
+
+    def source_of(array: pa.Array) -> int:
+        nonlocal size
+        if id(array) not in sources:
+            sources[id(array)] = (size, array)
+            arrays.append(array)
+            size += len(array)
+        return sources[id(array)][0]
+
+    counts = np.zeros(n, dtype=np.int64)
+    kept = []
+    for rows, pieces in joins:
+        # Empty literals are no bytes: left out. Literals are numbered after the sources.
+        pieces = [p for p in pieces if not (isinstance(p, str) and not p)]
+        kept.append((rows, pieces))
+        counts[rows] = len(pieces)
+        for p in pieces:
+            if isinstance(p, str):
+                literals.setdefault(p, len(literals))
+            else:
+                source_of(p[0])
+    starts = np.cumsum(counts) - counts
+    at = np.empty(int(counts.sum()), dtype=np.int64)
+    for rows, pieces in kept:
+        first = starts[rows]
+        for k, p in enumerate(pieces):
+            at[first + k] = size + literals[p] if isinstance(p, str) else source_of(p[0]) + p[1]
+    arrays.append(pa.array(list(literals), pa.large_string()))
+    return concat_rows(pa.concat_arrays(arrays), at, counts)
 
 
 def _rows_by_text_with_braces(field_texts):

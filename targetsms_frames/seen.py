@@ -155,6 +155,29 @@ def stable_order(keys: np.ndarray) -> np.ndarray:
     return order
 
 
+def numbered(keys: np.ndarray) -> np.ndarray:
+    """Each uint64 key's number, distinct keys numbered by first appearance from 0:
+    ``pd.factorize(keys)[0]`` by one sort (a hash table of a million distinct keys
+    costs several times more).
+
+    Example:
+        >>> numbered(np.array([9, 4, 9, 7], dtype=np.uint64)).tolist()
+        [0, 1, 0, 2]
+    """
+    n = len(keys)
+    if n == 0:
+        return np.zeros(0, dtype=np.intp)
+    mixed = _mixed(keys)  # distinct keys stay distinct; their bits spread for the sort
+    order = stable_order(mixed)
+    ordered = mixed[order]
+    starts = np.empty(n, dtype=bool)  # each distinct key's first place in the order
+    starts[0] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=starts[1:])
+    first = np.empty(n, dtype=np.intp)  # per row, the first row with its key (stable sort)
+    first[order] = order[starts][np.cumsum(starts) - 1]
+    return (np.cumsum(first == np.arange(n)) - 1)[first]
+
+
 class Seen:
     """The memory of one campaign across its frames: contents, client ids, row labels."""
 

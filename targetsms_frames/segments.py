@@ -108,8 +108,54 @@ def sms_parts_many(texts) -> tuple[list, list]:
 
 
 def not_gsm(texts: pa.Array | pa.ChunkedArray) -> np.ndarray:
-    """Per text, whether it holds a character outside GSM 03.38 (False for a missing one)."""
+    """Per text, whether it holds a character outside GSM 03.38 (False for a missing one).
+
+    Most texts are told by their UTF-8 bytes alone (see :data:`_BYTE_KIND`); only a
+    text with a character that may be one of GSM's few non-ASCII ones is searched.
+    """
+    chunks = texts.chunks if isinstance(texts, pa.ChunkedArray) else [texts]
+    parts = [_not_gsm(chunk) for chunk in chunks]
+    return np.concatenate(parts) if parts else np.zeros(0, dtype=bool)
+
+
+def _searched(texts: pa.Array) -> np.ndarray:
     return np.asarray(pc.match_substring_regex(texts, _RE2_NOT_GSM).fill_null(False), dtype=bool)
+
+
+# Per UTF-8 byte: 0 = a GSM character (or a continuation byte: its lead byte tells),
+# 1 = a character GSM does not have (other ASCII, any lead byte of no GSM character),
+# 2 = perhaps (the lead bytes of GSM's non-ASCII characters: C2 £¥¤¡§¿, C3 èéÇØÅÆßÉÄÖÑÜà...,
+# CE ΔΦΓΛΩΠΨΣΘΞ, E2 €; other characters share them, so those texts are searched).
+_BYTE_KIND = np.ones(256, dtype=np.uint8)
+_BYTE_KIND[0x80:0xC0] = 0
+for _char in GSM_BASIC | GSM_EXTENSION:
+    _BYTE_KIND[_char.encode()[0]] = 0 if ord(_char) < 0x80 else 2
+
+
+def _not_gsm(texts: pa.Array) -> np.ndarray:
+    """:func:`not_gsm` of one array."""
+    n = len(texts)
+    if not pa.types.is_large_string(texts.type):
+        texts = texts.cast(pa.large_string())
+    _, offset_buffer, data = texts.buffers()
+    if n == 0 or data is None:
+        return np.zeros(n, dtype=bool)
+    offsets = np.frombuffer(offset_buffer, dtype=np.int64)[texts.offset : texts.offset + n + 1]
+    lengths = np.diff(offsets)
+    base, end = int(offsets[0]), int(offsets[-1])
+    if end == base:
+        return np.zeros(n, dtype=bool)
+    kinds = _BYTE_KIND[np.frombuffer(data, dtype=np.uint8)[base:end]]
+    used = lengths > 0  # reduceat reads one byte for an empty text: left out
+    kind = np.zeros(n, dtype=np.uint8)
+    kind[used] = np.maximum.reduceat(kinds, offsets[:-1][used] - base)
+    out = kind == 1
+    maybe = np.flatnonzero(kind == 2)
+    if len(maybe):
+        out[maybe] = _searched(texts.take(pa.array(maybe)))
+    if texts.null_count:
+        out &= np.asarray(texts.is_valid(), dtype=bool)
+    return out
 
 
 def sms_parts_arrays(texts, ucs: np.ndarray | None = None) -> tuple[pa.Array, pa.Array]:

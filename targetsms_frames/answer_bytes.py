@@ -28,8 +28,8 @@ _KEYS = frozenset({"id_message", "client_id_message", "phone", "count_message", 
     ID_COLUMNS
 )
 _DIGITS = b"0123456789"
-_RUNS = bytes(b if 48 <= b <= 57 else 32 for b in range(256))  # non-digits → spaces
 _WIDTH = {"client_id_message": 18, "count_message": 3}  # ids: 20
+_QUOTE, _ZERO = 34, 48
 
 
 def quick_columns(doc: Encoded, content: bytes) -> dict[str, list] | None:
@@ -47,28 +47,28 @@ def quick_columns(doc: Encoded, content: bytes) -> dict[str, list] | None:
         return None
     # The skeleton has exactly one string per key and value, so the quotes are its own:
     # the values lie between every second pair after "message".
-    quotes = np.flatnonzero(np.frombuffer(content, dtype=np.uint8) == 34)
-    lengths = (quotes[5::4] - quotes[4::4] - 1).reshape(n, len(keys))
+    a = np.frombuffer(content, dtype=np.uint8)
+    quotes = np.flatnonzero(a == _QUOTE)
+    starts = (quotes[4::4] + 1).reshape(n, len(keys))
+    lengths = quotes[5::4].reshape(n, len(keys)) - starts
     # Every digit inside a value (the bytes between a value's quotes are digits only,
     # since the skeleton has none there).
     if int(lengths.sum()) != len(content) - len(bare):
         return None
-    read = [j for j, key in enumerate(keys) if key != "error"]
     if "error" in keys and lengths[:, keys.index("error")].any():
         return None  # an error text: the careful path says what it is
+    read = [j for j, key in enumerate(keys) if key not in ("error", "phone")]  # phone: unread
     widths = lengths[:, read]
     limits = np.array([_WIDTH.get(keys[j], 20) for j in read])
     if widths.min() < 1 or (widths.max(axis=0) > limits).any():
         return None
-    # Each value one run of digits, in order.
-    runs = content.translate(_RUNS).decode("ascii").split()
-    values = {keys[j]: runs[k :: len(read)] for k, j in enumerate(read)}
-    if "id_message" not in values or values.get("client_id_message") != client_ids:
+    if "id_message" not in keys or "client_id_message" not in keys or len(set(client_ids)) != n:
         return None
-    if len(set(client_ids)) != n:
+    values = {keys[j]: _Values(a, starts[:, j], lengths[:, j]) for j in read}
+    if not values["client_id_message"].equals(client_ids):
         return None
-    id_message = values["id_message"]
-    if not min(id_message).strip("0"):  # an id of zeros: the careful path's
+    id_message = values["id_message"].ids(zero_ok=False)
+    if id_message is None:  # an id of zeros: the careful path's
         return None
     columns: dict[str, list] = {
         "client_id_message": list(client_ids),
@@ -77,28 +77,80 @@ def quick_columns(doc: Encoded, content: bytes) -> dict[str, list] | None:
         "id_message": id_message,
     }
     for key in ID_COLUMNS:
-        columns[key] = _ids(values[key]) if key in values else [None] * n
-    counts = values.get("count_message")
-    if counts is None:
-        columns["count_message"] = [None] * n
-    else:
-        distinct = set(counts)  # mostly one value ("1"): converted once
-        one = len(distinct) == 1
-        columns["count_message"] = [int(distinct.pop())] * n if one else list(map(int, counts))
+        ids = values[key].ids(zero_ok=True) if key in values else [None] * n
+        assert ids is not None  # with zero_ok, every id of digits is read
+        columns[key] = ids
+    count = values.get("count_message")
+    columns["count_message"] = count.counts() if count is not None else [None] * n
     columns["outcome"] = [ACCEPTED] * n
     columns["error"] = [None] * n
     return {name: columns[name] for name in SENT_COLUMNS}
 
 
-def _ids(values: list[str]) -> list:
-    """Channel ids of digits as ``answer_columns._ids`` reads them: zeros → None."""
-    n = len(values)
-    if values.count("0") == n:  # a channel not used
-        return [None] * n
-    # The least of digit strings is all zeros if any of them is.
-    if min(values).strip("0"):
-        return values
-    return [v if v.strip("0") else None for v in values]
+class _Values:
+    """One key's values (1..20 ASCII digits each, checked), cut from the answer's bytes:
+    as a matrix of digits when they all have one width (the usual), else one by one."""
+
+    def __init__(self, a: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> None:
+        self.n = len(starts)
+        width = int(lengths[0])
+        self.width: int | None = width if (lengths == width).all() else None
+        self.texts: list[str] = []
+        if self.width is not None:
+            self.digits = a[starts[:, None] + np.arange(width)]  # (n, width)
+        else:
+            # Each value with its closing quote: one split in C parts them.
+            spans = _spans(starts, starts + lengths + 1)
+            self.texts = a[spans].tobytes().decode("ascii").split('"')[:-1]
+
+    def strings(self) -> list[str]:
+        if self.width is None:
+            return self.texts
+        spaced = np.full((self.n, self.width + 1), 32, dtype=np.uint8)
+        spaced[:, : self.width] = self.digits
+        return spaced.tobytes().decode("ascii").split()
+
+    def equals(self, texts: list[str]) -> bool:
+        """Whether the values are these texts, in order."""
+        if self.width is None:
+            return self.texts == texts
+        # Texts of this width only, joined to the same bytes: the same texts.
+        joined = "".join(texts).encode("utf-8")
+        return set(map(len, texts)) == {self.width} and self.digits.tobytes() == joined
+
+    def ids(self, *, zero_ok: bool) -> list | None:
+        """Ids as ``answer_columns._ids`` reads them: an id of zeros is None (without
+        ``zero_ok``, for the careful path: None for the whole column)."""
+        if self.width is None:
+            values = self.texts
+            if zero_ok and values.count("0") == self.n:  # a channel not used
+                return [None] * self.n
+            if min(values).strip("0"):  # the least of digit strings is zeros if any is
+                return values
+            return [v if v.strip("0") else None for v in values] if zero_ok else None
+        zeros = ~(self.digits != _ZERO).any(axis=1)
+        if not zeros.any():
+            return self.strings()
+        if not zero_ok:
+            return None
+        if zeros.all():  # a channel not used ("0", or zeros of one width)
+            return [None] * self.n
+        return [None if z else v for v, z in zip(self.strings(), zeros.tolist(), strict=True)]
+
+    def counts(self) -> list[int]:
+        """Counts as ints (mostly one value, converted once)."""
+        if self.width == 1 and (self.digits == self.digits[0, 0]).all():
+            return [int(self.digits[0, 0]) - _ZERO] * self.n
+        counts = self.strings()
+        distinct = set(counts)
+        return [int(distinct.pop())] * self.n if len(distinct) == 1 else list(map(int, counts))
+
+
+def _spans(starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """The positions from each start up to its end, one span after another."""
+    lengths = ends - starts
+    before = np.cumsum(lengths) - lengths  # where each span begins in the output
+    return np.arange(int(lengths.sum())) + np.repeat(starts - before, lengths)
 
 
 def _first_keys(content: bytes) -> tuple[str, ...] | None:

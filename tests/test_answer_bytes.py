@@ -245,3 +245,36 @@ def test_many_blocks_of_every_size_agree():
     content = json.dumps({"message": _items(results, sizes)}, separators=(",", ":")).encode()
     quick = quick_columns(doc, content)
     assert quick is not None and quick == _careful(doc, content)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.integers(1, 30), st.data())
+def test_values_of_one_width_are_read_as_the_decoded_ones(n, data):
+    """Every column of one width (the matrix path), zeros included."""
+    doc = _doc(n, data.draw(sizes_of(n)))
+    columns = {}
+    for key in ("id_message", "id_viber", "id_sms", "count_message"):
+        width = data.draw(st.integers(1, 3 if key == "count_message" else 20))
+        digits = st.from_regex(f"[0-9]{{{width}}}", fullmatch=True)
+        zeros = "0" * width
+        columns[key] = data.draw(
+            st.lists(st.one_of(digits, st.just(zeros)), min_size=n, max_size=n)
+        )
+    results = [
+        {
+            "id_message": columns["id_message"][i],
+            "client_id_message": c,
+            "phone": "7" * data.draw(st.integers(0, 25)),
+            "count_message": columns["count_message"][i],
+            "id_viber": columns["id_viber"][i],
+            "id_sms": columns["id_sms"][i],
+        }
+        for i, c in enumerate(doc.client_ids)
+    ]
+    content = json.dumps({"message": _items(results, doc.sizes)}, separators=(",", ":")).encode()
+    quick = quick_columns(doc, content)
+    careful = _careful(doc, content)
+    if any(not v.strip("0") for v in columns["id_message"]):
+        assert quick is None  # an id_message of zeros is the careful path's to judge
+    else:
+        assert quick is not None and quick == careful

@@ -294,10 +294,12 @@ class _Sender:
         work = deque(encoder.batches(_DOCUMENTS_A_TASK))
         running: set[Future] = set()
         failure: BaseException | None = None
-        # The answers' columns are gathered in the order they come and put in place once
-        # at the end: one scatter per column instead of one per document and column.
+        # The answers' columns are gathered in the order they come and put in place a
+        # batch at a time, while the workers wait for the provider: one scatter per column
+        # and batch, not per document, and little left to do after the last answer.
         spans: list[np.ndarray] = []
         gathered: dict[str, list] = {name: [] for name in _GATHERED}
+        batch = max(1, len(encoder) // 8)  # documents gathered before they are put in place
         try:
             while (work or running) and failure is None:
                 while work and len(running) < 2 * self.workers:
@@ -320,6 +322,9 @@ class _Sender:
                         if twins:
                             _fold_twins(twins, columns, known, rows)
                         self.bar.update(len(rows))
+                if len(spans) >= batch and (work or running):
+                    _scatter(new, has_new, spans, gathered)
+                    spans, gathered = [], {name: [] for name in _GATHERED}
         finally:
             _scatter(new, has_new, spans, gathered)
         if failure is not None:

@@ -11,19 +11,17 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pc
 from tqdm.auto import tqdm
 
-from . import fields as F
 from ._speed import gc_paused
-from .answer_columns import _digits, columns_of, error_columns
+from .answer_columns import columns_of, error_columns
 from .answers import ACCEPTED, REJECTED, SENT_COLUMNS, UNKNOWN
 from .client import Client
 from .documents import DEFAULT_MAX_PHONES, check_plan, sendable
 from .encoding import Encoded, Encoder
-from .errors import AuthError, ConfigError, InputError, ProviderError, TransportError
+from .errors import AuthError, ConfigError, ProviderError, TransportError
 from .journal import Journal, merge
+from .send_checks import _check_client_ids, _twins
 from .sent_frames import (
     ACCEPTED_BEFORE,
     EARLIER_NO_ID,
@@ -375,75 +373,6 @@ def _post_span(
         book.record_answers([(doc_id, columns, _summary(columns["outcome"]))])
         answered.append((document, columns))
     return answered
-
-
-def _check_client_ids(plan: pd.DataFrame, rows: np.ndarray, ids: np.ndarray | None = None) -> None:
-    """Every phone posted carries a client id of digits: it is what makes a retry safe.
-
-    ``ids``: the plan's client ids as objects, when the caller has them already.
-    """
-    arrow = _arrow_ids(plan, rows)
-    if arrow is not None:  # every one digits, checked in Arrow's C (RE2): nothing to say
-        matched = pc.match_substring_regex(arrow, _ARROW_CLIENT_ID)
-        if matched.null_count == 0 and pc.all(matched).as_py():
-            return
-    if ids is None:
-        ids = plan["client_id_message"].to_numpy(dtype=object, na_value=None)  # type: ignore[call-overload]
-    client_ids = ids[rows]
-    bad = (
-        [
-            i
-            for i, c in enumerate(client_ids.tolist())
-            if not isinstance(c, str) or not F.CLIENT_ID_RE.fullmatch(c)
-        ]
-        if not _digit_ids(client_ids)
-        else []
-    )
-    if bad:
-        label = plan.index[np.flatnonzero(rows)[bad[0]]]
-        raise InputError(
-            f"row {label!r} has no client_id_message of digits: without one a retry could "
-            "send the message twice. Plan the campaign with tsf.plan(), which assigns them."
-        )
-
-
-_ARROW_CLIENT_ID = F.CLIENT_ID_RE.pattern  # ^...$: in RE2, the ends of the text only
-
-
-def _arrow_ids(plan: pd.DataFrame, rows: np.ndarray) -> pa.ChunkedArray | pa.Array | None:
-    """The client ids of these rows as Arrow text, when the plan holds them so (a plan
-    from ``tsf.plan`` does); None otherwise."""
-    column = plan["client_id_message"].array
-    if not isinstance(column, pd.arrays.ArrowStringArray):
-        return None
-    return pa.array(column).filter(pa.array(rows, type=pa.bool_()))
-
-
-def _digit_ids(client_ids: np.ndarray) -> bool:
-    values = client_ids.tolist()
-    return not values or (_digits(values, 18))
-
-
-def _twins(
-    plan: pd.DataFrame, rows: np.ndarray, ids: np.ndarray | None = None
-) -> dict[str, dict | None]:
-    """Client ids on more than one sendable row (normally none): their results merge."""
-    arrow = _arrow_ids(plan, rows)
-    # The common case, hashed in C.
-    if (
-        arrow is not None
-        and arrow.null_count == 0
-        and pc.count_distinct(arrow).as_py() == len(arrow)
-    ):
-        return {}
-    if ids is None:
-        ids = plan["client_id_message"].to_numpy(dtype=object, na_value=None)  # type: ignore[call-overload]
-    values = ids[rows]
-    if len(set(values.tolist())) == len(values):  # the common case, at the cost of a set
-        return {}
-    client_ids = pd.Series(values, dtype=object)
-    repeated = client_ids[client_ids.duplicated()].unique().tolist()
-    return dict.fromkeys(repeated)
 
 
 def _fold_twins(twins: dict, columns: dict, known: dict, rows: np.ndarray) -> None:

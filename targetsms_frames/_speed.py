@@ -69,7 +69,10 @@ def text_series(values: object, index: pd.Index) -> pd.Series:
     if isinstance(values, pa.Array | pa.ChunkedArray):
         array = values.cast(pa.large_string())
     else:
-        array = pa.array(values, pa.large_string(), from_pandas=True)
+        try:  # str and None only (the usual): no look at each value for a pandas NaN
+            array = pa.array(values, pa.large_string())
+        except (pa.ArrowTypeError, pa.ArrowInvalid):  # NaN, pd.NA, NaT: missing too
+            array = pa.array(values, pa.large_string(), from_pandas=True)
     return pd.Series(_text_array(array), index=index, copy=False)
 
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, NoReturn
 
 import requests
@@ -44,6 +44,16 @@ def _stated(error: object) -> bool:
 
 
 _SEND_HEAD = b'{"message":['
+
+
+class QuickRead:
+    """A reader tried on a 200 answer's bytes before they are decoded (``read`` gives
+    None for an answer it does not read), and what it read."""
+
+    __slots__ = ("read", "result")
+
+    def __init__(self, read: Callable[[bytes], Any]) -> None:
+        self.read, self.result = read, None
 
 
 def _no_netrc(request: requests.PreparedRequest) -> requests.PreparedRequest:
@@ -104,11 +114,15 @@ class Poster:
         answer, raw = self._post_encoded(payload)
         return self._scrub.deep(answer, raw)
 
-    def _post_encoded(self, payload: bytes | Sequence) -> tuple[dict, bytes]:
+    def _post_encoded(
+        self, payload: bytes | Sequence, quick: QuickRead | None = None
+    ) -> tuple[dict, bytes]:
         """:meth:`post_encoded` with the answer not yet scrubbed, and its bytes.
 
         The caller scrubs before any text of the answer is used (``send_encoded`` takes
-        only ASCII digits from it unscrubbed, which scrubbing never changes).
+        only ASCII digits from it unscrubbed, which scrubbing never changes). With
+        ``quick``, an answer it reads is not decoded: the answer given is ``{}`` and what
+        it read is in ``quick.result``.
         """
         parts: Sequence[Any] = (
             [payload] if isinstance(payload, bytes | bytearray | memoryview) else payload
@@ -118,7 +132,7 @@ class Poster:
         if head != _SEND_HEAD or tail != b"]}":
             raise InputError('an encoded document is the JSON object {"message":[...]}')
         raw: list[bytes] = []
-        answer = self._post(self.url, self._spliced(parts), raw=raw)
+        answer = self._post(self.url, self._spliced(parts), raw=raw, quick=quick)
         if len(answer) == 1 and _stated(answer.get("error")):
             self._refuse(answer["error"])
         return answer, raw[0]
@@ -195,9 +209,11 @@ class Poster:
         url: str,
         body: SecretBytes,
         raw: list | None = None,
+        quick: QuickRead | None = None,
     ) -> dict:
         """Post with retries; the answer scrubbed (with ``raw``: not scrubbed, and its
-        bytes appended to ``raw`` for the caller, who scrubs)."""
+        bytes appended to ``raw`` for the caller, who scrubs; ``quick``: see
+        :meth:`_post_encoded`)."""
         attempts = 0
         maybe_received = False
         failure: TransportError | None = None
@@ -206,7 +222,7 @@ class Poster:
                 with attempt:
                     attempts += 1
                     try:
-                        return self._post_once(url, body, attempts, raw)
+                        return self._post_once(url, body, attempts, raw, quick)
                     except TransportError as exc:
                         maybe_received = maybe_received or exc.maybe_received
                         log.warning("attempt %d to %s failed: %s", attempts, self._scrub(url), exc)
@@ -227,7 +243,14 @@ class Poster:
             status=failure.status if failure else None,
         ) from failure
 
-    def _post_once(self, url: str, body: SecretBytes, attempt: int, raw: list | None) -> dict:
+    def _post_once(
+        self,
+        url: str,
+        body: SecretBytes,
+        attempt: int,
+        raw: list | None,
+        quick: QuickRead | None = None,
+    ) -> dict:
         log.debug("POST %s (%d bytes, attempt %d)", self._scrub(url), len(body), attempt)
         # Exceptions from requests are translated outside their except blocks and never
         # chained: their tracebacks hold frames whose locals are the raw request.
@@ -270,13 +293,14 @@ class Poster:
             )
         if failure is not None:
             raise failure
-        return self._read(url, response, raw)
+        return self._read(url, response, raw, quick)
 
     def _read(
         self,
         url: str,
         response: requests.Response | LeanResponse,
         raw: list | None = None,
+        quick: QuickRead | None = None,
     ) -> dict:
         status = response.status_code
         if 300 <= status < 400:
@@ -298,6 +322,14 @@ class Poster:
             )
         if status != 200:
             raise ProviderError(self._scrub(f"HTTP {status} from {url}: is the URL right?"))
+        if quick is not None and raw is not None:
+            # An answer the quick reader reads is JSON of its own shape: nothing to refuse
+            # or retry, and nothing to decode.
+            result = quick.read(response.content)
+            if result is not None:
+                quick.result = result
+                raw.append(response.content)
+                return {}
         answer, problem = answers.decode(response.content)
         # Scrubbed at once: from here on the answer is in frame locals and in rows.
         if raw is None:

@@ -82,7 +82,10 @@ class LeanPoster:
             return None
         if not hasattr(adapter, "get_connection_with_tls_context"):  # requests < 2.32.2
             return None
-        env = os.environ.copy()  # a few µs; requests reads it again on every call
+        # requests reads the environment again on every call; this reads it once and
+        # compares: os.environ's own dict (CPython keeps it in ``_data``) copied in C.
+        data = getattr(os.environ, "_data", None)
+        env = dict(data) if isinstance(data, dict) else os.environ.copy()
         if env != self._env:
             self._env, self._settings = env, {}
         key = (url, verify if isinstance(verify, bool | str) else id(verify))

@@ -13,15 +13,15 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
-from . import fields as F
 from ._speed import gc_paused
-from .answer_columns import _digits, columns_of, error_columns
+from .answer_columns import columns_of, error_columns
 from .answers import ACCEPTED, REJECTED, SENT_COLUMNS, UNKNOWN
 from .client import Client
 from .documents import DEFAULT_MAX_PHONES, check_plan, sendable
 from .encoding import Encoded, Encoder
-from .errors import AuthError, ConfigError, InputError, ProviderError, TransportError
+from .errors import AuthError, ConfigError, ProviderError, TransportError
 from .journal import Journal, merge
+from .send_checks import _check_client_ids, _twins
 from .sent_frames import (
     ACCEPTED_BEFORE,
     EARLIER_NO_ID,
@@ -66,6 +66,8 @@ def _overridden(client: Client) -> bool:
 
 
 def _summary(outcomes: list) -> str:
+    if outcomes and outcomes.count(outcomes[0]) == len(outcomes):  # the usual: one outcome
+        return f"{outcomes[0]} {len(outcomes)}"
     return ", ".join(f"{k} {v}" for k, v in sorted(Counter(outcomes).items()))
 
 
@@ -294,10 +296,12 @@ class _Sender:
         work = deque(encoder.batches(_DOCUMENTS_A_TASK))
         running: set[Future] = set()
         failure: BaseException | None = None
-        # The answers' columns are gathered in the order they come and put in place once
-        # at the end: one scatter per column instead of one per document and column.
+        # The answers' columns are gathered in the order they come and put in place a
+        # batch at a time, while the workers wait for the provider: one scatter per column
+        # and batch, not per document, and little left to do after the last answer.
         spans: list[np.ndarray] = []
         gathered: dict[str, list] = {name: [] for name in _GATHERED}
+        batch = max(1, len(encoder) // 8)  # documents gathered before they are put in place
         try:
             while (work or running) and failure is None:
                 while work and len(running) < 2 * self.workers:
@@ -320,6 +324,9 @@ class _Sender:
                         if twins:
                             _fold_twins(twins, columns, known, rows)
                         self.bar.update(len(rows))
+                if len(spans) >= batch and (work or running):
+                    _scatter(new, has_new, spans, gathered)
+                    spans, gathered = [], {name: [] for name in _GATHERED}
         finally:
             _scatter(new, has_new, spans, gathered)
         if failure is not None:
@@ -366,50 +373,6 @@ def _post_span(
         book.record_answers([(doc_id, columns, _summary(columns["outcome"]))])
         answered.append((document, columns))
     return answered
-
-
-def _check_client_ids(plan: pd.DataFrame, rows: np.ndarray, ids: np.ndarray | None = None) -> None:
-    """Every phone posted carries a client id of digits: it is what makes a retry safe.
-
-    ``ids``: the plan's client ids as objects, when the caller has them already.
-    """
-    if ids is None:
-        ids = plan["client_id_message"].to_numpy(dtype=object, na_value=None)  # type: ignore[call-overload]
-    client_ids = ids[rows]
-    bad = (
-        [
-            i
-            for i, c in enumerate(client_ids.tolist())
-            if not isinstance(c, str) or not F.CLIENT_ID_RE.fullmatch(c)
-        ]
-        if not _digit_ids(client_ids)
-        else []
-    )
-    if bad:
-        label = plan.index[np.flatnonzero(rows)[bad[0]]]
-        raise InputError(
-            f"row {label!r} has no client_id_message of digits: without one a retry could "
-            "send the message twice. Plan the campaign with tsf.plan(), which assigns them."
-        )
-
-
-def _digit_ids(client_ids: np.ndarray) -> bool:
-    values = client_ids.tolist()
-    return not values or (_digits(values, 18))
-
-
-def _twins(
-    plan: pd.DataFrame, rows: np.ndarray, ids: np.ndarray | None = None
-) -> dict[str, dict | None]:
-    """Client ids on more than one sendable row (normally none): their results merge."""
-    if ids is None:
-        ids = plan["client_id_message"].to_numpy(dtype=object, na_value=None)  # type: ignore[call-overload]
-    values = ids[rows]
-    if len(set(values.tolist())) == len(values):  # the common case, at the cost of a set
-        return {}
-    client_ids = pd.Series(values, dtype=object)
-    repeated = client_ids[client_ids.duplicated()].unique().tolist()
-    return dict.fromkeys(repeated)
 
 
 def _fold_twins(twins: dict, columns: dict, known: dict, rows: np.ndarray) -> None:

@@ -55,7 +55,13 @@ def columns_from_dict(plan: pd.DataFrame, results: dict[str, dict]) -> tuple[Col
 def merged(known: Columns, has_known: np.ndarray, new: Columns, has_new: np.ndarray) -> Columns:
     """This run's results over the known ones, as ``journal.merge`` does row by row; an
     "accepted earlier" answer without an id says so in ``error``."""
-    out = {name: np.where(has_new, new[name], known[name]) for name in SENT_COLUMNS}
+    if not has_known.any():  # a new campaign: what is known is nothing (None) everywhere
+        out = {name: new[name].copy() for name in SENT_COLUMNS}
+        if not has_new.all():
+            for name in SENT_COLUMNS:
+                out[name][~has_new] = known[name][~has_new]
+    else:
+        out = {name: np.where(has_new, new[name], known[name]) for name in SENT_COLUMNS}
     for i in np.flatnonzero(has_new & has_known).tolist():  # rare: a row sent again
         before = {name: known[name][i] for name in SENT_COLUMNS}
         row = merge(before, {name: new[name][i] for name in SENT_COLUMNS})
@@ -100,8 +106,12 @@ def sent_frame_of(
         first[where] = ~pd.Series(client_ids[where], dtype=object).duplicated().to_numpy()
         before = refused & keeps & first & pd.notna(client_ids)
     take = (ok & has) | before
+    every = bool(take.all())  # the usual: every row sent and answered
     for name in _FILL:
-        columns[name][take] = results[name][take]
+        if every:
+            columns[name] = np.asarray(results[name]).astype(object)  # a copy
+        else:
+            columns[name][take] = results[name][take]
     if before.any():
         today = problems[before].tolist()  # type: ignore[index]
         columns["error"][before] = [f"{ACCEPTED_BEFORE}{p or 'no phone'}" for p in today]

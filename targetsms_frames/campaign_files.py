@@ -18,7 +18,7 @@ from collections.abc import Iterator
 
 import pandas as pd
 
-from .client import Client
+from .client import DEFAULT_WORKERS, Client
 from .errors import InputError
 from .table_chunks import DEFAULT_CHUNK_ROWS, read_table_chunks
 
@@ -38,7 +38,7 @@ def send_file(
     columns: dict[str, str] | None = None,
     region: str = "RU",
     tz=None,
-    workers: int = 4,
+    workers: int = DEFAULT_WORKERS,
     progress: bool | None = None,
     preflight: bool = True,
 ) -> dict[str, int]:

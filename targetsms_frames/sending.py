@@ -16,7 +16,7 @@ from tqdm.auto import tqdm
 from ._speed import gc_paused
 from .answer_columns import columns_of, error_columns
 from .answers import ACCEPTED, REJECTED, SENT_COLUMNS, UNKNOWN
-from .client import Client
+from .client import DEFAULT_WORKERS, Client
 from .documents import DEFAULT_MAX_PHONES, check_plan, sendable
 from .encoding import Encoded, Encoder
 from .errors import AuthError, ConfigError, ProviderError, TransportError
@@ -76,7 +76,7 @@ def send(
     client: Client,
     *,
     journal: str | os.PathLike | Journal | None = None,
-    workers: int = 4,
+    workers: int = DEFAULT_WORKERS,
     max_phones: int = DEFAULT_MAX_PHONES,
     progress: bool | None = None,
     preflight: bool = True,
@@ -96,7 +96,7 @@ def send(
         plan: a frame from :func:`targetsms_frames.plan`.
         client: a :class:`targetsms_frames.Client`.
         journal: the journal's path (or an open :class:`~targetsms_frames.journal.Journal`).
-        workers: documents in flight at once.
+        workers: documents in flight at once (threads posting them).
         max_phones: phones per document.
         progress: show a progress bar (default: when there is a terminal or notebook).
         preflight: first ask the account gate (:func:`targetsms_frames.preflight`, one
@@ -142,7 +142,7 @@ def send_chunks(
     client: Client,
     *,
     journal: str | os.PathLike | Journal | None = None,
-    workers: int = 4,
+    workers: int = DEFAULT_WORKERS,
     max_phones: int = DEFAULT_MAX_PHONES,
     progress: bool | None = None,
     preflight: bool = True,

@@ -8,6 +8,7 @@ from contextlib import ExitStack
 
 import pandas as pd
 
+from ..client import DEFAULT_WORKERS
 from ..errors import InputError
 from . import common
 from .output import check_output, default_output, write_output
@@ -287,7 +288,9 @@ def register(commands) -> None:
     )
     send.add_argument("--sandbox-state", help=argparse.SUPPRESS)
     send.add_argument("--journal", help="journal file (default: next to the output)")
-    send.add_argument("--workers", type=int, default=4)
+    send.add_argument(
+        "--workers", type=int, default=DEFAULT_WORKERS, help="documents in flight at once"
+    )
     send.add_argument(
         "--no-preflight",
         dest="preflight",

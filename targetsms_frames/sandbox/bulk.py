@@ -35,6 +35,7 @@ from .. import fields as F
 from ..channels import BY_NAME, CHANNELS
 from ..segments import GSM7, SINGLE, UCS2, sms_parts
 from .cascade import Block, Message, earliest_fallback
+from .replies import answer
 from .shapes import shapes as _shapes
 from .shapes import verdict as _verdict
 
@@ -272,17 +273,21 @@ def accept(provider: Provider, account: Account, blocks: list, now: float) -> by
     account.charges.extend(zip(repeat(now, n), ids, client_ids, firsts, costs, strict=False))
     submitted.update(posted)  # account.phones counts them when they are made
 
-    rows = []
-    for (shape, _, _, _, told), where in zip(made, positions, strict=True):
-        shape.client_ids = list(map(client_ids.__getitem__, where))
-        shape.phones = list(map(phones.__getitem__, where))
-        shape.ids = ids if len(shapes) == 1 else list(map(first_id.__add__, where))
-        shape.channel_ids = starts if len(shapes) == 1 else list(map(starts.__getitem__, where))
-        rows.append(_rows(shape, told))
+    told = []
+    for (shape, _, _, _, said), where in zip(made, positions, strict=True):
+        if len(shapes) == 1:
+            shape.client_ids, shape.phones, shape.ids = client_ids, phones, ids
+            shape.channel_ids = starts
+        else:
+            shape.client_ids = list(map(client_ids.__getitem__, where))
+            shape.phones = list(map(phones.__getitem__, where))
+            shape.ids = list(map(first_id.__add__, where))
+            shape.channel_ids = list(map(starts.__getitem__, where))
+        told.append(said)
     accepted = Accepted(shapes=[m[0] for m in made], positions=positions, n=n, now=now)
     soonest = min(earliest_fallback(m[0].template) for m in made)
     provider._defer(account, accepted, soonest)
-    return _answer(_in_order(rows, positions, n), counts)
+    return answer([m[0] for m in made], told, positions, counts)
 
 
 def _shape(provider, account, blocks, where, counts, verdict, now) -> tuple:
@@ -317,41 +322,3 @@ def _shape(provider, account, blocks, where, counts, verdict, now) -> tuple:
         parts, costs, told = None, [price] * k, ["1"] * k
     shape = Shape(template, texts, parts, mine, [], [], (), ())
     return shape, costs, [len(channels)] * k, [first] * k, told
-
-
-def _rows(shape: Shape, told: list[str]) -> list[str]:
-    """The answers to a shape's phones, each joined from its cells (every value is digits)."""
-    channels = shape.template.channels
-    # The row's fixed pieces, each followed by one of the columns (the last by none).
-    pieces = ['{"id_message":"', '","client_id_message":"', '","phone":"', '","count_message":"']
-    columns: list = [map(str, shape.ids), shape.client_ids, shape.phones, told]
-    tail = '"'
-    rank = 0
-    for c in CHANNELS:
-        if c.name in channels:
-            rank += 1
-            ids = shape.channel_ids
-            if isinstance(ids, range):
-                column: Sequence[int] = range(ids.start + rank, ids.stop + rank, ids.step)
-            else:
-                column = list(map(rank.__add__, ids))
-            pieces.append(tail + f',"{c.id_key}":"')
-            columns.append(map(str, column))
-            tail = '"'
-        else:
-            tail += f',"{c.id_key}":"0"'
-    row = [*chain.from_iterable(zip(map(repeat, pieces), columns, strict=False))]
-    row.append(repeat(tail + "}"))
-    return list(map("".join, zip(*row, strict=False)))  # every column n long
-
-
-def _answer(rows: list[str], counts: list[int]) -> bytes:
-    """The document's answer from its phones' answers in posting order."""
-    if len(rows) == len(counts):  # one phone per block
-        blocks = rows
-    else:
-        blocks, at = [], 0
-        for count in counts:
-            blocks.append(",".join(rows[at : at + count]))
-            at += count
-    return ('{"message":[[' + "],[".join(blocks) + "]]}").encode()

@@ -108,7 +108,14 @@ def shapes(blocks: list[dict]) -> list[list[int]] | None:
 
 
 def _split(where: list[int], column: list) -> list[list[int]] | None:
-    """``where`` grouped by the column's values (a few), or None (unhashable, too many)."""
+    """``where`` grouped by the column's values (a few), or None (unhashable, too many).
+
+    Values all equal to the first are one group without hashing them (a document's
+    fixed fields are fresh strings each: their hashes are not cached); an unhashable
+    value there (a list, an object) cannot pass the rules (:func:`verdict`) either.
+    """
+    if column.count(column[0]) == len(column):
+        return [where]
     try:
         distinct = set(column)
     except TypeError:  # an unhashable value (a list, an object): not for this path

@@ -1,0 +1,135 @@
+"""The answer to a document accepted in bulk, put together as JSON text from columns.
+
+Every value in such an answer is digits (ids, client ids that passed ``str.isdigit``,
+phones that passed the phone rule, SMS parts), so nothing needs escaping: a phone's
+answer is fixed pieces of text with its values between them, in the keys' order of
+the careful path (:meth:`Provider._result`). The pieces of all the phones are laid out
+in one list (the row's pieces repeated, each column put in with one slice assignment)
+and joined once, which costs a third of formatting each phone's answer apart. Ids
+and channel ids run in ranges: their text is made from the thousands (one string per
+thousand) and the last three digits (a table), not number by number.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Sequence
+from itertools import accumulate
+from typing import TYPE_CHECKING
+
+from ..channels import CHANNELS
+
+if TYPE_CHECKING:
+    from .bulk import Shape
+
+_LAST3 = [f"{k:03d}" for k in range(1000)]
+_SEP = "\n"  # between a shape's answers, before they are put in posting order (no value has it)
+_NEXT_PHONE, _NEXT_BLOCK = "},", "}],["
+_drain = deque[object](maxlen=0).extend  # runs an iterator for its effects
+
+
+def _digits(numbers: range) -> list[list[str]]:
+    """The decimal text of each number of a range (all ≥ 1000) as two columns:
+    the thousands and the last three digits."""
+    n, step = len(numbers), numbers.step
+    if not n:
+        return [[], []]
+    assert numbers.start >= 1000 and step > 0
+    first = numbers.start % 1000
+    copies = (first + n * step) // 1000 + 1
+    last3 = (_LAST3 * copies)[first : first + n * step : step]
+    thousands: list[str] = []
+    at = numbers.start
+    while len(thousands) < n:
+        ahead = len(range(at, (at // 1000 + 1) * 1000, step))  # numbers left in this thousand
+        count = min(ahead, n - len(thousands))
+        thousands += [str(at // 1000)] * count
+        at += count * step
+    return [thousands, last3]
+
+
+def _text(numbers: Sequence[int]) -> list[list[str]]:
+    """Numbers' decimal text as one or two columns (see :func:`_digits`)."""
+    if isinstance(numbers, range) and (not numbers or numbers.start >= 1000):
+        return _digits(numbers)
+    return [list(map(str, numbers))]
+
+
+def _laid_out(parts: list, n: int) -> list[str]:
+    """``n`` rows of pieces: ``parts`` holds texts (the same in every row) and columns."""
+    row: list = []
+    columns = []
+    for part in parts:
+        if isinstance(part, str):
+            if row and isinstance(row[-1], str):
+                row[-1] += part
+            else:
+                row.append(part)
+        else:
+            columns.append((len(row), part))
+            row.append(None)
+    out = row * n
+    width = len(row)
+    for at, column in columns:
+        out[at::width] = column
+    return out
+
+
+def _pieces(shape: Shape, told: list[str], tail: str | list[str]) -> list[str]:
+    """The pieces of a shape's answers in its order, each answer ending with ``tail``."""
+    n = len(shape.phones)
+    parts: list = ['{"id_message":"', *_text(shape.ids), '","client_id_message":"']
+    parts += [shape.client_ids, '","phone":"', shape.phones, '","count_message":"']
+    parts += [told[0]] if told.count(told[0]) == n else [told]
+    rank, starts = 0, shape.channel_ids
+    for c in CHANNELS:  # the keys in the order the careful path gives them
+        parts.append(f'","{c.id_key}":"')
+        if c.name in shape.template.channels:
+            rank += 1
+            if isinstance(starts, range):
+                ids: Sequence[int] = range(starts.start + rank, starts.stop + rank, starts.step)
+            else:
+                ids = list(map(rank.__add__, starts))
+            parts += _text(ids)
+        else:
+            parts.append("0")
+    parts.append('"')
+    parts.append(tail)
+    return _laid_out(parts, n)
+
+
+def answer(shapes: list[Shape], told: list, positions: list[list[int]], counts: list[int]) -> bytes:
+    """The answer (JSON) to a document accepted in bulk.
+
+    Args:
+        shapes: the document's shapes, their columns filled in (ids, client ids, phones,
+            channel ids).
+        told: each shape's count_message per phone.
+        positions: each shape's phones' places in posting order.
+        counts: phones per block, in posting order.
+    """
+    n = sum(counts)
+    single = counts.count(1) == len(counts)
+    if len(shapes) == 1:
+        if single:
+            tail: str | list[str] = _NEXT_BLOCK
+        else:  # "}," between a block's phones, "}],[" after its last
+            tail = [_NEXT_PHONE] * n
+            for end in accumulate(counts):
+                tail[end - 1] = _NEXT_BLOCK
+        text = "".join(_pieces(shapes[0], told[0], tail))
+        return ('{"message":[[' + text[: -len("],[")] + "]]}").encode()
+    rows: list = [None] * n
+    for shape, said, where in zip(shapes, told, positions, strict=True):
+        mine = "".join(_pieces(shape, said, "}" + _SEP)).split(_SEP)
+        mine.pop()  # after the last separator: nothing
+        assert len(mine) == len(where)
+        _drain(map(rows.__setitem__, where, mine))
+    if single:
+        blocks = rows
+    else:
+        blocks, at = [], 0
+        for count in counts:
+            blocks.append(",".join(rows[at : at + count]))
+            at += count
+    return ('{"message":[[' + "],[".join(blocks) + "]]}").encode()

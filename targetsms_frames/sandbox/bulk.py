@@ -28,7 +28,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from itertools import accumulate, chain, compress, repeat
-from operator import attrgetter, eq, itemgetter, methodcaller
+from operator import attrgetter, eq, itemgetter
 from typing import TYPE_CHECKING
 
 from .. import fields as F
@@ -57,9 +57,8 @@ _PHONES_RE = re.compile(f"{_PHONE}(?: {_PHONE})*")
 
 _PHONES = itemgetter("phones")
 _FIRST = itemgetter(0)
-_GET_PHONE = methodcaller("get", "phone")
-_GET_CLIENT_ID = methodcaller("get", "client_id_message", "")
-_GET_TEXT_SMS = methodcaller("get", "text_sms", "")
+_GET_PHONE, _GET_CLIENT_ID = itemgetter("phone"), itemgetter("client_id_message")
+_GET_TEXT_SMS = itemgetter("text_sms")
 _ID = attrgetter("id_message")
 _CLIENT_ID = attrgetter("client_id")
 _PHONE_OF = attrgetter("phone")
@@ -193,27 +192,14 @@ def accept(provider: Provider, account: Account, blocks: list, now: float) -> by
     """
     if set(map(type, blocks)) != {dict}:
         return None
-    shapes = _shapes(blocks)
-    if shapes is None:
+    try:
+        read = _read(provider, account, blocks)
+    except KeyError:  # a block without a key of its shape, an entry without a phone or id
         return None
-    verdicts = []
-    for where in shapes:
-        rows = blocks if len(shapes) == 1 else list(map(blocks.__getitem__, where))
-        verdict = _verdict(provider, account, rows)
-        if verdict is None:
-            return None
-        verdicts.append(verdict)
-    lists = list(map(_PHONES, blocks))
-    if set(map(type, lists)) != {list} or not all(lists):
+    if read is None:
         return None
-    counts = list(map(len, lists))
-    single = counts.count(1) == len(counts)
-    entries = list(map(_FIRST, lists)) if single else list(chain.from_iterable(lists))
-    if set(map(type, entries)) != {dict}:
-        return None
-    phones = list(map(_GET_PHONE, entries))
-    client_ids = list(map(_GET_CLIENT_ID, entries))
-    n = len(entries)
+    shapes, verdicts, counts, single, phones, client_ids = read
+    n = len(phones)
     try:
         joined_ids, joined_phones = "".join(client_ids), " ".join(phones)
     except TypeError:  # a number or another type: the careful path reads it
@@ -290,6 +276,38 @@ def accept(provider: Provider, account: Account, blocks: list, now: float) -> by
     return answer([m[0] for m in made], told, positions, counts)
 
 
+def _read(provider: Provider, account: Account, blocks: list[dict]) -> tuple | None:
+    """The document's shapes, their verdicts, phones per block and the phones and client
+    ids in posting order; None if any of them is not for this path."""
+    shapes = _shapes(blocks)
+    if shapes is None:
+        return None
+    verdicts = []
+    for where in shapes:
+        rows = blocks if len(shapes) == 1 else list(map(blocks.__getitem__, where))
+        verdict = _verdict(provider, account, rows)
+        if verdict is None:
+            return None
+        verdicts.append(verdict)
+    lists = list(map(_PHONES, blocks))
+    if set(map(type, lists)) != {list} or not all(lists):
+        return None
+    counts = list(map(len, lists))
+    single = counts.count(1) == len(counts)
+    entries = list(map(_FIRST, lists)) if single else list(chain.from_iterable(lists))
+    if set(map(type, entries)) != {dict}:
+        return None
+    # A missing client id is a KeyError here (no bulk: the careful path answers it).
+    return (
+        shapes,
+        verdicts,
+        counts,
+        single,
+        list(map(_GET_PHONE, entries)),
+        list(map(_GET_CLIENT_ID, entries)),
+    )
+
+
 def _shape(provider, account, blocks, where, counts, verdict, now) -> tuple:
     """A shape's messages but for their ids, and their first charges, widths, first channels
     and count_message (per phone, in the shape's order)."""
@@ -309,7 +327,7 @@ def _shape(provider, account, blocks, where, counts, verdict, now) -> tuple:
         validity={c: minutes * 60.0 for c, minutes in validity.items()},
     )
     rows = blocks if len(where) == len(blocks) else list(map(blocks.__getitem__, where))
-    texts = list(map(_GET_TEXT_SMS, rows))
+    texts = list(map(_GET_TEXT_SMS, rows)) if "text_sms" in rows[0] else [""] * len(rows)
     mine = counts if len(where) == len(blocks) else list(map(counts.__getitem__, where))
     k = sum(mine)
     first = channels[0]

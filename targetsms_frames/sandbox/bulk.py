@@ -273,7 +273,8 @@ def accept(provider: Provider, account: Account, blocks: list, now: float) -> by
     accepted = Accepted(shapes=[m[0] for m in made], positions=positions, n=n, now=now)
     soonest = min(earliest_fallback(m[0].template) for m in made)
     provider._defer(account, accepted, soonest)
-    return answer([m[0] for m in made], told, positions, counts)
+    numbers = (ids, range(first_channel_id + 1, next_channel_id + 1))
+    return answer([m[0] for m in made], told, positions, counts, numbers)
 
 
 def _read(provider: Provider, account: Account, blocks: list[dict]) -> tuple | None:

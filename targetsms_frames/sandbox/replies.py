@@ -14,7 +14,8 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Sequence
-from itertools import accumulate
+from itertools import accumulate, repeat
+from operator import sub
 from typing import TYPE_CHECKING
 
 from ..channels import CHANNELS
@@ -24,7 +25,7 @@ if TYPE_CHECKING:
 
 _LAST3 = [f"{k:03d}" for k in range(1000)]
 _SEP = "\n"  # between a shape's answers, before they are put in posting order (no value has it)
-_NEXT_PHONE, _NEXT_BLOCK = "},", "}],["
+_NEXT_PHONE, _NEXT_BLOCK = "},", "}],["  # after a phone's answer
 _drain = deque[object](maxlen=0).extend  # runs an iterator for its effects
 
 
@@ -48,11 +49,24 @@ def _digits(numbers: range) -> list[list[str]]:
     return [thousands, last3]
 
 
-def _text(numbers: Sequence[int]) -> list[list[str]]:
-    """Numbers' decimal text as one or two columns (see :func:`_digits`)."""
+def _text(numbers: Sequence[int], table: tuple | None) -> list[list[str]]:
+    """Numbers' decimal text as one or two columns (see :func:`_digits`).
+
+    ``table``: (first, thousands, last three digits) of a range that holds the numbers,
+    whose text is then looked up rather than made number by number.
+    """
     if isinstance(numbers, range) and (not numbers or numbers.start >= 1000):
         return _digits(numbers)
-    return [list(map(str, numbers))]
+    if table is None:
+        return [list(map(str, numbers))]
+    first, thousands, last3 = table
+    at = list(map(sub, numbers, repeat(first)))
+    return [list(map(thousands.__getitem__, at)), list(map(last3.__getitem__, at))]
+
+
+def _table(numbers: range) -> tuple | None:
+    """A lookup table for :func:`_text`."""
+    return (numbers.start, *_digits(numbers)) if numbers and numbers.start >= 1000 else None
 
 
 def _laid_out(parts: list, n: int) -> list[str]:
@@ -75,10 +89,10 @@ def _laid_out(parts: list, n: int) -> list[str]:
     return out
 
 
-def _pieces(shape: Shape, told: list[str], tail: str | list[str]) -> list[str]:
+def _pieces(shape: Shape, told: list[str], tail: str | list[str], tables=(None, None)) -> list:
     """The pieces of a shape's answers in its order, each answer ending with ``tail``."""
     n = len(shape.phones)
-    parts: list = ['{"id_message":"', *_text(shape.ids), '","client_id_message":"']
+    parts: list = ['{"id_message":"', *_text(shape.ids, tables[0]), '","client_id_message":"']
     parts += [shape.client_ids, '","phone":"', shape.phones, '","count_message":"']
     parts += [told[0]] if told.count(told[0]) == n else [told]
     rank, starts = 0, shape.channel_ids
@@ -90,15 +104,21 @@ def _pieces(shape: Shape, told: list[str], tail: str | list[str]) -> list[str]:
                 ids: Sequence[int] = range(starts.start + rank, starts.stop + rank, starts.step)
             else:
                 ids = list(map(rank.__add__, starts))
-            parts += _text(ids)
+            parts += _text(ids, tables[1])
         else:
             parts.append("0")
     parts.append('"')
-    parts.append(tail)
+    parts.append(tail)  # a text or a column
     return _laid_out(parts, n)
 
 
-def answer(shapes: list[Shape], told: list, positions: list[list[int]], counts: list[int]) -> bytes:
+def answer(
+    shapes: list[Shape],
+    told: list,
+    positions: list[list[int]],
+    counts: list[int],
+    numbers: tuple[range, range],
+) -> bytes:
     """The answer (JSON) to a document accepted in bulk.
 
     Args:
@@ -107,29 +127,27 @@ def answer(shapes: list[Shape], told: list, positions: list[list[int]], counts: 
         told: each shape's count_message per phone.
         positions: each shape's phones' places in posting order.
         counts: phones per block, in posting order.
+        numbers: the ids and the channel ids the document's messages were given.
     """
     n = sum(counts)
-    single = counts.count(1) == len(counts)
-    if len(shapes) == 1:
-        if single:
-            tail: str | list[str] = _NEXT_BLOCK
-        else:  # "}," between a block's phones, "}],[" after its last
-            tail = [_NEXT_PHONE] * n
-            for end in accumulate(counts):
-                tail[end - 1] = _NEXT_BLOCK
-        text = "".join(_pieces(shapes[0], told[0], tail))
-        return ('{"message":[[' + text[: -len("],[")] + "]]}").encode()
-    rows: list = [None] * n
-    for shape, said, where in zip(shapes, told, positions, strict=True):
-        mine = "".join(_pieces(shape, said, "}" + _SEP)).split(_SEP)
-        mine.pop()  # after the last separator: nothing
-        assert len(mine) == len(where)
-        _drain(map(rows.__setitem__, where, mine))
-    if single:
-        blocks = rows
+    # What follows each phone's answer: "}],[" after a block's last phone, else "},".
+    if counts.count(1) == len(counts):
+        tail: str | list[str] = _NEXT_BLOCK
     else:
-        blocks, at = [], 0
-        for count in counts:
-            blocks.append(",".join(rows[at : at + count]))
-            at += count
-    return ('{"message":[[' + "],[".join(blocks) + "]]}").encode()
+        tail = [_NEXT_PHONE] * n
+        # Each block's last phone (the initial -1 is the document's last phone too).
+        _drain(map(tail.__setitem__, accumulate(counts, initial=-1), repeat(_NEXT_BLOCK)))
+    if len(shapes) == 1:
+        text = "".join(_pieces(shapes[0], told[0], tail))
+    else:  # each shape's answers apart, then put in posting order
+        rows: list = [None] * n
+        tables = (_table(numbers[0]), _table(numbers[1]))
+        for shape, said, where in zip(shapes, told, positions, strict=True):
+            mine = "".join(_pieces(shape, said, _SEP, tables)).split(_SEP)
+            mine.pop()  # after the last separator: nothing
+            _drain(map(rows.__setitem__, where, mine))
+        laid: list = [None] * (2 * n)
+        laid[::2] = rows
+        laid[1::2] = [tail] * n if isinstance(tail, str) else tail
+        text = "".join(laid)
+    return ('{"message":[[' + text[: -len("],[")] + "]]}").encode()

@@ -186,8 +186,7 @@ class Provider:
         """A posted document and the account it speaks for, or the provider's error answer.
 
         Both endpoints read a document this way; ``nested``: the gate's documents carry
-        the login and password in ``security``; ``exact``: see :func:`.wire.loads` (the
-        account is found alike either way: a float is no login or password either).
+        the login and password in ``security``; ``exact``: see :func:`.wire.loads`.
         """
         if not body or not body.strip():
             return {"error": F.ERR_NO_POST}
@@ -233,13 +232,11 @@ class Provider:
         return {"error": ERR_NO_REQUEST}
 
     def _send(self, account: Account, doc: dict, now: float, body: bytes) -> dict | bytes:
-        blocks = doc["message"]
-        if not isinstance(blocks, list):
+        if not isinstance(blocks := doc["message"], list):
             return {"error": F.ERR_BAD_JSON}
         if not blocks:
             return {"error": ERR_NO_MESSAGES}
-        answer = accept(self, account, blocks, now)  # the bulk path, when it applies
-        if answer is not None:
+        if (answer := accept(self, account, blocks, now)) is not None:  # the bulk path
             return answer
         blocks = as_json_reads(doc, body)["message"]  # what the careful path reads
         self._drawn()  # every earlier message made, so a repeated client id is found

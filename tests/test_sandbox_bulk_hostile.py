@@ -80,7 +80,7 @@ def spoilt(draw, first: int) -> dict:
                 _ODD_TEXTS
             )
         elif kind == 2:  # a client id repeated within the document
-            _entry(block, k)["client_id_message"] = _entry(blocks[0], 0)["client_id_message"]
+            _entry(block, k)["client_id_message"] = _entry(blocks[0], 0).get("client_id_message")
         elif kind == 3:  # a client id of an earlier document (ids 1 to 40 come first)
             _entry(block, k)["client_id_message"] = str(draw(st.integers(1, 40)))
         elif kind == 4:  # equal by value, not by type

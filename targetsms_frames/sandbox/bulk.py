@@ -28,7 +28,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from itertools import accumulate, chain, compress, repeat
-from operator import attrgetter, eq, itemgetter
+from operator import attrgetter, eq, itemgetter, mul
 from typing import TYPE_CHECKING
 
 from .. import fields as F
@@ -37,6 +37,7 @@ from ..segments import GSM7, SINGLE, UCS2, sms_parts
 from .cascade import Block, Message, earliest_fallback
 from .replies import answer
 from .shapes import shapes as _shapes
+from .shapes import take
 from .shapes import verdict as _verdict
 
 _count_elements = collections._count_elements  # type: ignore[attr-defined]  # Counter's C helper
@@ -67,6 +68,7 @@ _PHONE_OF = attrgetter("phone")
 # even if each were an extension character (two septets: 140 of 160).
 _ONE_PART = SINGLE[UCS2]
 assert SINGLE[GSM7] >= 2 * _ONE_PART
+_AS_TEXT = [str(k) for k in range(100)]  # SMS parts as text, without str() on each
 _drain = deque[object](maxlen=0).extend  # runs an iterator for its effects
 
 
@@ -234,8 +236,8 @@ def accept(provider: Provider, account: Account, blocks: list, now: float) -> by
             list(compress(range(n), map(eq, of_phone, repeat(k)))) for k in range(len(shapes))
         ]
     made = [
-        _shape(provider, account, blocks, where, counts, v, now)
-        for where, v in zip(shapes, verdicts, strict=True)
+        _shape(provider, account, rows, where, counts, v, now)
+        for where, (v, rows) in zip(shapes, verdicts, strict=True)
     ]
     costs = _in_order([m[1] for m in made], positions, n)
     total = sum(costs)
@@ -245,7 +247,7 @@ def accept(provider: Provider, account: Account, blocks: list, now: float) -> by
     first_id, first_channel_id = provider._next_id, provider._next_channel_id
     ids = range(first_id, first_id + n)
     if len(shapes) == 1:
-        width = len(verdicts[0].channels)
+        width = len(verdicts[0][0].channels)
         starts: Sequence[int] = range(first_channel_id, first_channel_id + n * width, width)
         next_channel_id = first_channel_id + n * width
     else:  # each message takes as many channel ids as its cascade has channels
@@ -265,10 +267,10 @@ def accept(provider: Provider, account: Account, blocks: list, now: float) -> by
             shape.client_ids, shape.phones, shape.ids = client_ids, phones, ids
             shape.channel_ids = starts
         else:
-            shape.client_ids = list(map(client_ids.__getitem__, where))
-            shape.phones = list(map(phones.__getitem__, where))
-            shape.ids = list(map(first_id.__add__, where))
-            shape.channel_ids = list(map(starts.__getitem__, where))
+            shape.client_ids = take(client_ids, where)
+            shape.phones = take(phones, where)
+            shape.ids = take(ids, where)
+            shape.channel_ids = take(starts, where)
         told.append(said)
     accepted = Accepted(shapes=[m[0] for m in made], positions=positions, n=n, now=now)
     soonest = min(earliest_fallback(m[0].template) for m in made)
@@ -283,13 +285,13 @@ def _read(provider: Provider, account: Account, blocks: list[dict]) -> tuple | N
     shapes = _shapes(blocks)
     if shapes is None:
         return None
-    verdicts = []
+    verdicts = []  # each shape's verdict and blocks
     for where in shapes:
-        rows = blocks if len(shapes) == 1 else list(map(blocks.__getitem__, where))
+        rows = blocks if len(shapes) == 1 else take(blocks, where)
         verdict = _verdict(provider, account, rows)
         if verdict is None:
             return None
-        verdicts.append(verdict)
+        verdicts.append((verdict, rows))
     lists = list(map(_PHONES, blocks))
     if set(map(type, lists)) != {list} or not all(lists):
         return None
@@ -309,9 +311,9 @@ def _read(provider: Provider, account: Account, blocks: list[dict]) -> tuple | N
     )
 
 
-def _shape(provider, account, blocks, where, counts, verdict, now) -> tuple:
+def _shape(provider, account, rows, where, counts, verdict, now) -> tuple:
     """A shape's messages but for their ids, and their first charges, widths, first channels
-    and count_message (per phone, in the shape's order)."""
+    and count_message (per phone, in the shape's order); ``rows``: its blocks."""
     channels, validity, finale_read, start, fields = verdict
     if start is not None and account.zone:  # time_send is in the account's zone
         start = start - timedelta(hours=account.zone)
@@ -327,16 +329,17 @@ def _shape(provider, account, blocks, where, counts, verdict, now) -> tuple:
         time_send=fields.get("time_send", "").strip(),
         validity={c: minutes * 60.0 for c, minutes in validity.items()},
     )
-    rows = blocks if len(where) == len(blocks) else list(map(blocks.__getitem__, where))
     texts = list(map(_GET_TEXT_SMS, rows)) if "text_sms" in rows[0] else [""] * len(rows)
-    mine = counts if len(where) == len(blocks) else list(map(counts.__getitem__, where))
+    mine = counts if len(where) == len(counts) else take(counts, where)
     k = sum(mine)
     first = channels[0]
     price = provider.tariffs[first]
     if BY_NAME[first].pricing == "part":  # the price and count_message need the parts now
         parts = _sms_parts(texts)
-        costs = _each([price * p for p in parts], mine)
-        told = _each(list(map(str, parts)), mine)
+        costs = _each(list(map(mul, parts, repeat(price))), mine)
+        told = _each(
+            list(map(_AS_TEXT.__getitem__, parts)) if max(parts) < 100 else [*map(str, parts)], mine
+        )
     else:
         parts, costs, told = None, [price] * k, ["1"] * k
     shape = Shape(template, texts, parts, mine, [], [], (), ())

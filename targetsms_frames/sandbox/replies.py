@@ -19,6 +19,7 @@ from operator import sub
 from typing import TYPE_CHECKING
 
 from ..channels import CHANNELS
+from .shapes import take
 
 if TYPE_CHECKING:
     from .bulk import Shape
@@ -61,7 +62,7 @@ def _text(numbers: Sequence[int], table: tuple | None) -> list[list[str]]:
         return [list(map(str, numbers))]
     first, thousands, last3 = table
     at = list(map(sub, numbers, repeat(first)))
-    return [list(map(thousands.__getitem__, at)), list(map(last3.__getitem__, at))]
+    return [take(thousands, at), take(last3, at)]
 
 
 def _table(numbers: range) -> tuple | None:

@@ -276,7 +276,8 @@ def accept(provider: Provider, account: Account, blocks: list, now: float) -> by
     soonest = min(earliest_fallback(m[0].template) for m in made)
     provider._defer(account, accepted, soonest)
     numbers = (ids, range(first_channel_id + 1, next_channel_id + 1))
-    return answer([m[0] for m in made], told, positions, counts, numbers)
+    posted_order = (client_ids, phones)
+    return answer([m[0] for m in made], told, positions, counts, numbers, posted_order)
 
 
 def _read(provider: Provider, account: Account, blocks: list[dict]) -> tuple | None:

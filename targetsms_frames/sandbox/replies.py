@@ -13,9 +13,8 @@ thousand) and the last three digits (a table), not number by number.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Sequence
 from itertools import accumulate, repeat
-from operator import sub
+from operator import add
 from typing import TYPE_CHECKING
 
 from ..channels import CHANNELS
@@ -25,7 +24,6 @@ if TYPE_CHECKING:
     from .bulk import Shape
 
 _LAST3 = [f"{k:03d}" for k in range(1000)]
-_SEP = "\n"  # between a shape's answers, before they are put in posting order (no value has it)
 _NEXT_PHONE, _NEXT_BLOCK = "},", "}],["  # after a phone's answer
 _drain = deque[object](maxlen=0).extend  # runs an iterator for its effects
 
@@ -50,24 +48,11 @@ def _digits(numbers: range) -> list[list[str]]:
     return [thousands, last3]
 
 
-def _text(numbers: Sequence[int], table: tuple | None) -> list[list[str]]:
-    """Numbers' decimal text as one or two columns (see :func:`_digits`).
-
-    ``table``: (first, thousands, last three digits) of a range that holds the numbers,
-    whose text is then looked up rather than made number by number.
-    """
-    if isinstance(numbers, range) and (not numbers or numbers.start >= 1000):
+def _text(numbers: range) -> list[list[str]]:
+    """A range's decimal text as two columns (see :func:`_digits`; small numbers: whole)."""
+    if not numbers or numbers.start >= 1000:
         return _digits(numbers)
-    if table is None:
-        return [list(map(str, numbers))]
-    first, thousands, last3 = table
-    at = list(map(sub, numbers, repeat(first)))
-    return [take(thousands, at), take(last3, at)]
-
-
-def _table(numbers: range) -> tuple | None:
-    """A lookup table for :func:`_text`."""
-    return (numbers.start, *_digits(numbers)) if numbers and numbers.start >= 1000 else None
+    return [list(map(str, numbers)), [""] * len(numbers)]
 
 
 def _laid_out(parts: list, n: int) -> list[str]:
@@ -90,10 +75,11 @@ def _laid_out(parts: list, n: int) -> list[str]:
     return out
 
 
-def _pieces(shape: Shape, told: list[str], tail: str | list[str], tables=(None, None)) -> list:
-    """The pieces of a shape's answers in its order, each answer ending with ``tail``."""
+def _pieces(shape: Shape, told: list[str], tail: str | list[str]) -> list:
+    """The pieces of a document of one shape's answers, each answer ending with ``tail``."""
     n = len(shape.phones)
-    parts: list = ['{"id_message":"', *_text(shape.ids, tables[0]), '","client_id_message":"']
+    assert isinstance(shape.ids, range) and isinstance(shape.channel_ids, range)
+    parts: list = ['{"id_message":"', *_text(shape.ids), '","client_id_message":"']
     parts += [shape.client_ids, '","phone":"', shape.phones, '","count_message":"']
     parts += [told[0]] if told.count(told[0]) == n else [told]
     rank, starts = 0, shape.channel_ids
@@ -101,15 +87,42 @@ def _pieces(shape: Shape, told: list[str], tail: str | list[str], tables=(None, 
         parts.append(f'","{c.id_key}":"')
         if c.name in shape.template.channels:
             rank += 1
-            if isinstance(starts, range):
-                ids: Sequence[int] = range(starts.start + rank, starts.stop + rank, starts.step)
-            else:
-                ids = list(map(rank.__add__, starts))
-            parts += _text(ids, tables[1])
+            parts += _text(range(starts.start + rank, starts.stop + rank, starts.step))
         else:
             parts.append("0")
     parts.append('"')
     parts.append(tail)  # a text or a column
+    return _laid_out(parts, n)
+
+
+def _mixed(shapes: list[Shape], told: list, positions: list, numbers: tuple, posted, tail) -> list:
+    """The pieces of a document of several shapes' answers, in posting order.
+
+    Every answer has the same pieces: a channel a shape does not use has the id "0"
+    (and an empty second column), so all answers are laid out as one.
+    """
+    ids, channel_ids = numbers
+    n = len(ids)
+    first_channel_id = channel_ids.start
+    thousands, last3 = _text(channel_ids)
+    said: list = [None] * n
+    client_ids, phones = posted
+    columns = {c.name: (["0"] * n, [""] * n) for c in CHANNELS}
+    for shape, mine, where in zip(shapes, told, positions, strict=True):
+        _drain(map(said.__setitem__, where, mine))
+        rank = 0
+        for c in CHANNELS:  # a message's channel ids run on from its start, in this order
+            if c.name in shape.template.channels:
+                rank += 1
+                at = list(map(add, shape.channel_ids, repeat(rank - first_channel_id)))
+                first, second = columns[c.name]
+                _drain(map(first.__setitem__, where, take(thousands, at)))
+                _drain(map(second.__setitem__, where, take(last3, at)))
+    parts: list = ['{"id_message":"', *_text(ids), '","client_id_message":"', client_ids]
+    parts += ['","phone":"', phones, '","count_message":"', said]
+    for c in CHANNELS:
+        parts += [f'","{c.id_key}":"', *columns[c.name]]
+    parts += ['"', tail]
     return _laid_out(parts, n)
 
 
@@ -119,6 +132,7 @@ def answer(
     positions: list[list[int]],
     counts: list[int],
     numbers: tuple[range, range],
+    posted: tuple[list[str], list[str]],
 ) -> bytes:
     """The answer (JSON) to a document accepted in bulk.
 
@@ -129,6 +143,7 @@ def answer(
         positions: each shape's phones' places in posting order.
         counts: phones per block, in posting order.
         numbers: the ids and the channel ids the document's messages were given.
+        posted: the client ids and phones in posting order.
     """
     n = sum(counts)
     # What follows each phone's answer: "}],[" after a block's last phone, else "},".
@@ -140,15 +155,6 @@ def answer(
         _drain(map(tail.__setitem__, accumulate(counts, initial=-1), repeat(_NEXT_BLOCK)))
     if len(shapes) == 1:
         text = "".join(_pieces(shapes[0], told[0], tail))
-    else:  # each shape's answers apart, then put in posting order
-        rows: list = [None] * n
-        tables = (_table(numbers[0]), _table(numbers[1]))
-        for shape, said, where in zip(shapes, told, positions, strict=True):
-            mine = "".join(_pieces(shape, said, _SEP, tables)).split(_SEP)
-            mine.pop()  # after the last separator: nothing
-            _drain(map(rows.__setitem__, where, mine))
-        laid: list = [None] * (2 * n)
-        laid[::2] = rows
-        laid[1::2] = [tail] * n if isinstance(tail, str) else tail
-        text = "".join(laid)
+    else:
+        text = "".join(_mixed(shapes, told, positions, numbers, posted, tail))
     return ('{"message":[[' + text[: -len("],[")] + "]]}").encode()

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import collections
 import re
-from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
@@ -36,8 +35,8 @@ from ..channels import BY_NAME, CHANNELS
 from ..segments import GSM7, SINGLE, UCS2, sms_parts
 from .cascade import Block, Message, earliest_fallback
 from .replies import answer
+from .shapes import scatter, take
 from .shapes import shapes as _shapes
-from .shapes import take
 from .shapes import verdict as _verdict
 
 _count_elements = collections._count_elements  # type: ignore[attr-defined]  # Counter's C helper
@@ -69,7 +68,6 @@ _PHONE_OF = attrgetter("phone")
 _ONE_PART = SINGLE[UCS2]
 assert SINGLE[GSM7] >= 2 * _ONE_PART
 _AS_TEXT = [str(k) for k in range(100)]  # SMS parts as text, without str() on each
-_drain = deque[object](maxlen=0).extend  # runs an iterator for its effects
 
 
 def _sms_parts(texts: list[str]) -> list[int]:
@@ -105,7 +103,7 @@ def _in_order(columns: list[list], positions: list[list[int]], n: int) -> list:
         return columns[0]
     out: list = [None] * n
     for values, where in zip(columns, positions, strict=True):
-        _drain(map(out.__setitem__, where, values))
+        scatter(out, where, values)
     return out
 
 
@@ -230,7 +228,7 @@ def accept(provider: Provider, account: Account, blocks: list, now: float) -> by
     else:  # each phone's shape, then each shape's phones
         of_block = [0] * len(blocks)
         for k, where in enumerate(shapes):
-            _drain(map(of_block.__setitem__, where, repeat(k)))
+            scatter(of_block, where, repeat(k))
         of_phone = _each(of_block, counts)
         positions = [
             list(compress(range(n), map(eq, of_phone, repeat(k)))) for k in range(len(shapes))

@@ -12,20 +12,18 @@ thousand) and the last three digits (a table), not number by number.
 
 from __future__ import annotations
 
-from collections import deque
 from itertools import accumulate, repeat
 from operator import add
 from typing import TYPE_CHECKING
 
 from ..channels import CHANNELS
-from .shapes import take
+from .shapes import scatter, take
 
 if TYPE_CHECKING:
     from .bulk import Shape
 
 _LAST3 = [f"{k:03d}" for k in range(1000)]
 _NEXT_PHONE, _NEXT_BLOCK = "},", "}],["  # after a phone's answer
-_drain = deque[object](maxlen=0).extend  # runs an iterator for its effects
 
 
 def _digits(numbers: range) -> list[list[str]]:
@@ -109,15 +107,15 @@ def _mixed(shapes: list[Shape], told: list, positions: list, numbers: tuple, pos
     client_ids, phones = posted
     columns = {c.name: (["0"] * n, [""] * n) for c in CHANNELS}
     for shape, mine, where in zip(shapes, told, positions, strict=True):
-        _drain(map(said.__setitem__, where, mine))
+        scatter(said, where, mine)
         rank = 0
         for c in CHANNELS:  # a message's channel ids run on from its start, in this order
             if c.name in shape.template.channels:
                 rank += 1
                 at = list(map(add, shape.channel_ids, repeat(rank - first_channel_id)))
                 first, second = columns[c.name]
-                _drain(map(first.__setitem__, where, take(thousands, at)))
-                _drain(map(second.__setitem__, where, take(last3, at)))
+                scatter(first, where, take(thousands, at))
+                scatter(second, where, take(last3, at))
     parts: list = ['{"id_message":"', *_text(ids), '","client_id_message":"', client_ids]
     parts += ['","phone":"', phones, '","count_message":"', said]
     for c in CHANNELS:
@@ -152,7 +150,7 @@ def answer(
     else:
         tail = [_NEXT_PHONE] * n
         # Each block's last phone (the initial -1 is the document's last phone too).
-        _drain(map(tail.__setitem__, accumulate(counts, initial=-1), repeat(_NEXT_BLOCK)))
+        scatter(tail, accumulate(counts, initial=-1), repeat(_NEXT_BLOCK))
     if len(shapes) == 1:
         text = "".join(_pieces(shapes[0], told[0], tail))
     else:

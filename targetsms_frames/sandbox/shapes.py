@@ -9,9 +9,10 @@ path then answers block by block).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections import deque
+from collections.abc import Iterable, Sequence
 from itertools import compress, repeat
-from operator import eq, itemgetter
+from operator import eq, itemgetter, setitem
 from typing import TYPE_CHECKING
 
 from .. import fields as F
@@ -32,6 +33,7 @@ _FREE = {
 }
 _KNOWN = frozenset(F.MESSAGE_FIELDS) - {"templateData"}
 _UNFIXED = frozenset({*_FREE, "phones"})
+_drain = deque[object](maxlen=0).extend  # runs an iterator for its effects
 _MAX_SHAPES = 8  # a campaign's templates; more shapes than this: the careful path
 
 
@@ -68,6 +70,12 @@ def take(values: Sequence, where: list[int]) -> list:
     if len(where) > 1:
         return list(itemgetter(*where)(values))
     return [values[i] for i in where]
+
+
+def scatter(out: list, where: Iterable[int], values: Iterable) -> None:
+    """``out[i] = value`` for each index and value, in C (``operator.setitem``, which
+    costs half of calling ``out.__setitem__``)."""
+    _drain(map(setitem, repeat(out), where, values))
 
 
 def verdict(provider: Provider, account: Account, rows: list[dict]) -> Checked | None:

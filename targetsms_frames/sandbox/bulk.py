@@ -97,6 +97,11 @@ def _each(blocks_values: list, counts: list[int]) -> list:
     return list(chain.from_iterable(map(repeat, blocks_values, counts)))
 
 
+def _picked(pick, values: list, n: int) -> Sequence:
+    """One value a shape, per phone in posting order (``pick``: each phone's shape)."""
+    return [values[0]] * n if pick is _FIRST else pick(values)
+
+
 def _in_order(columns: list[list], positions: list[list[int]], n: int) -> list:
     """Columns of each shape's messages, put together in posting order."""
     if len(columns) == 1:
@@ -220,24 +225,32 @@ def accept(provider: Provider, account: Account, blocks: list, now: float) -> by
     ):
         return None
 
-    # Each shape's messages' places in posting order (the order ids are given in).
+    # Each shape's messages' places in posting order (the order ids are given in), and
+    # what is the same for all of a shape's messages picked by each phone's shape.
     if len(shapes) == 1:
         positions: list[list[int]] = [list(range(n))]
-    elif single:
-        positions = shapes
-    else:  # each phone's shape, then each shape's phones
+        pick = _FIRST
+    else:
         of_block = [0] * len(blocks)
         for k, where in enumerate(shapes):
             scatter(of_block, where, repeat(k))
-        of_phone = _each(of_block, counts)
-        positions = [
-            list(compress(range(n), map(eq, of_phone, repeat(k)))) for k in range(len(shapes))
-        ]
+        of_phone = of_block if single else _each(of_block, counts)
+        positions = (
+            shapes
+            if single
+            else [
+                list(compress(range(n), map(eq, of_phone, repeat(k)))) for k in range(len(shapes))
+            ]
+        )
+        pick = itemgetter(*of_phone)  # (a document of several shapes has several phones)
     made = [
         _shape(provider, account, rows, where, counts, v, now)
         for where, (v, rows) in zip(shapes, verdicts, strict=True)
     ]
-    costs = _in_order([m[1] for m in made], positions, n)
+    if all(m[1].count(m[1][0]) == len(m[1]) for m in made):  # one price a shape
+        costs = _picked(pick, [m[1][0] for m in made], n)
+    else:
+        costs = _in_order([m[1] for m in made], positions, n)
     total = sum(costs)
     if account.balance < total:
         return None  # some would be held: the careful path finds which
@@ -249,18 +262,18 @@ def accept(provider: Provider, account: Account, blocks: list, now: float) -> by
         starts: Sequence[int] = range(first_channel_id, first_channel_id + n * width, width)
         next_channel_id = first_channel_id + n * width
     else:  # each message takes as many channel ids as its cascade has channels
-        widths = _in_order([m[2] for m in made], positions, n)
+        widths = pick([len(v.channels) for v, _ in verdicts])
         starts = list(accumulate(widths, initial=first_channel_id))
         next_channel_id = starts.pop()
     provider._next_id += n
     provider._next_channel_id = next_channel_id
     account.balance -= total
-    firsts = _in_order([m[3] for m in made], positions, n)
+    firsts = _picked(pick, [v.channels[0] for v, _ in verdicts], n)
     account.charges.extend(zip(repeat(now, n), ids, client_ids, firsts, costs, strict=False))
     submitted.update(posted)  # account.phones counts them when they are made
 
     told = []
-    for (shape, _, _, _, said), where in zip(made, positions, strict=True):
+    for (shape, _, said), where in zip(made, positions, strict=True):
         if len(shapes) == 1:
             shape.client_ids, shape.phones, shape.ids = client_ids, phones, ids
             shape.channel_ids = starts
@@ -311,8 +324,8 @@ def _read(provider: Provider, account: Account, blocks: list[dict]) -> tuple | N
 
 
 def _shape(provider, account, rows, where, counts, verdict, now) -> tuple:
-    """A shape's messages but for their ids, and their first charges, widths, first channels
-    and count_message (per phone, in the shape's order); ``rows``: its blocks."""
+    """A shape's messages but for their ids, and their first charges and count_message (per
+    phone, in the shape's order); ``rows``: its blocks."""
     channels, validity, finale_read, start, fields = verdict
     if start is not None and account.zone:  # time_send is in the account's zone
         start = start - timedelta(hours=account.zone)
@@ -342,4 +355,4 @@ def _shape(provider, account, rows, where, counts, verdict, now) -> tuple:
     else:
         parts, costs, told = None, [price] * k, ["1"] * k
     shape = Shape(template, texts, parts, mine, [], [], (), ())
-    return shape, costs, [len(channels)] * k, [first] * k, told
+    return shape, costs, told

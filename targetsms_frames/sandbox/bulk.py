@@ -4,9 +4,9 @@ A personalised campaign posts documents of a thousand blocks that share every fi
 but their texts, one phone each. Checked and booked block by block, phone by phone,
 that cost the sandbox some 45 µs of Python per phone. Here a whole document is
 checked per column (one verdict for blocks alike, one regex over all the phones),
-booked with a few C-level calls, and answered with one format string per phone; the
-messages themselves (blocks, ids, fates) are made later, when a fallback may be due
-or something asks for them (:meth:`Provider._draw`).
+booked with a few C-level calls, and answered with text laid out column by column
+(:mod:`.replies`); the messages themselves (blocks, ids, fates) are made later, when
+a fallback may be due or something asks for them (:meth:`Provider._draw`).
 
 A campaign of several templates posts documents whose blocks fall into a few shapes
 (keys and fixed fields): each shape is checked and made as one, and ids, channel ids
@@ -16,7 +16,8 @@ Only a document whose every block and phone is accepted takes this path: any err
 repeated or earlier client id, stop-listed phone or shortfall of money sends the
 whole document down the careful path (``Provider._send_block``), which answers each
 phone as the provider would. So both paths give the same answers and books; tests
-(tests/test_sandbox_bulk.py) compare them document by document.
+(tests/test_sandbox_bulk.py, tests/test_sandbox_bulk_hostile.py) compare them document
+by document. A document is read by orjson alone on this path (:func:`.wire.loads`).
 """
 
 from __future__ import annotations

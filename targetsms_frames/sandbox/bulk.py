@@ -4,9 +4,9 @@ A personalised campaign posts documents of a thousand blocks that share every fi
 but their texts, one phone each. Checked and booked block by block, phone by phone,
 that cost the sandbox some 45 µs of Python per phone. Here a whole document is
 checked per column (one verdict for blocks alike, one regex over all the phones),
-booked with a few C-level calls, and answered with one format string per phone; the
-messages themselves (blocks, ids, fates) are made later, when a fallback may be due
-or something asks for them (:meth:`Provider._draw`).
+booked with a few C-level calls, and answered with text laid out column by column
+(:mod:`.replies`); the messages themselves (blocks, ids, fates) are made later, when
+a fallback may be due or something asks for them (:meth:`Provider._draw`).
 
 A campaign of several templates posts documents whose blocks fall into a few shapes
 (keys and fixed fields): each shape is checked and made as one, and ids, channel ids
@@ -16,25 +16,27 @@ Only a document whose every block and phone is accepted takes this path: any err
 repeated or earlier client id, stop-listed phone or shortfall of money sends the
 whole document down the careful path (``Provider._send_block``), which answers each
 phone as the provider would. So both paths give the same answers and books; tests
-(tests/test_sandbox_bulk.py) compare them document by document.
+(tests/test_sandbox_bulk.py, tests/test_sandbox_bulk_hostile.py) compare them document
+by document. A document is read by orjson alone on this path (:func:`.wire.loads`).
 """
 
 from __future__ import annotations
 
 import collections
 import re
-from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from itertools import accumulate, chain, compress, repeat
-from operator import attrgetter, eq, itemgetter, methodcaller
+from operator import attrgetter, eq, itemgetter, mul
 from typing import TYPE_CHECKING
 
 from .. import fields as F
 from ..channels import BY_NAME, CHANNELS
 from ..segments import GSM7, SINGLE, UCS2, sms_parts
 from .cascade import Block, Message, earliest_fallback
+from .replies import answer
+from .shapes import scatter, take
 from .shapes import shapes as _shapes
 from .shapes import verdict as _verdict
 
@@ -56,9 +58,8 @@ _PHONES_RE = re.compile(f"{_PHONE}(?: {_PHONE})*")
 
 _PHONES = itemgetter("phones")
 _FIRST = itemgetter(0)
-_GET_PHONE = methodcaller("get", "phone")
-_GET_CLIENT_ID = methodcaller("get", "client_id_message", "")
-_GET_TEXT_SMS = methodcaller("get", "text_sms", "")
+_GET_PHONE, _GET_CLIENT_ID = itemgetter("phone"), itemgetter("client_id_message")
+_GET_TEXT_SMS = itemgetter("text_sms")
 _ID = attrgetter("id_message")
 _CLIENT_ID = attrgetter("client_id")
 _PHONE_OF = attrgetter("phone")
@@ -67,7 +68,7 @@ _PHONE_OF = attrgetter("phone")
 # even if each were an extension character (two septets: 140 of 160).
 _ONE_PART = SINGLE[UCS2]
 assert SINGLE[GSM7] >= 2 * _ONE_PART
-_drain = deque[object](maxlen=0).extend  # runs an iterator for its effects
+_AS_TEXT = [str(k) for k in range(100)]  # SMS parts as text, without str() on each
 
 
 def _sms_parts(texts: list[str]) -> list[int]:
@@ -97,13 +98,18 @@ def _each(blocks_values: list, counts: list[int]) -> list:
     return list(chain.from_iterable(map(repeat, blocks_values, counts)))
 
 
+def _picked(pick, values: list, n: int) -> Sequence:
+    """One value a shape, per phone in posting order (``pick``: each phone's shape)."""
+    return [values[0]] * n if pick is _FIRST else pick(values)
+
+
 def _in_order(columns: list[list], positions: list[list[int]], n: int) -> list:
     """Columns of each shape's messages, put together in posting order."""
     if len(columns) == 1:
         return columns[0]
     out: list = [None] * n
     for values, where in zip(columns, positions, strict=True):
-        _drain(map(out.__setitem__, where, values))
+        scatter(out, where, values)
     return out
 
 
@@ -192,27 +198,14 @@ def accept(provider: Provider, account: Account, blocks: list, now: float) -> by
     """
     if set(map(type, blocks)) != {dict}:
         return None
-    shapes = _shapes(blocks)
-    if shapes is None:
+    try:
+        read = _read(provider, account, blocks)
+    except KeyError:  # a block without a key of its shape, an entry without a phone or id
         return None
-    verdicts = []
-    for where in shapes:
-        rows = blocks if len(shapes) == 1 else list(map(blocks.__getitem__, where))
-        verdict = _verdict(provider, account, rows)
-        if verdict is None:
-            return None
-        verdicts.append(verdict)
-    lists = list(map(_PHONES, blocks))
-    if set(map(type, lists)) != {list} or not all(lists):
+    if read is None:
         return None
-    counts = list(map(len, lists))
-    single = counts.count(1) == len(counts)
-    entries = list(map(_FIRST, lists)) if single else list(chain.from_iterable(lists))
-    if set(map(type, entries)) != {dict}:
-        return None
-    phones = list(map(_GET_PHONE, entries))
-    client_ids = list(map(_GET_CLIENT_ID, entries))
-    n = len(entries)
+    shapes, verdicts, counts, single, phones, client_ids = read
+    n = len(phones)
     try:
         joined_ids, joined_phones = "".join(client_ids), " ".join(phones)
     except TypeError:  # a number or another type: the careful path reads it
@@ -233,24 +226,32 @@ def accept(provider: Provider, account: Account, blocks: list, now: float) -> by
     ):
         return None
 
-    # Each shape's messages' places in posting order (the order ids are given in).
+    # Each shape's messages' places in posting order (the order ids are given in), and
+    # what is the same for all of a shape's messages picked by each phone's shape.
     if len(shapes) == 1:
         positions: list[list[int]] = [list(range(n))]
-    elif single:
-        positions = shapes
-    else:  # each phone's shape, then each shape's phones
+        pick = _FIRST
+    else:
         of_block = [0] * len(blocks)
         for k, where in enumerate(shapes):
-            _drain(map(of_block.__setitem__, where, repeat(k)))
-        of_phone = _each(of_block, counts)
-        positions = [
-            list(compress(range(n), map(eq, of_phone, repeat(k)))) for k in range(len(shapes))
-        ]
+            scatter(of_block, where, repeat(k))
+        of_phone = of_block if single else _each(of_block, counts)
+        positions = (
+            shapes
+            if single
+            else [
+                list(compress(range(n), map(eq, of_phone, repeat(k)))) for k in range(len(shapes))
+            ]
+        )
+        pick = itemgetter(*of_phone)  # (a document of several shapes has several phones)
     made = [
-        _shape(provider, account, blocks, where, counts, v, now)
-        for where, v in zip(shapes, verdicts, strict=True)
+        _shape(provider, account, rows, where, counts, v, now)
+        for where, (v, rows) in zip(shapes, verdicts, strict=True)
     ]
-    costs = _in_order([m[1] for m in made], positions, n)
+    if all(m[1].count(m[1][0]) == len(m[1]) for m in made):  # one price a shape
+        costs = _picked(pick, [m[1][0] for m in made], n)
+    else:
+        costs = _in_order([m[1] for m in made], positions, n)
     total = sum(costs)
     if account.balance < total:
         return None  # some would be held: the careful path finds which
@@ -258,36 +259,74 @@ def accept(provider: Provider, account: Account, blocks: list, now: float) -> by
     first_id, first_channel_id = provider._next_id, provider._next_channel_id
     ids = range(first_id, first_id + n)
     if len(shapes) == 1:
-        width = len(verdicts[0].channels)
+        width = len(verdicts[0][0].channels)
         starts: Sequence[int] = range(first_channel_id, first_channel_id + n * width, width)
         next_channel_id = first_channel_id + n * width
     else:  # each message takes as many channel ids as its cascade has channels
-        widths = _in_order([m[2] for m in made], positions, n)
+        widths = pick([len(v.channels) for v, _ in verdicts])
         starts = list(accumulate(widths, initial=first_channel_id))
         next_channel_id = starts.pop()
     provider._next_id += n
     provider._next_channel_id = next_channel_id
     account.balance -= total
-    firsts = _in_order([m[3] for m in made], positions, n)
+    firsts = _picked(pick, [v.channels[0] for v, _ in verdicts], n)
     account.charges.extend(zip(repeat(now, n), ids, client_ids, firsts, costs, strict=False))
     submitted.update(posted)  # account.phones counts them when they are made
 
-    rows = []
-    for (shape, _, _, _, told), where in zip(made, positions, strict=True):
-        shape.client_ids = list(map(client_ids.__getitem__, where))
-        shape.phones = list(map(phones.__getitem__, where))
-        shape.ids = ids if len(shapes) == 1 else list(map(first_id.__add__, where))
-        shape.channel_ids = starts if len(shapes) == 1 else list(map(starts.__getitem__, where))
-        rows.append(_rows(shape, told))
+    told = []
+    for (shape, _, said), where in zip(made, positions, strict=True):
+        if len(shapes) == 1:
+            shape.client_ids, shape.phones, shape.ids = client_ids, phones, ids
+            shape.channel_ids = starts
+        else:
+            shape.client_ids = take(client_ids, where)
+            shape.phones = take(phones, where)
+            shape.ids = take(ids, where)
+            shape.channel_ids = take(starts, where)
+        told.append(said)
     accepted = Accepted(shapes=[m[0] for m in made], positions=positions, n=n, now=now)
     soonest = min(earliest_fallback(m[0].template) for m in made)
     provider._defer(account, accepted, soonest)
-    return _answer(_in_order(rows, positions, n), counts)
+    numbers = (ids, range(first_channel_id + 1, next_channel_id + 1))
+    posted_order = (client_ids, phones)
+    return answer([m[0] for m in made], told, positions, counts, numbers, posted_order)
 
 
-def _shape(provider, account, blocks, where, counts, verdict, now) -> tuple:
-    """A shape's messages but for their ids, and their first charges, widths, first channels
-    and count_message (per phone, in the shape's order)."""
+def _read(provider: Provider, account: Account, blocks: list[dict]) -> tuple | None:
+    """The document's shapes, their verdicts, phones per block and the phones and client
+    ids in posting order; None if any of them is not for this path."""
+    shapes = _shapes(blocks)
+    if shapes is None:
+        return None
+    verdicts = []  # each shape's verdict and blocks
+    for where in shapes:
+        rows = blocks if len(shapes) == 1 else take(blocks, where)
+        verdict = _verdict(provider, account, rows)
+        if verdict is None:
+            return None
+        verdicts.append((verdict, rows))
+    lists = list(map(_PHONES, blocks))
+    if set(map(type, lists)) != {list} or not all(lists):
+        return None
+    counts = list(map(len, lists))
+    single = counts.count(1) == len(counts)
+    entries = list(map(_FIRST, lists)) if single else list(chain.from_iterable(lists))
+    if set(map(type, entries)) != {dict}:
+        return None
+    # A missing client id is a KeyError here (no bulk: the careful path answers it).
+    return (
+        shapes,
+        verdicts,
+        counts,
+        single,
+        list(map(_GET_PHONE, entries)),
+        list(map(_GET_CLIENT_ID, entries)),
+    )
+
+
+def _shape(provider, account, rows, where, counts, verdict, now) -> tuple:
+    """A shape's messages but for their ids, and their first charges and count_message (per
+    phone, in the shape's order); ``rows``: its blocks."""
     channels, validity, finale_read, start, fields = verdict
     if start is not None and account.zone:  # time_send is in the account's zone
         start = start - timedelta(hours=account.zone)
@@ -303,55 +342,18 @@ def _shape(provider, account, blocks, where, counts, verdict, now) -> tuple:
         time_send=fields.get("time_send", "").strip(),
         validity={c: minutes * 60.0 for c, minutes in validity.items()},
     )
-    rows = blocks if len(where) == len(blocks) else list(map(blocks.__getitem__, where))
-    texts = list(map(_GET_TEXT_SMS, rows))
-    mine = counts if len(where) == len(blocks) else list(map(counts.__getitem__, where))
+    texts = list(map(_GET_TEXT_SMS, rows)) if "text_sms" in rows[0] else [""] * len(rows)
+    mine = counts if len(where) == len(counts) else take(counts, where)
     k = sum(mine)
     first = channels[0]
     price = provider.tariffs[first]
     if BY_NAME[first].pricing == "part":  # the price and count_message need the parts now
         parts = _sms_parts(texts)
-        costs = _each([price * p for p in parts], mine)
-        told = _each(list(map(str, parts)), mine)
+        costs = _each(list(map(mul, parts, repeat(price))), mine)
+        told = _each(
+            list(map(_AS_TEXT.__getitem__, parts)) if max(parts) < 100 else [*map(str, parts)], mine
+        )
     else:
         parts, costs, told = None, [price] * k, ["1"] * k
     shape = Shape(template, texts, parts, mine, [], [], (), ())
-    return shape, costs, [len(channels)] * k, [first] * k, told
-
-
-def _rows(shape: Shape, told: list[str]) -> list[str]:
-    """The answers to a shape's phones, each joined from its cells (every value is digits)."""
-    channels = shape.template.channels
-    # The row's fixed pieces, each followed by one of the columns (the last by none).
-    pieces = ['{"id_message":"', '","client_id_message":"', '","phone":"', '","count_message":"']
-    columns: list = [map(str, shape.ids), shape.client_ids, shape.phones, told]
-    tail = '"'
-    rank = 0
-    for c in CHANNELS:
-        if c.name in channels:
-            rank += 1
-            ids = shape.channel_ids
-            if isinstance(ids, range):
-                column: Sequence[int] = range(ids.start + rank, ids.stop + rank, ids.step)
-            else:
-                column = list(map(rank.__add__, ids))
-            pieces.append(tail + f',"{c.id_key}":"')
-            columns.append(map(str, column))
-            tail = '"'
-        else:
-            tail += f',"{c.id_key}":"0"'
-    row = [*chain.from_iterable(zip(map(repeat, pieces), columns, strict=False))]
-    row.append(repeat(tail + "}"))
-    return list(map("".join, zip(*row, strict=False)))  # every column n long
-
-
-def _answer(rows: list[str], counts: list[int]) -> bytes:
-    """The document's answer from its phones' answers in posting order."""
-    if len(rows) == len(counts):  # one phone per block
-        blocks = rows
-    else:
-        blocks, at = [], 0
-        for count in counts:
-            blocks.append(",".join(rows[at : at + count]))
-            at += count
-    return ('{"message":[[' + "],[".join(blocks) + "]]}").encode()
+    return shape, costs, told

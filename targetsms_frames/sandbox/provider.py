@@ -55,7 +55,7 @@ from .cascade import (
 from .ledger import Account, Charge, Ledger, rubles, to_kopecks
 from .rules import *  # noqa: F403  (the error texts, as before the split)
 from .rules import ERR_BAD_ID, ERR_NO_MESSAGES, ERR_NO_REQUEST, BlockChecks, phone_error
-from .wire import dumps, loads
+from .wire import as_json_reads, dumps, loads
 
 # The channels' timings under their earlier names (tests and notebooks use them).
 VIBER_DELIVER_S, VIBER_FAIL_S = TIMINGS["viber"].deliver, TIMINGS["viber"].fail
@@ -181,17 +181,17 @@ class Provider:
         return account
 
     def admit(
-        self, body: bytes, headers=None, *, nested: bool = False
+        self, body: bytes, headers=None, *, nested: bool = False, exact: bool = True
     ) -> tuple[dict, Account] | dict:
         """A posted document and the account it speaks for, or the provider's error answer.
 
         Both endpoints read a document this way; ``nested``: the gate's documents carry
-        the login and password in ``security``.
+        the login and password in ``security``; ``exact``: see :func:`.wire.loads`.
         """
         if not body or not body.strip():
             return {"error": F.ERR_NO_POST}
         try:
-            doc = loads(body)
+            doc = loads(body, exact=exact)
         except (ValueError, UnicodeDecodeError):
             return {"error": F.ERR_BAD_JSON}
         if not isinstance(doc, dict):
@@ -218,7 +218,7 @@ class Provider:
 
     def _respond(self, body: bytes, headers=None) -> dict | bytes:
         """The answer: a dict, or JSON already (a document accepted in bulk)."""
-        admitted = self.admit(body, headers)
+        admitted = self.admit(body, headers, exact=False)  # the bulk path reads no floats
         if isinstance(admitted, dict):
             return admitted
         doc, account = admitted
@@ -226,19 +226,19 @@ class Provider:
             now = self.now()
             self._settle(now)
             if "message" in doc:
-                return self._send(account, doc["message"], now)
+                return self._send(account, doc, now, body)
             if "state" in doc:
-                return self._state(account, doc["state"], now)
+                return self._state(account, as_json_reads(doc, body)["state"], now)
         return {"error": ERR_NO_REQUEST}
 
-    def _send(self, account: Account, blocks, now: float) -> dict | bytes:
-        if not isinstance(blocks, list):
+    def _send(self, account: Account, doc: dict, now: float, body: bytes) -> dict | bytes:
+        if not isinstance(blocks := doc["message"], list):
             return {"error": F.ERR_BAD_JSON}
         if not blocks:
             return {"error": ERR_NO_MESSAGES}
-        answer = accept(self, account, blocks, now)  # the bulk path, when it applies
-        if answer is not None:
+        if (answer := accept(self, account, blocks, now)) is not None:  # the bulk path
             return answer
+        blocks = as_json_reads(doc, body)["message"]  # what the careful path reads
         self._drawn()  # every earlier message made, so a repeated client id is found
         accepted: list[Message] = []
         answers = [self._send_block(account, b, now, accepted) for b in blocks]

@@ -9,8 +9,10 @@ path then answers block by block).
 
 from __future__ import annotations
 
+from collections import deque
+from collections.abc import Iterable, Sequence
 from itertools import compress, repeat
-from operator import eq, itemgetter
+from operator import eq, itemgetter, setitem
 from typing import TYPE_CHECKING
 
 from .. import fields as F
@@ -30,6 +32,8 @@ _FREE = {
     if f.kind == "text" and not f.name.startswith("sender_")
 }
 _KNOWN = frozenset(F.MESSAGE_FIELDS) - {"templateData"}
+_UNFIXED = frozenset({*_FREE, "phones"})
+_drain = deque[object](maxlen=0).extend  # runs an iterator for its effects
 _MAX_SHAPES = 8  # a campaign's templates; more shapes than this: the careful path
 
 
@@ -61,6 +65,19 @@ def _same_types(rows: list[dict], names: list[str]) -> bool:
     return True
 
 
+def take(values: Sequence, where: list[int]) -> list:
+    """``values`` at these indexes: one C call (``itemgetter``), not a call per index."""
+    if len(where) > 1:
+        return list(itemgetter(*where)(values))
+    return [values[i] for i in where]
+
+
+def scatter(out: list, where: Iterable[int], values: Iterable) -> None:
+    """``out[i] = value`` for each index and value, in C (``operator.setitem``, which
+    costs half of calling ``out.__setitem__``)."""
+    _drain(map(setitem, repeat(out), where, values))
+
+
 def verdict(provider: Provider, account: Account, rows: list[dict]) -> Checked | None:
     """The one verdict that every block of one shape gets, or None.
 
@@ -73,7 +90,7 @@ def verdict(provider: Provider, account: Account, rows: list[dict]) -> Checked |
     known = [k for k in keys if k in _KNOWN]
     if not _same_types(rows, [k for k in known if k not in _FREE]):
         return None
-    for name in known:
+    for name in known:  # a KeyError: a block without this text (see :func:`shapes`)
         if name in _FREE and not _uniform_free(list(map(itemgetter(name), rows)), _FREE[name]):
             return None
     verdict = provider._checks(rows[0])
@@ -92,23 +109,47 @@ def shapes(blocks: list[dict]) -> list[list[int]] | None:
 
     A campaign mixes a few templates row by row; each shape is checked as one (see
     :func:`verdict`). More shapes than a campaign has: the careful path.
+
+    Blocks are grouped by their number of keys, then by the values of the first one's
+    fields but the free texts and phones (a KeyError: another key). The caller reads
+    every free text and the phones of each block by key, so the blocks of a shape
+    have the same keys (in any order: the rules do not read the order).
     """
+    where = list(range(len(blocks)))
     found: list[list[int]] = []
-    for where in _split(list(range(len(blocks))), list(map(tuple, blocks))) or ():
-        fixed = [k for k in blocks[where[0]] if k in _KNOWN and k not in _FREE]
-        if not fixed:
-            found.append(where)
-            continue
-        values = list(map(itemgetter(*fixed), map(blocks.__getitem__, where)))
-        split = _split(where, values)
-        if split is None:
-            return None
-        found.extend(split)
+    for alike in _split(where, list(map(len, blocks))) or ():
+        try:
+            if not _by_values(blocks, alike, found):
+                return None
+        except KeyError:  # as many keys, but others: group by the keys themselves
+            found = []
+            for keyed in _split(where, list(map(tuple, blocks))) or ():
+                if not _by_values(blocks, keyed, found):
+                    return None
+            break
     return found if 0 < len(found) <= _MAX_SHAPES else None
 
 
+def _by_values(blocks: list[dict], where: list[int], found: list[list[int]]) -> bool:
+    """Add ``where`` to ``found``, grouped by the fixed fields' values; False: no shape."""
+    rows = blocks if len(where) == len(blocks) else take(blocks, where)
+    fixed = [k for k in rows[0] if k not in _UNFIXED]  # unknown keys too: the same in all
+    if not fixed:  # no send_* field: an error (the careful path answers it)
+        return False
+    split = _split(where, list(map(itemgetter(*fixed), rows)))
+    found.extend(split or ())
+    return split is not None
+
+
 def _split(where: list[int], column: list) -> list[list[int]] | None:
-    """``where`` grouped by the column's values (a few), or None (unhashable, too many)."""
+    """``where`` grouped by the column's values (a few), or None (unhashable, too many).
+
+    Values all equal to the first are one group without hashing them (a document's
+    fixed fields are fresh strings each: their hashes are not cached); an unhashable
+    value there (a list, an object) cannot pass the rules (:func:`verdict`) either.
+    """
+    if column.count(column[0]) == len(column):
+        return [where]
     try:
         distinct = set(column)
     except TypeError:  # an unhashable value (a list, an object): not for this path

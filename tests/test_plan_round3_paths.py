@@ -113,9 +113,11 @@ def test_rendered_texts_are_each_rows_text_formatted_in_python(rows, texts, chun
         {
             "phone": pa.chunked_array(np.array_split(np.array(phones, dtype=object), chunks)),
             "template": ["abc"[w] for w in which] + ["a"] * skip,
-            "name": [*names, *["x"] * skip],
-            "discount": [*discounts, *["1"] * skip],
-            "code": [*codes, *["c"] * skip],
+            # Typed: a column of None alone would be Arrow's null type, which pandas 2.2
+            # cannot read as text.
+            "name": pa.array([*names, *["x"] * skip], pa.large_string()),
+            "discount": pa.array([*discounts, *["1"] * skip], pa.large_string()),
+            "code": pa.array([*codes, *["c"] * skip], pa.large_string()),
         }
     )
     # Arrow-backed text columns, several chunks, and a slice of a larger frame.

@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from targetsms_frames._speed import TEXT_DTYPE
 from targetsms_frames.errors import InputError
 from targetsms_frames.sending import _check_client_ids, _summary, _twins
 
@@ -33,7 +34,7 @@ def test_arrow_and_object_plans_get_the_same_answers(cells):
     ids = [c for c, _ in cells]
     rows = np.array([r for _, r in cells], dtype=bool)
     index = pd.Index([f"r{i}" for i in range(len(ids))])
-    arrow = pd.DataFrame({"client_id_message": pd.array(ids, dtype="str")}, index=index)
+    arrow = pd.DataFrame({"client_id_message": pd.array(ids, dtype=TEXT_DTYPE)}, index=index)
     objects = pd.DataFrame({"client_id_message": pd.Series(ids, dtype=object, index=index)})
     assert isinstance(arrow["client_id_message"].array, pd.arrays.ArrowStringArray)
     checked = _outcome(_check_client_ids, arrow, rows)

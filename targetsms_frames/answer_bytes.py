@@ -17,7 +17,8 @@ from functools import lru_cache
 
 import numpy as np
 
-from .answers import ACCEPTED, SENT_COLUMNS
+from . import fields as F
+from .answers import ACCEPTED, COUNT_DIGITS, ID_DIGITS, SENT_COLUMNS
 from .contracts import ID_COLUMNS
 from .encoding import Encoded
 
@@ -28,7 +29,7 @@ _KEYS = frozenset({"id_message", "client_id_message", "phone", "count_message", 
     ID_COLUMNS
 )
 _DIGITS = b"0123456789"
-_WIDTH = {"client_id_message": 18, "count_message": 3}  # ids: 20
+_WIDTH = {"client_id_message": F.CLIENT_ID_DIGITS, "count_message": COUNT_DIGITS}  # ids: ID_DIGITS
 _QUOTE, _ZERO = 34, 48
 
 
@@ -59,7 +60,7 @@ def quick_columns(doc: Encoded, content: bytes) -> dict[str, list] | None:
         return None  # an error text: the careful path says what it is
     read = [j for j, key in enumerate(keys) if key not in ("error", "phone")]  # phone: unread
     widths = lengths[:, read]
-    limits = np.array([_WIDTH.get(keys[j], 20) for j in read])
+    limits = np.array([_WIDTH.get(keys[j], ID_DIGITS) for j in read])
     if widths.min() < 1 or (widths.max(axis=0) > limits).any():
         return None
     if "id_message" not in keys or "client_id_message" not in keys or len(set(client_ids)) != n:

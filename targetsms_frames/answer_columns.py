@@ -15,7 +15,7 @@ from functools import cache
 from itertools import chain, repeat
 from operator import itemgetter
 
-from .answers import ACCEPTED, SENT_COLUMNS, send_rows
+from .answers import ACCEPTED, COUNT_DIGITS, ID_DIGITS, SENT_COLUMNS, send_rows
 from .contracts import ID_COLUMNS
 from .encoding import Encoded
 from .redact import NO_SECRETS, Scrubber
@@ -67,7 +67,7 @@ def _ids(values: list) -> list | None:
         return values
     if values.count("0") == n:  # a channel not used (digits, so no check needed)
         return [None] * n
-    if not _digits(values, 20):
+    if not _digits(values, ID_DIGITS):
         return None
     # The least of digit strings is all zeros if any of them is (a string of zeros sorts
     # before every other string of digits): when it is not, every value is an id.
@@ -121,7 +121,7 @@ def _common(doc: Encoded, answer) -> Columns | None:
         return None
     # Column by column, in C: a str of digits is taken as it is, anything else goes careful.
     id_message = list(map(dict.get, results, repeat("id_message")))
-    if not _digits(id_message, 20) or not min(id_message).strip("0"):  # type: ignore[type-var,union-attr]
+    if not _digits(id_message, ID_DIGITS) or not min(id_message).strip("0"):  # type: ignore[type-var,union-attr]
         return None
     columns: Columns = {
         "client_id_message": list(client_ids),
@@ -136,7 +136,7 @@ def _common(doc: Encoded, answer) -> Columns | None:
         columns[key] = ids
     counts = list(map(dict.get, results, repeat("count_message")))
     if counts.count(None) != n:
-        if not _digits(counts, 3):
+        if not _digits(counts, COUNT_DIGITS):
             return None
         distinct = set(counts)  # mostly one value ("1"): converted once
         one = len(distinct) == 1

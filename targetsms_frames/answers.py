@@ -38,7 +38,9 @@ NO_PHONE_RESULT = "the provider's answer has no result for this phone"
 NO_ID = "the provider's answer for this phone has neither an id_message nor an error"
 
 
-ID_RE = re.compile(r"[0-9]{1,20}")
+ID_DIGITS = 20  # an id the provider gives: 1..20 ASCII digits
+COUNT_DIGITS = 3  # a count of SMS parts read quickly (the careful path allows 4)
+ID_RE = re.compile(rf"[0-9]{{1,{ID_DIGITS}}}")
 COUNT_RE = re.compile(r"[0-9]{1,4}")
 PRICE_RE = re.compile(r"(?:[0-9]{1,6}(?:\.[0-9]{0,4})?|\.[0-9]{1,4})")
 TIME_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}")
@@ -108,7 +110,7 @@ def as_id(value) -> str | None:
         >>> as_id("0012"), as_id("0"), as_id(""), as_id(77)
         ('0012', None, None, '77')
     """
-    if type(value) is str and value.isascii() and value.isdigit() and len(value) <= 20:
+    if type(value) is str and value.isascii() and value.isdigit() and len(value) <= ID_DIGITS:
         return value if value.strip("0") else None  # the common case, made quick
     if _blank(value):
         return None
@@ -125,7 +127,7 @@ def as_count(value) -> int | None:
         >>> as_count("2"), as_count(3), as_count("")
         (2, 3, None)
     """
-    if type(value) is str and value.isascii() and value.isdigit() and len(value) <= 3:
+    if type(value) is str and value.isascii() and value.isdigit() and len(value) <= COUNT_DIGITS:
         return int(value)  # the common case, made quick
     if _blank(value):
         return None

@@ -58,7 +58,8 @@ TIME_CHANGE_FORMAT = "%Y-%m-%d %H:%M:%S"
 MSK = timezone(timedelta(hours=3), "MSK")
 
 PHONE_RE = re.compile(rf"^[1-9][0-9]{{{MIN_PHONE_DIGITS - 1},{MAX_PHONE_DIGITS - 1}}}$")
-CLIENT_ID_RE = re.compile(r"^[0-9]{1,18}$")
+CLIENT_ID_DIGITS = 18  # a client id: 1..18 ASCII digits
+CLIENT_ID_RE = re.compile(rf"^[0-9]{{1,{CLIENT_ID_DIGITS}}}$")
 TIME_SEND_RE = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}$")
 # A positive whole number of minutes.
 VALIDITY_RE = re.compile(r"^[1-9][0-9]*$")

@@ -62,7 +62,7 @@ def _arrow_ids(plan: pd.DataFrame, rows: np.ndarray) -> pa.ChunkedArray | pa.Arr
 
 def _digit_ids(client_ids: np.ndarray) -> bool:
     values = client_ids.tolist()
-    return not values or (_digits(values, 18))
+    return not values or (_digits(values, F.CLIENT_ID_DIGITS))
 
 
 def _twins(

@@ -56,6 +56,7 @@ def message_groups(plan: pd.DataFrame, positions: np.ndarray) -> tuple[np.ndarra
         fields.append((codes, None if many else distinct))
     # The personal texts are hashed most varied first: rows already alone in their group
     # cannot share a block, so the next texts are hashed only where rows still share one.
+    group = None  # the groups of ``key`` as it is, once numbered
     for k, (_, i) in enumerate(sorted(spread, key=lambda s: -s[0])):
         values, at = personal[i]
         if k == 0:
@@ -65,10 +66,12 @@ def message_groups(plan: pd.DataFrame, positions: np.ndarray) -> tuple[np.ndarra
         group = numbered(key)
         rows = np.flatnonzero(np.bincount(group)[group] > 1)
         if not len(rows):
-            break
+            break  # every row alone: ``group`` is final (a second sort would repeat it)
         key *= _MIX
         key[rows] += text_hashes(_rows(personal[i], rows))
-    group = numbered(key)
+        group = None
+    if group is None:
+        group = numbered(key)
     if not _exact(group, fields, personal):
         group = _exact_groups(fields, personal)
     return group, fields

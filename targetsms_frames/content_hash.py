@@ -29,6 +29,7 @@ from __future__ import annotations
 import hashlib
 
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -43,6 +44,15 @@ _U1, _U2, _SHIFT, _GOLD = np.uint64(_M1), np.uint64(_M2), np.uint64(33), np.uint
 # Zero bytes that pad a key to a whole number of words, by how many are needed.
 PADS = pa.array(["\0" * k for k in range(8)], pa.large_string())
 _NOTHING = pa.scalar("", pa.large_string())
+
+
+def named(plan: pd.DataFrame, derived: bool) -> pd.DataFrame:
+    """The plan with ``attrs`` naming :data:`DERIVATION` when some row's id was derived
+    (a send journal of other ids then refuses it), else naming none; returned as is."""
+    plan.attrs.pop(ATTR, None)  # concat keeps attrs only where all frames agree
+    if derived:
+        plan.attrs[ATTR] = DERIVATION
+    return plan
 
 
 def campaign_words(campaign: str) -> tuple[int, int]:
@@ -114,7 +124,7 @@ def padded_hashes(padded: pa.Array, lengths: np.ndarray, seed: int, step: int) -
         # they fit: NumPy's repeat is then several times faster).
         small = np.int32 if total < 2**31 else np.int64
         position = np.arange(total, dtype=small)
-        position -= np.repeat(starts.astype(small), counts)
+        np.subtract(position, np.repeat(starts.astype(small), counts), out=position)
         mixed = _position_keys(seed, step, int(counts.max()))[position]
         mixed ^= words
         _fmix(mixed, np.empty_like(mixed))

@@ -40,7 +40,7 @@ from .client_ids import content_keys as content_keys  # re-exported
 from .client_ids import derive_client_ids as derive_client_ids  # re-exported
 from .client_ids import row_digests as _row_digests
 from .content_hash import ATTR as DERIVATION_ATTR
-from .content_hash import DERIVATION
+from .content_hash import named
 from .contracts import PLAN_COLUMNS as _PLAN_COLUMNS
 from .errors import InputError
 from .field_rules import channel_orders as _channel_orders
@@ -310,11 +310,7 @@ def plan_frame(recipients, templates, campaign, region, now, zone, seen: Seen) -
         _plan(recipients.iloc[i : i + SLICE_ROWS], templates, campaign, region, now, zone, seen)
         for i in range(0, n, SLICE_ROWS)
     ]
-    out = pd.concat(slices)
-    out.attrs.pop(DERIVATION_ATTR, None)  # concat keeps attrs only where all slices agree
-    if any(DERIVATION_ATTR in s.attrs for s in slices):
-        out.attrs[DERIVATION_ATTR] = DERIVATION
-    return out
+    return named(pd.concat(slices), any(DERIVATION_ATTR in s.attrs for s in slices))
 
 
 def _plan(recipients, templates, campaign, region, now, zone, seen: Seen) -> pd.DataFrame:
@@ -385,10 +381,7 @@ def _plan(recipients, templates, campaign, region, now, zone, seen: Seen) -> pd.
         index=index,
     )
     frame["problem"] = problems.series(index)
-    out = pd.DataFrame(frame, index=index)
-    if derived:  # names how its ids were made: a journal of other ids refuses it
-        out.attrs[DERIVATION_ATTR] = DERIVATION
-    return out
+    return named(pd.DataFrame(frame, index=index), derived)
 
 
 def problems(plan_frame: pd.DataFrame, lang: str = "en") -> pd.DataFrame:

@@ -1,14 +1,12 @@
 """client_id_message: the provider's guard against sending twice, derived once per row.
 
-A row's id is a keyed BLAKE2b digest of its content (the phone and every message
-field) under the campaign key, so the same campaign and content give the same id
-on every run, and a new campaign key gives new ids. A user's own ids win.
+A row's id is a keyed 64-bit hash of its content (the phone and every message field)
+under the campaign key (:mod:`~targetsms_frames.content_hash`, named by its
+``DERIVATION``), so the same campaign and content give the same id on every run, and a
+new campaign key gives new ids. A user's own ids win.
 """
 
 from __future__ import annotations
-
-import hashlib
-from itertools import pairwise
 
 import numpy as np
 import pandas as pd
@@ -21,6 +19,7 @@ from ._columns import Problems as _Problems
 from ._columns import blank as _blank
 from ._columns import texts as _texts
 from .arrow_compat import if_else
+from .content_hash import PADS, campaign_words, hashes, padded_hashes
 from .seen import Seen, SortedRuns, id_keys
 
 MAX_CLIENT_ID = 2**53 - 1  # exact in a float64 and in JavaScript: safe in every tool
@@ -110,7 +109,12 @@ def _key_parts(columns: dict[str, pa.Array], coded: dict[str, Coded]) -> list | 
 
 def _joined(parts: list, start: int, rows: int) -> pa.Array:
     """The content keys of ``rows`` rows from ``start``, from :func:`_key_parts`."""
-    pieces = [
+    return _join(_pieces(parts, start, rows))
+
+
+def _pieces(parts: list, start: int, rows: int) -> list:
+    """The pieces of ``rows`` rows' keys from ``start``: Arrow columns and scalars."""
+    return [
         part.slice(start, rows)
         if isinstance(part, pa.Array)
         else part[0].take(pa.array(part[1][start : start + rows]))
@@ -118,11 +122,28 @@ def _joined(parts: list, start: int, rows: int) -> pa.Array:
         else part
         for part in parts
     ]
+
+
+def _join(pieces: list) -> pa.Array:
     nothing = pa.scalar("", pa.large_string())
     joined = pc.binary_join_element_wise(
         *pieces, nothing, null_handling="replace", null_replacement=""
     )
     return joined.combine_chunks() if isinstance(joined, pa.ChunkedArray) else joined
+
+
+def _padded_keys(parts: list, start: int, rows: int) -> tuple[pa.Array, np.ndarray]:
+    """:func:`_joined`'s keys, each padded to whole words, and their unpadded lengths:
+    the padding joins in the same pass (see :func:`content_hash.hashes`)."""
+    pieces = _pieces(parts, start, rows)
+    n = len(pieces[0])
+    lengths = np.zeros(n, dtype=np.int64)
+    for piece in pieces:
+        if isinstance(piece, pa.Scalar):
+            lengths += len(piece.as_py().encode())
+        else:
+            lengths += np.asarray(pc.binary_length(piece).fill_null(0), dtype=np.int64)
+    return _join([*pieces, PADS.take(pa.array(-lengths % 8))]), lengths
 
 
 # The fields of the newer channels (not in the 2019 key unless a row uses them).
@@ -168,32 +189,9 @@ def _run_texts(
     return pa.array(texts, pa.large_string()), numbers
 
 
-def _hasher(campaign: str):
-    """A BLAKE2b hasher keyed by the campaign (keys longer than 64 bytes are hashed first)."""
-    key = campaign.encode()
-    if len(key) > 64:
-        key = hashlib.blake2b(key).digest()
-    return hashlib.blake2b(digest_size=8, key=key)
-
-
 def digests(campaign: str, keys) -> np.ndarray:
-    """The keyed 64-bit BLAKE2b digest of each content key, as unsigned integers."""
-    copy = _hasher(campaign).copy
-    keys = keys if isinstance(keys, pa.Array) else pa.array(keys, pa.large_string())
-    # Hash the UTF-8 bytes where Arrow keeps them: no Python string per row. A plain loop
-    # with the methods bound once is the cheapest Python can call three C methods a row.
-    _, offsets, data = keys.buffers()
-    offsets = np.frombuffer(offsets, dtype=np.int64)[keys.offset : keys.offset + len(keys) + 1]
-    bounds = offsets.tolist()
-    view = memoryview(data if data is not None else b"")
-    found: list[bytes] = []
-    append = found.append
-    for start, end in pairwise(bounds):
-        h = copy()
-        h.update(view[start:end])
-        append(h.digest())
-    digests = b"".join(found)
-    return np.frombuffer(digests, dtype=">u8").astype(np.uint64)
+    """The keyed 64-bit hash of each content key (:mod:`~targetsms_frames.content_hash`)."""
+    return hashes(campaign, keys)
 
 
 # Rows whose content keys are joined and hashed at a time: the keys (a few hundred bytes
@@ -206,14 +204,15 @@ def row_digests(campaign: str, columns: dict[str, pa.Array], coded: dict[str, Co
     """:func:`digests` of :func:`content_keys_of`, :data:`KEY_ROWS` rows at a time."""
     n = len(columns["phone"])
     parts = _key_parts(columns, coded)
+    words = campaign_words(campaign)
     out = np.empty(n, dtype=np.uint64)
     for start in range(0, n, KEY_ROWS):
         if parts is None:
             piece = {name: column.slice(start, KEY_ROWS) for name, column in columns.items()}
-            keys = content_keys(piece)
+            found = digests(campaign, content_keys(piece))
         else:
-            keys = _joined(parts, start, KEY_ROWS)
-        out[start : start + KEY_ROWS] = digests(campaign, keys)
+            found = padded_hashes(*_padded_keys(parts, start, KEY_ROWS), *words)
+        out[start : start + KEY_ROWS] = found
     return out
 
 
@@ -254,8 +253,11 @@ def _first_seen(keys: np.ndarray, rows: np.ndarray, runs: SortedRuns, start: int
     return rows[repeat], dict(zip(rows[repeat].tolist(), at[repeat].tolist(), strict=True))
 
 
-def client_ids(recipients, digests, problems: _Problems, has_phone, seen: Seen) -> pa.Array:
-    """Each row's client id (text); duplicate rows and repeated ids are reported as problems.
+def client_ids(
+    recipients, digests, problems: _Problems, has_phone, seen: Seen
+) -> tuple[pa.Array, bool]:
+    """Each row's client id (text), and whether a row with a phone has a derived one;
+    duplicate rows and repeated ids are reported as problems.
 
     Duplicates (same phone, same message) and repeated ids are found across the whole
     campaign: this frame and the earlier ones ``seen`` remembers (and now this one too).
@@ -272,6 +274,7 @@ def client_ids(recipients, digests, problems: _Problems, has_phone, seen: Seen) 
     numbers = _numbers(digests)
     ids = pc.cast(pa.array(numbers), pa.large_string())
     keys = id_keys(numbers)
+    mine = np.zeros(n, dtype=bool)
     if "client_id_message" in recipients.columns:
         own = _texts(recipients["client_id_message"])
         given = ~_blank(own)
@@ -304,4 +307,4 @@ def client_ids(recipients, digests, problems: _Problems, has_phone, seen: Seen) 
             f"{seen.label(twin[i])!r} (each message needs its own)"
         ),
     )
-    return ids
+    return ids, bool((has_phone & ~mine).any())

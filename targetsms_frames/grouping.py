@@ -56,6 +56,7 @@ def message_groups(plan: pd.DataFrame, positions: np.ndarray) -> tuple[np.ndarra
         fields.append((codes, None if many else distinct))
     # The personal texts are hashed most varied first: rows already alone in their group
     # cannot share a block, so the next texts are hashed only where rows still share one.
+    group = None  # the groups of ``key`` as it is, once numbered
     for k, (_, i) in enumerate(sorted(spread, key=lambda s: -s[0])):
         values, at = personal[i]
         if k == 0:
@@ -65,10 +66,12 @@ def message_groups(plan: pd.DataFrame, positions: np.ndarray) -> tuple[np.ndarra
         group = numbered(key)
         rows = np.flatnonzero(np.bincount(group)[group] > 1)
         if not len(rows):
-            break
+            break  # every row alone: ``group`` is final (a second sort would repeat it)
         key *= _MIX
         key[rows] += text_hashes(_rows(personal[i], rows))
-    group = numbered(key)
+        group = None
+    if group is None:
+        group = numbered(key)
     if not _exact(group, fields, personal):
         group = _exact_groups(fields, personal)
     return group, fields
@@ -221,6 +224,60 @@ def _used(codes: np.ndarray, uniques: pa.Array) -> tuple[np.ndarray, pa.Array]:
 
 def _dictionary_codes(values: pa.Array | pa.ChunkedArray) -> tuple[np.ndarray, pa.Array]:
     """Arrow's dictionary codes of some texts (int32, -1 for missing) and the dictionary."""
+    return _one_text_codes(values) or _arrow_codes(values)
+
+
+def _one_text_codes(values: pa.Array | pa.ChunkedArray) -> tuple[np.ndarray, pa.Array] | None:
+    """:func:`_arrow_codes` of texts that are all one text (missing ones aside), read from
+    their bytes: a template's sender or button is the same in every row of a million,
+    and comparing bytes costs a fraction of a hash table. None when they are not."""
+    chunks = values.chunks if isinstance(values, pa.ChunkedArray) else [values]
+    first: np.ndarray | None = None
+    valid_parts = []
+    for chunk in chunks:
+        if not len(chunk):
+            continue
+        if chunk.type not in (pa.string(), pa.large_string()):
+            return None
+        width = np.int64 if chunk.type == pa.large_string() else np.int32
+        offsets = np.frombuffer(chunk.buffers()[1], dtype=width)[
+            chunk.offset : chunk.offset + len(chunk) + 1
+        ].astype(np.int64)
+        lengths = np.diff(offsets)
+        valid = _validity(chunk)
+        valid_parts.append(valid)
+        size = int(lengths[np.argmax(valid)]) if first is None else len(first)
+        # Every present text ``size`` bytes, every missing one none (as Arrow writes them).
+        if not np.array_equal(lengths, valid.astype(np.int64) * size):
+            return None
+        if not valid.any():
+            continue
+        data = chunk.buffers()[2]
+        raw = np.frombuffer(data if data is not None else b"", dtype=np.uint8)
+        texts = raw[offsets[0] : offsets[-1]]  # the present texts, one after another
+        if first is None:
+            first = texts[:size].copy()
+        if size and (texts.reshape(-1, size) != first).any():
+            return None
+    if first is None:
+        return None
+    valid = np.concatenate(valid_parts) if len(valid_parts) > 1 else valid_parts[0]
+    codes = np.where(valid, np.int32(0), np.int32(-1)).astype(np.int32)
+    return codes, pa.array([first.tobytes().decode()], values.type)
+
+
+def _validity(chunk: pa.Array) -> np.ndarray:
+    """Where a text is present (its validity bitmap unpacked: no Arrow boolean array)."""
+    n = len(chunk)
+    bitmap = chunk.buffers()[0]
+    if not chunk.null_count or bitmap is None:
+        return np.ones(n, dtype=np.uint8)
+    bits = np.unpackbits(np.frombuffer(bitmap, dtype=np.uint8), bitorder="little")
+    return bits[chunk.offset : chunk.offset + n]
+
+
+def _arrow_codes(values: pa.Array | pa.ChunkedArray) -> tuple[np.ndarray, pa.Array]:
+    """:func:`_dictionary_codes` by Arrow's hash table."""
     encoded = pc.dictionary_encode(values)
     chunks = encoded.chunks if isinstance(encoded, pa.ChunkedArray) else [encoded]
     if not chunks:

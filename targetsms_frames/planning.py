@@ -39,6 +39,8 @@ from .client_ids import client_ids as _client_ids
 from .client_ids import content_keys as content_keys  # re-exported
 from .client_ids import derive_client_ids as derive_client_ids  # re-exported
 from .client_ids import row_digests as _row_digests
+from .content_hash import ATTR as DERIVATION_ATTR
+from .content_hash import named
 from .contracts import PLAN_COLUMNS as _PLAN_COLUMNS
 from .errors import InputError
 from .field_rules import channel_orders as _channel_orders
@@ -304,12 +306,11 @@ def plan_frame(recipients, templates, campaign, region, now, zone, seen: Seen) -
     n = len(recipients)
     if n <= SLICE_ROWS:
         return _plan(recipients, templates, campaign, region, now, zone, seen)
-    return pd.concat(
-        [
-            _plan(recipients.iloc[i : i + SLICE_ROWS], templates, campaign, region, now, zone, seen)
-            for i in range(0, n, SLICE_ROWS)
-        ]
-    )
+    slices = [
+        _plan(recipients.iloc[i : i + SLICE_ROWS], templates, campaign, region, now, zone, seen)
+        for i in range(0, n, SLICE_ROWS)
+    ]
+    return named(pd.concat(slices), any(DERIVATION_ATTR in s.attrs for s in slices))
 
 
 def _plan(recipients, templates, campaign, region, now, zone, seen: Seen) -> pd.DataFrame:
@@ -353,7 +354,7 @@ def _plan(recipients, templates, campaign, region, now, zone, seen: Seen) -> pd.
     # Only the fields whose column was made from their codes: an absent one is empty.
     keyed = {f: c for f, c in coded.items() if columns[f] is not absent}
     digests = _row_digests(campaign, columns, keyed)
-    client_ids = _client_ids(recipients, digests, problems, ~_blank(phones), seen)
+    client_ids, derived = _client_ids(recipients, digests, problems, ~_blank(phones), seen)
     # Without its template a row's fields are meaningless: say that, not what follows.
     problems.keep_only(no_template, ("template", "phone"))
 
@@ -380,7 +381,7 @@ def _plan(recipients, templates, campaign, region, now, zone, seen: Seen) -> pd.
         index=index,
     )
     frame["problem"] = problems.series(index)
-    return pd.DataFrame(frame, index=index)
+    return named(pd.DataFrame(frame, index=index), derived)
 
 
 def problems(plan_frame: pd.DataFrame, lang: str = "en") -> pd.DataFrame:

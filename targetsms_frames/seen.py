@@ -173,6 +173,8 @@ def numbered(keys: np.ndarray) -> np.ndarray:
     starts = np.empty(n, dtype=bool)  # each distinct key's first place in the order
     starts[0] = True
     np.not_equal(ordered[1:], ordered[:-1], out=starts[1:])
+    if starts.all():  # every key distinct (a personal campaign's rows): numbered in order
+        return np.arange(n, dtype=np.intp)
     first = np.empty(n, dtype=np.intp)  # per row, the first row with its key (stable sort)
     first[order] = order[starts][np.cumsum(starts) - 1]
     return (np.cumsum(first == np.arange(n)) - 1)[first]

@@ -17,6 +17,7 @@ from ._speed import gc_paused
 from .answer_columns import columns_of, error_columns
 from .answers import ACCEPTED, REJECTED, SENT_COLUMNS, UNKNOWN
 from .client import DEFAULT_WORKERS, Client
+from .content_hash import ATTR as DERIVATION_ATTR
 from .documents import DEFAULT_MAX_PHONES, check_plan, sendable
 from .encoding import Encoded, Encoder
 from .errors import AuthError, ConfigError, ProviderError, TransportError
@@ -196,7 +197,7 @@ def send_chunks(
                 )
                 if book is not None:
                     # The account, not the login: a token client has none.
-                    book.bind(client.account, client.url)
+                    book.bind(client.account, client.url, plan.attrs.get(DERIVATION_ATTR))
                     before = book.last_document() + 1
                 sender = _Sender(client, book, workers, progress)
             n = len(plan)

@@ -362,8 +362,10 @@ def test_plan_contract():
 
 def test_derived_ids_never_change_between_versions():
     # A re-run after upgrading must reuse the ids of the first run, or it would send
-    # twice: the derivation (content key, keyed BLAKE2b, modulo 2**53 - 1, plus 1) is
-    # part of the contract, pinned here.
+    # twice: the derivation (content key, keyed hash, modulo 2**53 - 1, plus 1) is
+    # part of the contract, pinned here. It changed once, before 1.0, from BLAKE2b
+    # ("4687503495447257", see tests/test_client_id_derivation.py) to content_hash's,
+    # and a journal of the old ids refuses plans of the new (same file).
     recipients = pd.DataFrame(
         {"phone": ["79801234567"], "send_sms": ["1"], "sender_sms": ["Shop"], "text_sms": ["Hello"]}
     )
@@ -374,7 +376,7 @@ def test_derived_ids_never_change_between_versions():
     from targetsms_frames.planning import derive_client_ids
 
     assert plan.loc[0, "client_id_message"] == derive_client_ids("spring-2026", [key])[0]
-    assert derive_client_ids("spring-2026", [key]) == ["4687503495447257"]
+    assert derive_client_ids("spring-2026", [key]) == ["6600772269376944"]
 
 
 def test_cells_keep_their_text_and_blank_text_is_missing():

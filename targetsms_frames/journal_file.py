@@ -236,14 +236,12 @@ class JournalFile:
 
     # -- binding -------------------------------------------------------------------------
 
-    def bind(self, account: str, url: str, client_ids: str | None = None) -> None:
+    def bind(self, account: str, url: str) -> None:
         """Tie the journal to one account; refuse another one's.
 
         Results are only meaningful for the account that produced them: sending to
         the real provider with a journal of sandbox results would skip real phones.
         The URL is compared by :func:`endpoint` (a loopback sandbox's port is ignored).
-        ``client_ids``: how the plan's derived client ids were made (its
-        ``attrs["client_id_derivation"]``; None when it has none), see :meth:`_derivation`.
         """
         where = endpoint(url)
         try:
@@ -263,35 +261,42 @@ class JournalFile:
                 f"not {account!r} at {where}",
                 "use a new journal file for this account",
             )
-        if client_ids is not None:
-            self._derivation(rows, client_ids)
 
-    def _derivation(self, rows: dict[str, str], client_ids: str) -> None:
+    def check_client_ids(self, derivation: str | None) -> None:
         """Refuse a plan whose client ids were derived otherwise than the journal's rows.
 
         The journal knows a row by its client id: ids of another derivation are new to
-        it, so every row it holds would be posted again. A journal records the
-        derivation of the first plan sent with it; one with documents and no record was
-        written before derivations were named: by the keyed BLAKE2b of 0.1.
+        it, so every row it holds would be posted again. ``derivation``: the plan's
+        ``attrs["client_id_derivation"]`` (None: no derived ids, nothing to compare).
+        The journal records the first derivation it meets; until then its record is
+        empty. A journal with documents and no record at all was written before
+        derivations were named, by the keyed BLAKE2b of 0.1.
         """
         try:
-            have = rows.get("client_ids")
+            have = self._meta().get("client_ids")
             if have is None:
                 posted = self._db.execute("SELECT 1 FROM documents LIMIT 1").fetchone()
-                if posted:
-                    have = LEGACY_DERIVATION
-                else:
-                    with self._db:
-                        self._db.execute(
-                            "INSERT OR IGNORE INTO meta VALUES ('client_ids', ?)", (client_ids,)
-                        )
-                    have = self._meta()["client_ids"]
+                with self._db:
+                    self._db.execute(
+                        "INSERT OR IGNORE INTO meta VALUES ('client_ids', ?)",
+                        (LEGACY_DERIVATION if posted else "",),
+                    )
+                have = self._meta()["client_ids"]
+            if derivation is None or have == derivation:
+                return
+            if not have:  # no derived ids sent yet: this plan's derivation is the journal's
+                with self._db:
+                    self._db.execute(
+                        "UPDATE meta SET value = ? WHERE key = 'client_ids' AND value = ''",
+                        (derivation,),
+                    )
+                have = self._meta()["client_ids"]
         except sqlite3.Error as exc:
             raise self._sqlite_error(exc) from exc
-        if have != client_ids:
+        if have != derivation:
             raise self._error(
                 f"holds rows sent with client ids derived by {have!r}, but this plan's were "
-                f"derived by {client_ids!r} (another version of targetsms_frames), so every "
+                f"derived by {derivation!r} (another version of targetsms_frames), so every "
                 "row sent before would be sent again",
                 "finish this campaign with the plan or the targetsms_frames version that "
                 "started it; use a new journal file only for a campaign not sent before",

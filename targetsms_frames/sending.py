@@ -197,9 +197,11 @@ def send_chunks(
                 )
                 if book is not None:
                     # The account, not the login: a token client has none.
-                    book.bind(client.account, client.url, plan.attrs.get(DERIVATION_ATTR))
+                    book.bind(client.account, client.url)
                     before = book.last_document() + 1
                 sender = _Sender(client, book, workers, progress)
+            if book is not None:  # each chunk: a later one may be the first with derived ids
+                book.check_client_ids(plan.attrs.get(DERIVATION_ATTR))
             n = len(plan)
             known, has_known = empty_columns(n), np.zeros(n, dtype=bool)
             if book is not None and before is not None and before > 1:

@@ -298,3 +298,41 @@ def test_a_journal_killed_before_any_answer_still_refuses(tmp_path):
         with pytest.raises(JournalError, match="use a new journal file only for a campaign"):
             tsf.send(tsf.plan(people(), campaign="c"), sb.client(), journal=journal, progress=False)
         assert sb.requests == 0
+
+
+def test_a_journal_of_own_ids_takes_a_later_plan_of_derived_ids(tmp_path):
+    # Own ids depend on no derivation: a journal that holds only them must not be taken
+    # for an old one, and the first derived plan names the journal's derivation.
+    journal = tmp_path / "c.journal"
+    mine = tsf.plan(people(3).assign(client_id_message=["101", "102", "103"]), campaign="c")
+    with tsf.sandbox() as sb:
+        tsf.send(mine, sb.client(), journal=journal, progress=False)
+        with Journal(journal) as book:
+            assert book._meta()["client_ids"] == ""
+        derived = tsf.plan(people(3, 3), campaign="c")
+        sent = tsf.send(derived, sb.client(), journal=journal, progress=False)
+        assert sent["outcome"].eq("accepted").all()
+        with Journal(journal) as book:
+            assert book._meta()["client_ids"] == H.DERIVATION
+        assert set(sb.ledger.phones.values()) == {1} and len(sb.ledger.phones) == 6
+
+
+def test_every_chunk_is_checked_not_only_the_first(tmp_path):
+    # A chunk of own ids first, then one whose ids another derivation made: the second is
+    # refused before it posts anything, and the first chunk's results are kept.
+    journal = tmp_path / "c.journal"
+    with tsf.sandbox() as sb:
+        tsf.send(tsf.plan(people(3), campaign="c"), sb.client(), journal=journal, progress=False)
+        mine = tsf.plan(people(2, 10).assign(client_id_message=["201", "202"]), campaign="c")
+        other = tsf.plan(people(2, 20), campaign="c")
+        other.attrs[H.ATTR] = "some-other-derivation"
+        chunks = tsf.send_chunks(iter([mine, other]), sb.client(), journal=journal, progress=False)
+        first = next(chunks)
+        assert first["outcome"].eq("accepted").all()
+        posted = sb.requests
+        with pytest.raises(JournalError, match="some-other-derivation"):
+            next(chunks)
+        assert sb.requests == posted
+        with Journal(journal) as book:
+            assert book._meta()["client_ids"] == H.DERIVATION
+        assert len(sb.ledger.phones) == 5

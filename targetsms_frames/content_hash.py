@@ -1,7 +1,7 @@
 """The keyed 64-bit hash of content keys that client ids are derived from, in NumPy.
 
 A derived ``client_id_message`` is ``hash(campaign, content key) mod (2**53 - 1) + 1``
-(:mod:`targetsms_frames.client_ids`). Until 0.x the hash was a keyed BLAKE2b, one
+(:mod:`targetsms_frames.client_ids`). Until 0.1 the hash was a keyed BLAKE2b, one
 Python call per row (about 0.8 µs a row, most of the client id's cost). This one is
 computed a column at a time in NumPy, over the key bytes where Arrow keeps them:
 
@@ -33,7 +33,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-DERIVATION = "tsf-wordmix-64"  # this module's hash (client ids since 0.x)
+DERIVATION = "tsf-wordmix-64"  # this module's hash (client ids since 0.2)
 LEGACY_DERIVATION = "blake2b-64"  # the keyed BLAKE2b of earlier versions
 ATTR = "client_id_derivation"  # the plan's attrs key naming the derivation of its ids
 

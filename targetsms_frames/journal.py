@@ -33,11 +33,13 @@ from collections.abc import Iterable
 
 import orjson
 
+from .journal_checkpoint import Checkpointer
+
 # The private names of the one-module journal stay importable from here ("as" re-exports).
 from .journal_file import _COLUMNS as _COLUMNS
 from .journal_file import _SCHEMA as _SCHEMA
 from .journal_file import _START_OVER as _START_OVER
-from .journal_file import FORMAT, VERSION, JournalFile, endpoint
+from .journal_file import _WAL_BYTES, FORMAT, VERSION, JournalFile, endpoint
 from .journal_reading import _ID as _ID
 from .journal_reading import _KEEP_IF_MISSING as _KEEP_IF_MISSING
 from .journal_reading import _PHONE_FIELDS, POSTED, RESULT_FIELDS, JournalReader, merge
@@ -70,6 +72,22 @@ class Journal(JournalReader):
         {}
     """
 
+    _checkpointer: Checkpointer | None = None
+
+    def _committed(self, size: int) -> None:
+        """After a write (under the lock): the log is copied back by a thread of its own
+        (see :mod:`~targetsms_frames.journal_checkpoint`), started at the first write."""
+        if self._checkpointer is None:
+            self._db.execute("PRAGMA wal_autocheckpoint=0")
+            self._checkpointer = Checkpointer(self.path, _WAL_BYTES)
+        self._checkpointer.wrote(size)
+
+    def close(self) -> None:
+        if self._checkpointer is not None:
+            self._checkpointer.close()
+            self._checkpointer = None
+        super().close()
+
     def record_document(self, rows: Iterable[dict]) -> int:
         """Record a document about to be posted: the client ids, phones and names of its rows."""
         phones = [[r[f] for f in _PHONE_FIELDS] for r in rows]
@@ -88,13 +106,15 @@ class Journal(JournalReader):
         now = time.time()
         records = [(_dumps(list(zip(*columns, strict=True))), now) for columns in documents]
         try:
-            with self._lock, self._db:
-                ids = [
-                    self._db.execute(
-                        "INSERT INTO documents (phones, posted_at) VALUES (?, ?)", record
-                    ).lastrowid
-                    for record in records
-                ]
+            with self._lock:
+                with self._db:
+                    ids = [
+                        self._db.execute(
+                            "INSERT INTO documents (phones, posted_at) VALUES (?, ?)", record
+                        ).lastrowid
+                        for record in records
+                    ]
+                self._committed(sum(len(phones) for phones, _ in records))
         except sqlite3.Error as exc:
             raise self._sqlite_error(exc) from exc
         assert all(i is not None for i in ids)  # an INSERT always sets it
@@ -129,11 +149,15 @@ class Journal(JournalReader):
             for doc_id, columns, summary in answers
         ]
         try:
-            with self._lock, self._db:
-                self._db.executemany(
-                    "UPDATE documents SET answered_at = ?, summary = ?, results = ? WHERE id = ?",
-                    records,
-                )
+            with self._lock:
+                with self._db:
+                    self._db.executemany(
+                        "UPDATE documents SET answered_at = ?, summary = ?, results = ? "
+                        "WHERE id = ?",
+                        records,
+                    )
+                # An answer rewrites its document's whole record.
+                self._committed(sum(len(r[2]) for r in records))
         except sqlite3.Error as exc:
             raise self._sqlite_error(exc) from exc
 

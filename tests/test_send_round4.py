@@ -28,3 +28,60 @@ def test_distinct_numbers_over_chunks():
     chunks = pa.chunked_array([pa.array(["1", "2"]), pa.array(["3"]), pa.array(["2"])])
     assert not _distinct_numbers(chunks)
     assert _distinct_numbers(chunks[:3])
+
+
+# -- the journal's log copied back by a thread of its own -------------------------------
+
+
+def _checkpoint_threads() -> list:
+    import threading
+
+    return [t for t in threading.enumerate() if t.name == "targetsms-journal-checkpoint"]
+
+
+def test_the_log_is_copied_back_while_writing_and_the_thread_ends_at_close(tmp_path):
+    import os
+    import time
+
+    from targetsms_frames import journal_file
+    from targetsms_frames.journal import Journal
+
+    path = tmp_path / "j.journal"
+    before = len(_checkpoint_threads())
+    journal = Journal(path)
+    journal.bind("me", "http://127.0.0.1/x")
+    size_at_start = os.path.getsize(path)
+    n = 300
+    ids = [str(10**15 + i) for i in range(n)]
+    columns = {
+        "client_id_message": ids,
+        "phone": ["7" * 11] * n,
+        "name_delivery": ["Shop"] * n,
+        "id_message": ids,
+        "id_viber": [None] * n,
+        "id_whatsapp": [None] * n,
+        "id_sms": ids,
+        "id_vk": [None] * n,
+        "count_message": [1] * n,
+        "outcome": ["accepted"] * n,
+        "error": [None] * n,
+    }
+    written = 0
+    docs = []
+    while written < 3 * journal_file._WAL_BYTES:
+        (doc,) = journal.record_documents([(ids, columns["phone"], columns["name_delivery"])])
+        journal.record_answers([(doc, columns, f"accepted {n}")])
+        docs.append(doc)
+        written += 2 * 60 * n
+    assert len(_checkpoint_threads()) == before + 1
+    deadline = time.monotonic() + 30
+    while os.path.getsize(path) <= size_at_start and time.monotonic() < deadline:
+        time.sleep(0.05)  # the file grows when the log is copied back into it
+    assert os.path.getsize(path) > size_at_start
+    journal.close()
+    assert len(_checkpoint_threads()) == before
+    assert not os.path.exists(f"{path}-wal")  # the last connection closed copied the rest
+    with Journal(path) as again:
+        results, last = again.results(), again.last_document()
+    assert len(results) == n and all(r["outcome"] == "accepted" for r in results.values())
+    assert last == docs[-1]

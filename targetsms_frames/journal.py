@@ -47,6 +47,8 @@ from .journal_reading import _check_row as _check_row
 from .journal_reading import _each as _each
 from .journal_reading import _records as _records
 
+_RESTART_BYTES = 64 << 20  # the log is started over past this size (journal_checkpoint)
+
 __all__ = [
     "FORMAT",
     "POSTED",
@@ -78,8 +80,12 @@ class Journal(JournalReader):
         """After a write (under the lock): the log is copied back by a thread of its own
         (see :mod:`~targetsms_frames.journal_checkpoint`), started at the first write."""
         if self._checkpointer is None:
-            self._db.execute("PRAGMA wal_autocheckpoint=0")
-            self._checkpointer = Checkpointer(self.path, _WAL_BYTES)
+            # SQLite's own checkpoint only past four times the thread's restart size: in
+            # case the thread could not open its connection.
+            (page_size,) = self._db.execute("PRAGMA page_size").fetchone()
+            pages = max(1, 4 * _RESTART_BYTES // page_size)
+            self._db.execute(f"PRAGMA wal_autocheckpoint={pages}")
+            self._checkpointer = Checkpointer(self.path, _WAL_BYTES, _RESTART_BYTES)
         self._checkpointer.wrote(size)
 
     def close(self) -> None:

@@ -9,6 +9,13 @@ busy disk). Here the checkpoint runs on a second connection in a thread that onl
 waits for the disk; the workers keep committing to the log meanwhile (a ``PASSIVE``
 checkpoint never blocks a writer). What is durable, and when, is unchanged: a commit
 is in the log as before, and a killed process leaves a log that the next open reads.
+
+A log is started over only after a checkpoint with no write between it and the next
+write, which a ``PASSIVE`` one beside busy writers never gets: so when the log has
+grown past ``restart`` bytes, the thread follows its checkpoint with a ``RESTART`` one,
+which holds the writers back while it copies the little left and flushes (a few
+milliseconds, far apart). The writers' connection keeps SQLite's own checkpoint at a
+larger size, for a thread that could not open its connection.
 """
 
 from __future__ import annotations
@@ -26,10 +33,11 @@ class Checkpointer:
     Args:
         path: the journal file.
         every: bytes committed between checkpoints.
+        restart: the log's size (bytes) past which it is started over.
     """
 
-    def __init__(self, path: str, every: int) -> None:
-        self.path, self.every = path, every
+    def __init__(self, path: str, every: int, restart: int) -> None:
+        self.path, self.every, self.restart = path, every, restart
         self._pending = 0  # bytes committed since the last request
         self._wake = threading.Event()
         self._stopping = False
@@ -57,6 +65,7 @@ class Checkpointer:
         except sqlite3.Error:
             return  # the writer's connection checkpoints when it closes
         try:
+            (page_size,) = db.execute("PRAGMA page_size").fetchone()
             while True:
                 self._wake.wait()
                 self._wake.clear()
@@ -64,6 +73,8 @@ class Checkpointer:
                     return
                 # Busy or failed: the log grows until the next one; nothing is lost.
                 with contextlib.suppress(sqlite3.Error):
-                    db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+                    (_, frames, _), *_ = db.execute("PRAGMA wal_checkpoint(PASSIVE)")
+                    if frames * page_size >= self.restart:
+                        db.execute("PRAGMA wal_checkpoint(RESTART)").fetchall()
         finally:
             db.close()

@@ -85,3 +85,28 @@ def test_the_log_is_copied_back_while_writing_and_the_thread_ends_at_close(tmp_p
         results, last = again.results(), again.last_document()
     assert len(results) == n and all(r["outcome"] == "accepted" for r in results.values())
     assert last == docs[-1]
+
+
+def test_the_log_stays_bounded_while_the_thread_copies_it_back(tmp_path, monkeypatch):
+    import os
+    import time
+
+    from targetsms_frames import journal
+    from targetsms_frames.journal import Journal
+
+    # The same ratio as the defaults (4 MiB and 64 MiB), smaller.
+    monkeypatch.setattr(journal, "_RESTART_BYTES", 4 << 20)
+    monkeypatch.setattr(journal, "_WAL_BYTES", 1 << 18)
+    path = tmp_path / "j.journal"
+    peak = 0
+    with Journal(path) as book:
+        book.bind("me", "http://127.0.0.1/x")
+        text = "x" * 50_000
+        for i in range(500):  # 25 MB of records, every one of them kept
+            (doc,) = book.record_documents([([str(i)], [text], [""])])
+            peak = max(peak, os.path.getsize(f"{path}-wal"))
+            time.sleep(0.002)  # a send's writes come between posts
+        assert doc == 500
+    # The log started over: a few restarts' worth, not the 25 MB of records (75 MB of
+    # log: each 50 KB record rewrites a 64 KiB page and the tree above it).
+    assert peak < 16 << 20, peak

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pyarrow as pa
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -110,3 +111,58 @@ def test_the_log_stays_bounded_while_the_thread_copies_it_back(tmp_path, monkeyp
     # The log started over: a few restarts' worth, not the 25 MB of records (75 MB of
     # log: each 50 KB record rewrites a 64 KiB page and the tree above it).
     assert peak < 16 << 20, peak
+
+
+# -- the sent frame's columns of one value ----------------------------------------------
+
+TEXT_VALUES = st.one_of(st.none(), st.sampled_from(["accepted", "", "0", "ошибка"]), st.text())
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.one_of(
+        st.lists(TEXT_VALUES, max_size=6),
+        st.tuples(TEXT_VALUES, st.integers(0, 6)).map(lambda vn: [vn[0]] * vn[1]),
+    )
+)
+def test_a_text_column_of_one_value_is_the_column_text_series_makes(values):
+    import numpy as np
+    import pandas as pd
+
+    from targetsms_frames._speed import text_series
+    from targetsms_frames.sent_frames import _text
+
+    column = np.array([*values, None], dtype=object)[:-1]  # an object array, never 2-D
+    index = pd.RangeIndex(len(values))
+    pd.testing.assert_series_equal(_text(column, index), text_series(column, index))
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.one_of(
+        st.lists(st.one_of(st.none(), st.integers(-3, 3), st.booleans()), max_size=6),
+        st.tuples(
+            st.one_of(st.integers(-(2**64), 2**64), st.sampled_from([1, 2**63 - 1, -(2**63)])),
+            st.integers(1, 6),
+        ).map(lambda vn: [vn[0]] * vn[1]),
+    )
+)
+def test_a_count_column_of_one_value_is_the_careful_int64_column(values):
+    import numpy as np
+    import pandas as pd
+
+    from targetsms_frames.sent_frames import _int64
+
+    column = np.array([*values, None], dtype=object)[:-1]
+    index = pd.RangeIndex(len(values))
+
+    def careful():
+        return pd.Series(column, index=index, dtype="Int64")
+
+    try:
+        expected = careful()
+    except (TypeError, ValueError, OverflowError) as exc:
+        with pytest.raises(type(exc)):
+            _int64(column, index)
+        return
+    pd.testing.assert_series_equal(_int64(column, index), expected)

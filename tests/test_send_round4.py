@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pyarrow as pa
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from targetsms_frames.send_checks import _distinct_numbers
@@ -166,3 +166,55 @@ def test_a_count_column_of_one_value_is_the_careful_int64_column(values):
             _int64(column, index)
         return
     pd.testing.assert_series_equal(_int64(column, index), expected)
+
+
+# -- journal records bound as UTF-8 bytes, stored as text -------------------------------
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.text(), min_size=1, max_size=4), st.text())
+@example(["Магазин", "\ud800"], "x\udfff")  # lone surrogates: json, escaped
+def test_journal_records_are_the_same_text_as_before(names, error):
+    import json
+    import sqlite3
+    import tempfile
+    from pathlib import Path
+
+    from targetsms_frames.journal import Journal
+
+    n = len(names)
+    ids = [str(10**12 + i) for i in range(n)]
+    columns = {
+        "client_id_message": ids,
+        "phone": ["79801234567"] * n,
+        "name_delivery": names,
+        "id_message": [None] * n,
+        "id_viber": [None] * n,
+        "id_whatsapp": [None] * n,
+        "id_sms": [None] * n,
+        "id_vk": [None] * n,
+        "count_message": [None] * n,
+        "outcome": ["rejected"] * n,
+        "error": [error] * n,  # any text, a lone surrogate too (json escapes it)
+    }
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "j.journal"
+        with Journal(path) as book:
+            (doc,) = book.record_documents([(ids, columns["phone"], names)])
+            book.record_answers([(doc, columns, f"rejected {n}")])
+            results = book.results()
+        db = sqlite3.connect(path)
+        (phones, results_text, kinds) = db.execute(
+            "SELECT phones, results, typeof(phones) || typeof(results) FROM documents"
+        ).fetchone()
+        db.close()
+    assert kinds == "texttext"
+    assert json.loads(phones) == [
+        list(row) for row in zip(ids, columns["phone"], names, strict=True)
+    ]
+    assert json.loads(results_text)["rows"] == [
+        list(row)
+        for row in zip(*(columns[f] for f in json.loads(results_text)["columns"]), strict=True)
+    ]
+    assert [results[i]["name_delivery"] for i in ids] == names
+    assert all(results[i]["error"] == error for i in ids)

@@ -29,6 +29,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
+import weakref
 from collections.abc import Iterable
 
 import orjson
@@ -75,6 +76,7 @@ class Journal(JournalReader):
     """
 
     _checkpointer: Checkpointer | None = None
+    _stop_checkpointer: weakref.finalize
 
     def _committed(self, size: int) -> None:
         """After a write (under the lock): the log is copied back by a thread of its own
@@ -86,11 +88,13 @@ class Journal(JournalReader):
             pages = max(1, 4 * _RESTART_BYTES // page_size)
             self._db.execute(f"PRAGMA wal_autocheckpoint={pages}")
             self._checkpointer = Checkpointer(self.path, _WAL_BYTES, _RESTART_BYTES)
+            # A journal dropped without close() still stops its thread and its connection.
+            self._stop_checkpointer = weakref.finalize(self, self._checkpointer.close)
         self._checkpointer.wrote(size)
 
     def close(self) -> None:
         if self._checkpointer is not None:
-            self._checkpointer.close()
+            self._stop_checkpointer()  # once, here or when the journal is dropped
             self._checkpointer = None
         super().close()
 

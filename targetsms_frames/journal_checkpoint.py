@@ -65,7 +65,10 @@ class Checkpointer:
         except sqlite3.Error:
             return  # the writer's connection checkpoints when it closes
         try:
-            (page_size,) = db.execute("PRAGMA page_size").fetchone()
+            try:
+                (page_size,) = db.execute("PRAGMA page_size").fetchone()
+            except sqlite3.Error:
+                return
             while True:
                 self._wake.wait()
                 self._wake.clear()

@@ -218,3 +218,54 @@ def test_journal_records_are_the_same_text_as_before(names, error):
     ]
     assert [results[i]["name_delivery"] for i in ids] == names
     assert all(results[i]["error"] == error for i in ids)
+
+
+def test_a_journal_dropped_without_close_stops_its_thread(tmp_path):
+    import gc
+    import os
+
+    from targetsms_frames.journal import Journal
+
+    before = len(_checkpoint_threads())
+    path = tmp_path / "j.journal"
+    book = Journal(path)
+    book.record_documents([(["1"], ["79801234567"], [""])])
+    assert len(_checkpoint_threads()) == before + 1
+    del book
+    gc.collect()
+    assert len(_checkpoint_threads()) == before
+    assert not os.path.exists(f"{path}-wal")  # every connection closed: the log copied back
+    with Journal(path) as again:
+        assert again.last_document() == 1
+
+
+# -- bigger tasks when there are many documents -----------------------------------------
+
+
+@pytest.mark.parametrize("workers, expected", [(1, 4), (2, 2)])
+def test_many_documents_go_four_a_task_and_every_row_once(workers, expected, monkeypatch):
+    import pandas as pd
+
+    import targetsms_frames as tsf
+    from targetsms_frames import encoding
+
+    sizes = []
+    real = encoding.Encoder.batches
+
+    def spied(self, size):
+        sizes.append(size)
+        return real(self, size)
+
+    monkeypatch.setattr(encoding.Encoder, "batches", spied)
+    people = pd.DataFrame(
+        {"phone": [str(79801234500 + i) for i in range(40)], "send_sms": "1"}
+        | {"sender_sms": "Shop", "text_sms": "Hi"}
+    )
+    plan = tsf.plan(people, campaign="tasks")
+    with tsf.sandbox() as sb:  # 40 documents: 32 a worker or more with one worker
+        sent = tsf.send(plan, sb.client(), max_phones=1, workers=workers, progress=False)
+        ledger = sb.ledger
+    assert sizes == [expected]
+    assert sent["outcome"].eq("accepted").all() and sent["id_message"].is_unique
+    assert set(ledger.accepted.values()) == {1}  # every client id accepted once
+    assert set(ledger.accepted) == set(plan["client_id_message"])

@@ -52,6 +52,20 @@ def columns_from_dict(plan: pd.DataFrame, results: dict[str, dict]) -> tuple[Col
     return columns, has
 
 
+def kept_before(plan: pd.DataFrame, results: dict[str, dict]) -> np.ndarray:
+    """Rows whose client id the journal has as accepted or held: the provider's already."""
+    client_ids = plan["client_id_message"].astype(object).where(plan["client_id_message"].notna())
+    return np.array(
+        [results.get(c, {}).get("outcome") in KEPT for c in client_ids.tolist()], dtype=bool
+    )
+
+
+def sent_frame(plan: pd.DataFrame, results: dict[str, dict]) -> pd.DataFrame:
+    """The sent frame of a plan from results by client id (pure)."""
+    columns, has = columns_from_dict(plan, results)
+    return sent_frame_of(plan, columns, has)
+
+
 def merged(known: Columns, has_known: np.ndarray, new: Columns, has_new: np.ndarray) -> Columns:
     """This run's results over the known ones, as ``journal.merge`` does row by row; an
     "accepted earlier" answer without an id says so in ``error``."""

@@ -26,6 +26,8 @@ import threading
 
 __all__ = ["Checkpointer"]
 
+_WAIT = 1.0  # seconds the thread's connection waits for a lock (SQLite's busy timeout)
+
 
 class Checkpointer:
     """A thread that checkpoints a journal's log when asked (:meth:`wrote`).
@@ -61,7 +63,11 @@ class Checkpointer:
 
     def _run(self) -> None:
         try:
-            db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+            # A RESTART holds the writers back while it waits for another process's
+            # readers: for a second at most, then the log grows until the next one.
+            db = sqlite3.connect(
+                self.path, timeout=_WAIT, isolation_level=None, check_same_thread=False
+            )
         except sqlite3.Error:
             return  # the writer's connection checkpoints when it closes
         try:

@@ -29,21 +29,26 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
+import weakref
 from collections.abc import Iterable
 
 import orjson
+
+from .journal_checkpoint import Checkpointer
 
 # The private names of the one-module journal stay importable from here ("as" re-exports).
 from .journal_file import _COLUMNS as _COLUMNS
 from .journal_file import _SCHEMA as _SCHEMA
 from .journal_file import _START_OVER as _START_OVER
-from .journal_file import FORMAT, VERSION, JournalFile, endpoint
+from .journal_file import _WAL_BYTES, FORMAT, VERSION, JournalFile, endpoint
 from .journal_reading import _ID as _ID
 from .journal_reading import _KEEP_IF_MISSING as _KEEP_IF_MISSING
 from .journal_reading import _PHONE_FIELDS, POSTED, RESULT_FIELDS, JournalReader, merge
 from .journal_reading import _check_row as _check_row
 from .journal_reading import _each as _each
 from .journal_reading import _records as _records
+
+_RESTART_BYTES = 64 << 20  # the log is started over past this size (journal_checkpoint)
 
 __all__ = [
     "FORMAT",
@@ -70,6 +75,29 @@ class Journal(JournalReader):
         {}
     """
 
+    _checkpointer: Checkpointer | None = None
+    _stop_checkpointer: weakref.finalize
+
+    def _committed(self, size: int) -> None:
+        """After a write (under the lock): the log is copied back by a thread of its own
+        (see :mod:`~targetsms_frames.journal_checkpoint`), started at the first write."""
+        if self._checkpointer is None:
+            # SQLite's own checkpoint only past four times the thread's restart size: in
+            # case the thread could not open its connection.
+            (page_size,) = self._db.execute("PRAGMA page_size").fetchone()
+            pages = max(1, 4 * _RESTART_BYTES // page_size)
+            self._db.execute(f"PRAGMA wal_autocheckpoint={pages}")
+            self._checkpointer = Checkpointer(self.path, _WAL_BYTES, _RESTART_BYTES)
+            # A journal dropped without close() still stops its thread and its connection.
+            self._stop_checkpointer = weakref.finalize(self, self._checkpointer.close)
+        self._checkpointer.wrote(size)
+
+    def close(self) -> None:
+        if self._checkpointer is not None:
+            self._stop_checkpointer()  # once, here or when the journal is dropped
+            self._checkpointer = None
+        super().close()
+
     def record_document(self, rows: Iterable[dict]) -> int:
         """Record a document about to be posted: the client ids, phones and names of its rows."""
         phones = [[r[f] for f in _PHONE_FIELDS] for r in rows]
@@ -88,13 +116,16 @@ class Journal(JournalReader):
         now = time.time()
         records = [(_dumps(list(zip(*columns, strict=True))), now) for columns in documents]
         try:
-            with self._lock, self._db:
-                ids = [
-                    self._db.execute(
-                        "INSERT INTO documents (phones, posted_at) VALUES (?, ?)", record
-                    ).lastrowid
-                    for record in records
-                ]
+            with self._lock:
+                with self._db:
+                    ids = [
+                        self._db.execute(
+                            "INSERT INTO documents (phones, posted_at) VALUES (CAST(? AS TEXT), ?)",
+                            record,
+                        ).lastrowid
+                        for record in records
+                    ]
+                self._committed(sum(len(phones) for phones, _ in records))
         except sqlite3.Error as exc:
             raise self._sqlite_error(exc) from exc
         assert all(i is not None for i in ids)  # an INSERT always sets it
@@ -129,19 +160,28 @@ class Journal(JournalReader):
             for doc_id, columns, summary in answers
         ]
         try:
-            with self._lock, self._db:
-                self._db.executemany(
-                    "UPDATE documents SET answered_at = ?, summary = ?, results = ? WHERE id = ?",
-                    records,
-                )
+            with self._lock:
+                with self._db:
+                    self._db.executemany(
+                        "UPDATE documents SET answered_at = ?, summary = ?, "
+                        "results = CAST(? AS TEXT) WHERE id = ?",
+                        records,
+                    )
+                # An answer rewrites its document's whole record.
+                self._committed(sum(len(r[2]) for r in records))
         except sqlite3.Error as exc:
             raise self._sqlite_error(exc) from exc
 
 
-def _dumps(value) -> str:
-    """JSON text of a record: orjson, or json (escaped) for what orjson refuses (a lone
-    surrogate in an error text)."""
+def _dumps(value) -> bytes:
+    """JSON text of a record, as UTF-8 bytes: orjson, or json (escaped) for what orjson
+    refuses (a lone surrogate in an error text).
+
+    Bytes, bound as ``CAST(? AS TEXT)``: SQLite stores the same text as for a str, and
+    the record is not decoded into a str only for the driver to encode it back (a
+    record with Cyrillic names was both ways over 100 KB per document).
+    """
     try:
-        return orjson.dumps(value).decode()
+        return orjson.dumps(value)
     except (orjson.JSONEncodeError, TypeError):
-        return json.dumps(value)
+        return json.dumps(value).encode("ascii")

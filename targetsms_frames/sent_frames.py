@@ -52,6 +52,20 @@ def columns_from_dict(plan: pd.DataFrame, results: dict[str, dict]) -> tuple[Col
     return columns, has
 
 
+def kept_before(plan: pd.DataFrame, results: dict[str, dict]) -> np.ndarray:
+    """Rows whose client id the journal has as accepted or held: the provider's already."""
+    client_ids = plan["client_id_message"].astype(object).where(plan["client_id_message"].notna())
+    return np.array(
+        [results.get(c, {}).get("outcome") in KEPT for c in client_ids.tolist()], dtype=bool
+    )
+
+
+def sent_frame(plan: pd.DataFrame, results: dict[str, dict]) -> pd.DataFrame:
+    """The sent frame of a plan from results by client id (pure)."""
+    columns, has = columns_from_dict(plan, results)
+    return sent_frame_of(plan, columns, has)
+
+
 def merged(known: Columns, has_known: np.ndarray, new: Columns, has_new: np.ndarray) -> Columns:
     """This run's results over the known ones, as ``journal.merge`` does row by row; an
     "accepted earlier" answer without an id says so in ``error``."""
@@ -125,7 +139,7 @@ def sent_frame_of(
     frame = {  # dtypes from the sent frame's contract (contracts.SENT)
         name: _plan_text(plan[name], index)
         if name in _PHONE_COLUMNS
-        else text_series(values, index)
+        else _text(values, index)
         if SENT[name] == "str"
         else _int64(values, index)
         if SENT[name] == "Int64"
@@ -133,6 +147,34 @@ def sent_frame_of(
         for name, values in columns.items()
     }
     return pd.DataFrame(frame, index=index)
+
+
+def _same(values: np.ndarray) -> object:
+    """The one text (or None) of a column where every value equals it, else ``_MIXED``:
+    a list's count compares by identity first, a few times faster than converting the
+    values (most sent columns are one value: the outcome, no error, ids of channels not
+    used)."""
+    if not len(values):
+        return _MIXED
+    listed = values.tolist()
+    first = listed[0]
+    if (first is None or type(first) is str) and listed.count(first) == len(listed):
+        return first
+    return _MIXED
+
+
+_MIXED = object()
+
+
+def _text(values: np.ndarray, index: pd.Index) -> pd.Series:
+    """:func:`text_series` of an object column; one value everywhere is made from it once."""
+    first = _same(values)
+    if first is None:
+        return text_series(pa.nulls(len(values), pa.large_string()), index)
+    if type(first) is str:
+        one = pa.array([first], pa.large_string())
+        return text_series(one.take(np.zeros(len(values), dtype=np.int64)), index)
+    return text_series(values, index)
 
 
 def _plan_text(column: pd.Series, index: pd.Index) -> pd.Series:
@@ -150,7 +192,14 @@ def _int64(values: np.ndarray, index: pd.Index) -> pd.Series:
     """An Int64 column from ints and Nones, straight into its masked array (what
     ``pd.Series(values, dtype="Int64")`` gives, without its look at every value);
     anything else goes the careful way."""
-    if set(map(type, values.tolist())) <= _INT_OR_NONE:
+    listed = values.tolist()
+    types = set(map(type, listed))
+    first = listed[0] if types == {int} else None
+    if first is not None and -(2**63) <= first < 2**63 and listed.count(first) == len(listed):
+        # One count everywhere (the usual): no mask to find, no conversion.
+        data = np.full(len(listed), first, dtype=np.int64)
+        return pd.Series(pd.arrays.IntegerArray(data, np.zeros(len(listed), bool)), index=index)
+    if types <= _INT_OR_NONE:
         mask = np.equal(values, None)  # type: ignore[call-overload]
         try:
             data = np.where(mask, 0, values).astype(np.int64)

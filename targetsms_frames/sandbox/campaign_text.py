@@ -46,6 +46,7 @@ _ANY_BLOCK = re.compile(
 _ENTRY = ("phone", "client_id_message")
 # A block's later entries, from the text its pattern matched (which checked them).
 _ENTRIES = re.compile(r'\}, ?\{"phone": ?"([^"]*)", ?"client_id_message": ?"([^"]*)"')
+_FEW = 8  # at most one block in this many with several phones (else orjson reads them)
 _MAX_PATTERNS = 64  # compiled sets of templates kept (a campaign uses one or two)
 
 
@@ -103,6 +104,9 @@ def read(body: bytes) -> Text | None:
     # (each found in C by a vector loop: memchr, numpy's smallest byte).
     if b"\\" in body or np.frombuffer(body, np.uint8).min() < 32:
         return None
+    lists = body.count(b'"phones"')  # (a rough count: ``_columns`` counts exactly)
+    if (body.count(b'"phone"') - lists) * _FEW > lists:
+        return None  # blocks of many phones: orjson reads them for less
     try:
         text = body.decode()
     except UnicodeDecodeError:
@@ -137,6 +141,8 @@ def _blocks(text: str, start: int, end: int, seps: tuple[str, str]) -> tuple | N
         if templates:
             whole, run = _patterns(tuple(templates), seps[0])
             columns = _columns(whole.findall(text, start, end), templates, end - start, seps[0])
+            if columns is False:
+                return None
             if columns is not None:
                 break
             at = run.match(text, start, end).end()  # type: ignore[union-attr]  # (matches "")
@@ -147,6 +153,7 @@ def _blocks(text: str, start: int, end: int, seps: tuple[str, str]) -> tuple | N
         if template is None:
             return None
         templates.append(template)
+    assert not isinstance(columns, bool)
     shapes, firsts, *rest = columns
     _seen[seps[0]] = [t for t, first in zip(templates, firsts, strict=True) if first is not None]
     return shapes, [f for f in firsts if f is not None], *rest
@@ -170,8 +177,9 @@ def _patterns(templates: tuple[Template, ...], sep: str) -> tuple[re.Pattern, re
     return patterns
 
 
-def _columns(found: list, templates: list[Template], span: int, sep: str) -> tuple | None:
-    """The blocks' columns from the matches, or None unless they tile the blocks' text.
+def _columns(found: list, templates: list[Template], span: int, sep: str) -> tuple | bool | None:
+    """The blocks' columns from the matches, or None unless they tile the blocks' text
+    (False: they do, but a campaign's blocks are not one phone each, as a rule).
 
     The matches do not overlap and each ends where a block may begin; their lengths
     add up to the text's only if they cover it whole, block after block.
@@ -221,23 +229,16 @@ def _columns(found: list, templates: list[Template], span: int, sep: str) -> tup
     each_phone, each_id = list(reduce(_add, phones)), list(reduce(_add, client_ids))
     counts = [1] * n
     if any(map(any, more)):  # blocks of several phones: their later entries put in
-        each_phone, each_id, counts = _entries(each_phone, each_id, list(reduce(_add, more)))
+        later = list(reduce(_add, more))
+        several = list(compress(range(n), later))
+        if len(several) * _FEW > n:
+            return False  # blocks of many phones: orjson reads them for less
+        for i in reversed(several):  # from the last, so the earlier places hold
+            entries = _ENTRIES.findall(later[i])
+            each_phone[i + 1 : i + 1] = [p for p, _ in entries]
+            each_id[i + 1 : i + 1] = [c for _, c in entries]
+            counts[i] += len(entries)
     return shapes, firsts, free, counts, each_phone, each_id
-
-
-def _entries(phones: list[str], client_ids: list[str], more: list[str]) -> tuple:
-    """Phones and client ids per phone, and phones per block, from each block's first
-    entry and the text of its later ones."""
-    all_phones, all_ids, counts = [], [], []
-    for phone, client_id, rest in zip(phones, client_ids, more, strict=True):
-        all_phones.append(phone)
-        all_ids.append(client_id)
-        if rest:
-            later = _ENTRIES.findall(rest)
-            all_phones += [p for p, _ in later]
-            all_ids += [c for _, c in later]
-        counts.append(1 + (len(later) if rest else 0))
-    return all_phones, all_ids, counts
 
 
 def _add(a, b):

@@ -17,7 +17,8 @@ repeated or earlier client id, stop-listed phone or shortfall of money sends the
 whole document down the careful path (``Provider._send_block``), which answers each
 phone as the provider would. So both paths give the same answers and books; tests
 (tests/test_sandbox_bulk.py, tests/test_sandbox_bulk_hostile.py) compare them document
-by document. A document is read by orjson alone on this path (:func:`.wire.loads`).
+by document. A campaign's document is read from its text as columns where that is
+orjson's reading (:mod:`.campaign_text`), else by orjson alone (:func:`.wire.loads`).
 """
 
 from __future__ import annotations

@@ -17,7 +17,8 @@ repeated or earlier client id, stop-listed phone or shortfall of money sends the
 whole document down the careful path (``Provider._send_block``), which answers each
 phone as the provider would. So both paths give the same answers and books; tests
 (tests/test_sandbox_bulk.py, tests/test_sandbox_bulk_hostile.py) compare them document
-by document. A document is read by orjson alone on this path (:func:`.wire.loads`).
+by document. A campaign's document is read from its text as columns where that is
+orjson's reading (:mod:`.campaign_text`), else by orjson alone (:func:`.wire.loads`).
 """
 
 from __future__ import annotations
@@ -34,9 +35,10 @@ from typing import TYPE_CHECKING
 from .. import fields as F
 from ..channels import BY_NAME, CHANNELS
 from ..segments import GSM7, SINGLE, UCS2, sms_parts
+from .campaign_text import Text
 from .cascade import Block, Message, earliest_fallback
 from .replies import answer
-from .shapes import scatter, take
+from .shapes import judged, scatter, take
 from .shapes import shapes as _shapes
 from .shapes import verdict as _verdict
 
@@ -113,6 +115,16 @@ def _in_order(columns: list[list], positions: list[list[int]], n: int) -> list:
     return out
 
 
+def shared_cascades(provider: Provider, alike: tuple) -> dict:
+    """The cascades by fate shared by blocks that cascade alike (built once per fate)."""
+    shared = provider._cascades.get(alike)
+    if shared is None:
+        if len(provider._cascades) >= 1024:
+            provider._cascades.clear()
+        shared = provider._cascades[alike] = {}
+    return shared
+
+
 @dataclass(slots=True)
 class Shape:
     """The messages of one shape of a document accepted in bulk, as columns."""
@@ -135,12 +147,7 @@ class Shape:
         cascades = {}  # parts → the cascades shared by blocks alike (as the careful path)
         for count in set(parts):
             alike = (t.channels, t.start, t.validity_s, by_validity, t.finale_read, count)
-            shared = provider._cascades.get(alike)
-            if shared is None:
-                if len(provider._cascades) >= 1024:
-                    provider._cascades.clear()
-                shared = provider._cascades[alike] = {}
-            cascades[count] = shared
+            cascades[count] = shared_cascades(provider, alike)
         k = len(parts)
         blocks = map(
             Block,
@@ -190,20 +197,25 @@ class Accepted:
         return messages
 
 
-def accept(provider: Provider, account: Account, blocks: list, now: float) -> bytes | None:
+def accept(provider: Provider, account: Account, blocks: list | Text, now: float) -> bytes | None:
     """The answer (JSON) to a document whose every block and phone is accepted; else None.
 
     Books the messages (ids, balance, charges, counts) as the careful path would and
-    leaves them to be made later (:class:`Accepted`).
+    leaves them to be made later (:class:`Accepted`). ``blocks``: the document's, or
+    the document read from its text (:mod:`.campaign_text`; its blocks are read as
+    dicts only if its columns are not for this path).
     """
-    if set(map(type, blocks)) != {dict}:
-        return None
-    try:
-        read = _read(provider, account, blocks)
-    except KeyError:  # a block without a key of its shape, an entry without a phone or id
-        return None
+    read = _read_text(provider, account, blocks) if isinstance(blocks, Text) else None
     if read is None:
-        return None
+        rows: list = blocks.doc()["message"] if isinstance(blocks, Text) else blocks
+        if set(map(type, rows)) != {dict}:
+            return None
+        try:
+            read = _read(provider, account, rows)
+        except KeyError:  # a block without a key of its shape, an entry without a phone or id
+            return None
+        if read is None:
+            return None
     shapes, verdicts, counts, single, phones, client_ids = read
     n = len(phones)
     try:
@@ -232,7 +244,7 @@ def accept(provider: Provider, account: Account, blocks: list, now: float) -> by
         positions: list[list[int]] = [list(range(n))]
         pick = _FIRST
     else:
-        of_block = [0] * len(blocks)
+        of_block = [0] * len(counts)
         for k, where in enumerate(shapes):
             scatter(of_block, where, repeat(k))
         of_phone = of_block if single else _each(of_block, counts)
@@ -245,8 +257,8 @@ def accept(provider: Provider, account: Account, blocks: list, now: float) -> by
         )
         pick = itemgetter(*of_phone)  # (a document of several shapes has several phones)
     made = [
-        _shape(provider, account, rows, where, counts, v, now)
-        for where, (v, rows) in zip(shapes, verdicts, strict=True)
+        _shape(provider, account, texts, where, counts, v, now)
+        for where, (v, texts) in zip(shapes, verdicts, strict=True)
     ]
     if all(m[1].count(m[1][0]) == len(m[1]) for m in made):  # one price a shape
         costs = _picked(pick, [m[1][0] for m in made], n)
@@ -298,13 +310,14 @@ def _read(provider: Provider, account: Account, blocks: list[dict]) -> tuple | N
     shapes = _shapes(blocks)
     if shapes is None:
         return None
-    verdicts = []  # each shape's verdict and blocks
+    verdicts = []  # each shape's verdict and text_sms (None: it has none)
     for where in shapes:
         rows = blocks if len(shapes) == 1 else take(blocks, where)
         verdict = _verdict(provider, account, rows)
         if verdict is None:
             return None
-        verdicts.append((verdict, rows))
+        texts = list(map(_GET_TEXT_SMS, rows)) if "text_sms" in rows[0] else None
+        verdicts.append((verdict, texts))
     lists = list(map(_PHONES, blocks))
     if set(map(type, lists)) != {list} or not all(lists):
         return None
@@ -324,9 +337,21 @@ def _read(provider: Provider, account: Account, blocks: list[dict]) -> tuple | N
     )
 
 
-def _shape(provider, account, rows, where, counts, verdict, now) -> tuple:
+def _read_text(provider: Provider, account: Account, text: Text) -> tuple | None:
+    """What :func:`_read` gives, from a document read from its text; or None."""
+    verdicts = []
+    for first, free in zip(text.firsts, text.free, strict=True):
+        verdict = judged(provider, account, first, free)
+        if verdict is None:
+            return None
+        verdicts.append((verdict, free.get("text_sms")))
+    single = text.counts.count(1) == len(text.counts)
+    return text.shapes, verdicts, text.counts, single, text.phones, text.client_ids
+
+
+def _shape(provider, account, texts, where, counts, verdict, now) -> tuple:
     """A shape's messages but for their ids, and their first charges and count_message (per
-    phone, in the shape's order); ``rows``: its blocks."""
+    phone, in the shape's order); ``texts``: its blocks' text_sms (None: none)."""
     channels, validity, finale_read, start, fields = verdict
     if start is not None and account.zone:  # time_send is in the account's zone
         start = start - timedelta(hours=account.zone)
@@ -342,7 +367,7 @@ def _shape(provider, account, rows, where, counts, verdict, now) -> tuple:
         time_send=fields.get("time_send", "").strip(),
         validity={c: minutes * 60.0 for c, minutes in validity.items()},
     )
-    texts = list(map(_GET_TEXT_SMS, rows)) if "text_sms" in rows[0] else [""] * len(rows)
+    texts = [""] * len(where) if texts is None else texts
     mine = counts if len(where) == len(counts) else take(counts, where)
     k = sum(mine)
     first = channels[0]

@@ -34,7 +34,8 @@ from .._speed import gc_paused
 from ..channels import BY_NAME, CHANNELS
 from ..segments import sms_parts
 from .books import snapshot
-from .bulk import Accepted, accept
+from .bulk import Accepted, accept, shared_cascades
+from .campaign_text import read as read_text
 from .cascade import (
     DEFAULT_RATES,
     DEFAULT_TARIFFS,
@@ -181,17 +182,18 @@ class Provider:
         return account
 
     def admit(
-        self, body: bytes, headers=None, *, nested: bool = False, exact: bool = True
+        self, body: bytes, headers=None, *, nested: bool = False, exact: bool = True, doc=None
     ) -> tuple[dict, Account] | dict:
         """A posted document and the account it speaks for, or the provider's error answer.
 
         Both endpoints read a document this way; ``nested``: the gate's documents carry
-        the login and password in ``security``; ``exact``: see :func:`.wire.loads`.
+        the login and password in ``security``; ``exact``: see :func:`.wire.loads`;
+        ``doc``: the document read already (but its blocks, :mod:`.campaign_text`).
         """
         if not body or not body.strip():
             return {"error": F.ERR_NO_POST}
         try:
-            doc = loads(body, exact=exact)
+            doc = loads(body, exact=exact) if doc is None else doc
         except (ValueError, UnicodeDecodeError):
             return {"error": F.ERR_BAD_JSON}
         if not isinstance(doc, dict):
@@ -218,7 +220,8 @@ class Provider:
 
     def _respond(self, body: bytes, headers=None) -> dict | bytes:
         """The answer: a dict, or JSON already (a document accepted in bulk)."""
-        admitted = self.admit(body, headers, exact=False)  # the bulk path reads no floats
+        text = read_text(body)  # a campaign's blocks as columns, if its text allows
+        admitted = self.admit(body, headers, exact=False, doc=text and text.head)  # (no floats)
         if isinstance(admitted, dict):
             return admitted
         doc, account = admitted
@@ -226,19 +229,19 @@ class Provider:
             now = self.now()
             self._settle(now)
             if "message" in doc:
-                return self._send(account, doc, now, body)
+                return self._send(account, doc, now, body, text)
             if "state" in doc:
                 return self._state(account, as_json_reads(doc, body)["state"], now)
         return {"error": ERR_NO_REQUEST}
 
-    def _send(self, account: Account, doc: dict, now: float, body: bytes) -> dict | bytes:
-        if not isinstance(blocks := doc["message"], list):
+    def _send(self, account: Account, doc: dict, now: float, body: bytes, text) -> dict | bytes:
+        if text is None and not isinstance(blocks := doc["message"], list):
             return {"error": F.ERR_BAD_JSON}
-        if not blocks:
+        if text is None and not blocks:  # (a text read has one block or more)
             return {"error": ERR_NO_MESSAGES}
-        if (answer := accept(self, account, blocks, now)) is not None:  # the bulk path
+        if (answer := accept(self, account, text or blocks, now)) is not None:  # the bulk path
             return answer
-        blocks = as_json_reads(doc, body)["message"]  # what the careful path reads
+        blocks = as_json_reads(text.doc() if text else doc, body)["message"]  # the careful path's
         self._drawn()  # every earlier message made, so a repeated client id is found
         accepted: list[Message] = []
         answers = [self._send_block(account, b, now, accepted) for b in blocks]
@@ -272,11 +275,7 @@ class Provider:
         validity_s = validity.get("viber", F.DEFAULT_VALIDITY_MINUTES) * 60.0
         by_validity = {c: minutes * 60.0 for c, minutes in validity.items()}
         alike = (channels, begin, validity_s, tuple(by_validity.items()), finale_read, parts)
-        cascades = self._cascades.get(alike)
-        if cascades is None:
-            if len(self._cascades) >= 1024:
-                self._cascades.clear()
-            cascades = self._cascades[alike] = {}
+        cascades = shared_cascades(self, alike)
         block = Block(
             name_delivery=fields.get("name_delivery", "").strip() or F.DEFAULT_SENDER_NAME,
             channels=channels,

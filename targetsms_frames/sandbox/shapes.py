@@ -25,16 +25,16 @@ if TYPE_CHECKING:
 
 # Free-text fields: their verdict depends only on their length against the limit,
 # emptiness and blankness (rules._field_error, rules._required_error).
-_FREE = {
+FREE = {
     f.name: f.max_length
     for c in CHANNELS
     for f in c.fields
     if f.kind == "text" and not f.name.startswith("sender_")
 }
 _KNOWN = frozenset(F.MESSAGE_FIELDS) - {"templateData"}
-_UNFIXED = frozenset({*_FREE, "phones"})
+_UNFIXED = frozenset({*FREE, "phones"})
 _drain = deque[object](maxlen=0).extend  # runs an iterator for its effects
-_MAX_SHAPES = 8  # a campaign's templates; more shapes than this: the careful path
+MAX_SHAPES = 8  # a campaign's templates; more shapes than this: the careful path
 
 
 def _uniform_free(column: list, limit: int | None) -> bool:
@@ -85,15 +85,25 @@ def verdict(provider: Provider, account: Account, rows: list[dict]) -> Checked |
     (:func:`shapes` grouped them so).
     """
     keys = tuple(rows[0])
-    if "templateData" in keys:
-        return None
     known = [k for k in keys if k in _KNOWN]
-    if not _same_types(rows, [k for k in known if k not in _FREE]):
+    if "templateData" in keys or not _same_types(rows, [k for k in known if k not in FREE]):
         return None
-    for name in known:  # a KeyError: a block without this text (see :func:`shapes`)
-        if name in _FREE and not _uniform_free(list(map(itemgetter(name), rows)), _FREE[name]):
+    # A KeyError: a block without this text (see :func:`shapes`).
+    free = {k: list(map(itemgetter(k), rows)) for k in known if k in FREE}
+    return judged(provider, account, rows[0], free)
+
+
+def judged(
+    provider: Provider, account: Account, first: dict, free: dict[str, list]
+) -> Checked | None:
+    """The verdict of blocks alike but for their free texts (``free``: by field, every
+    block's), given by the careful path's checks of the ``first``; or None."""
+    if "templateData" in first:
+        return None
+    for name, column in free.items():
+        if not _uniform_free(column, FREE[name]):
             return None
-    verdict = provider._checks(rows[0])
+    verdict = provider._checks(first)
     if isinstance(verdict, str) or any(c not in provider.tariffs for c in verdict.channels):
         return None
     if "sms" in verdict.channels and not account.any_originator:
@@ -127,7 +137,7 @@ def shapes(blocks: list[dict]) -> list[list[int]] | None:
                 if not _by_values(blocks, keyed, found):
                     return None
             break
-    return found if 0 < len(found) <= _MAX_SHAPES else None
+    return found if 0 < len(found) <= MAX_SHAPES else None
 
 
 def _by_values(blocks: list[dict], where: list[int], found: list[list[int]]) -> bool:
@@ -156,7 +166,7 @@ def _split(where: list[int], column: list) -> list[list[int]] | None:
         return None
     if len(distinct) == 1:
         return [where]
-    if len(distinct) > _MAX_SHAPES:
+    if len(distinct) > MAX_SHAPES:
         return None
     groups = [list(compress(where, map(eq, column, repeat(value)))) for value in distinct]
     # Every index in exactly one group (a value unequal to itself, NaN, would be lost).

@@ -87,7 +87,11 @@ class Journal(JournalReader):
             (page_size,) = self._db.execute("PRAGMA page_size").fetchone()
             pages = max(1, 4 * _RESTART_BYTES // page_size)
             self._db.execute(f"PRAGMA wal_autocheckpoint={pages}")
-            self._checkpointer = Checkpointer(self.path, _WAL_BYTES, _RESTART_BYTES)
+            # The file SQLite has open, not self.path: a relative path would name another
+            # file once the process changed its working directory (a stray empty journal
+            # there, and this one's log never copied back by the thread).
+            (_, _, where), *_ = self._db.execute("PRAGMA database_list").fetchall()
+            self._checkpointer = Checkpointer(where, _WAL_BYTES, _RESTART_BYTES)
             # A journal dropped without close() still stops its thread and its connection.
             self._stop_checkpointer = weakref.finalize(self, self._checkpointer.close)
         self._checkpointer.wrote(size)

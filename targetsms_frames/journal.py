@@ -97,10 +97,13 @@ class Journal(JournalReader):
         self._checkpointer.wrote(size)
 
     def close(self) -> None:
-        if self._checkpointer is not None:
-            self._stop_checkpointer()  # once, here or when the journal is dropped
-            self._checkpointer = None
-        super().close()
+        # Under the lock: a write in another thread then ends before (or fails after),
+        # and cannot start a thread between the two steps.
+        with self._lock:
+            if self._checkpointer is not None:
+                self._stop_checkpointer()  # once, here or when the journal is dropped
+                self._checkpointer = None
+            super().close()
 
     def record_document(self, rows: Iterable[dict]) -> int:
         """Record a document about to be posted: the client ids, phones and names of its rows."""

@@ -88,7 +88,8 @@ class JournalFile:
         try:
             # send's workers record their own documents: one connection, writes serialized.
             self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-            self._lock = threading.Lock()
+            # Reentrant: Journal.close holds it around this class's close.
+            self._lock = threading.RLock()
         except sqlite3.Error as exc:
             raise self._error(f"cannot be opened ({exc})", "check the path") from exc
         try:
@@ -232,7 +233,10 @@ class JournalFile:
         self.close()
 
     def close(self) -> None:
-        self._db.close()
+        # Under the writers' lock: closing the connection while another thread's write
+        # runs on it crashes the interpreter (a segmentation fault in sqlite3).
+        with self._lock:
+            self._db.close()
 
     # -- binding -------------------------------------------------------------------------
 

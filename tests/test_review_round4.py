@@ -211,3 +211,44 @@ def test_killed_while_the_thread_checkpoints_resumes_every_row_once(tmp_path):
     assert sent["outcome"].eq("accepted").all()
     assert len(ledger["accepted"]) == 12_000 and set(ledger["accepted"].values()) == {1}
     assert set(ledger["phones"].values()) == {1}
+
+
+def test_send_file_chunks_send_the_ids_plan_gives_the_whole_file(tmp_path, monkeypatch):
+    # The same file planned whole and sent a chunk at a time (chunks across the slice
+    # and key-join boundaries) posts the ids of the whole plan.
+    monkeypatch.setattr(planning, "SLICE_ROWS", 4)
+    monkeypatch.setattr(C, "KEY_ROWS", 3)
+    source = tmp_path / "people.csv"
+    pd.DataFrame(
+        {
+            "phone": [str(79801234500 + i) for i in range(23)],
+            "send_sms": "1",
+            "sender_sms": "Shop",
+            "text_sms": [f'Привет 😀 "{i}", 007' + "x" * (i % 9) for i in range(23)],
+        }
+    ).to_csv(source, index=False)
+    whole = tsf.plan(tsf.read_table(source), campaign="c")
+    with tsf.sandbox() as sb:
+        counts = tsf.send_file(
+            source,
+            tmp_path / "sent.csv",
+            sb.client(),
+            campaign="c",
+            journal=tmp_path / "c.journal",
+            chunk_rows=5,
+            progress=False,
+        )
+        accepted = set(sb.ledger.accepted)
+    assert counts == {"accepted": 23}
+    assert accepted == set(whole["client_id_message"])
+
+
+def test_a_journal_opened_and_written_many_times_leaves_no_thread(tmp_path):
+    before = len(_threads())
+    for i in range(40):
+        with Journal(tmp_path / "j.journal") as book:
+            book.record_documents([([str(i)], ["79801234567"], [""])])
+            assert len(_threads()) == before + 1
+    assert len(_threads()) == before
+    with Journal(tmp_path / "j.journal") as book:
+        assert book.last_document() == 40

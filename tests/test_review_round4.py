@@ -252,3 +252,43 @@ def test_a_journal_opened_and_written_many_times_leaves_no_thread(tmp_path):
     assert len(_threads()) == before
     with Journal(tmp_path / "j.journal") as book:
         assert book.last_document() == 40
+
+
+# -- 2. the derivation guard ----------------------------------------------------------------
+
+
+def test_a_journal_of_derived_ids_is_one_that_0_1_refuses(tmp_path):
+    # 0.1 reads journal formats up to 2 and knows no derivation: resuming a campaign 0.2
+    # started (after a downgrade) it planned its BLAKE2b ids and posted every row again
+    # (seen with 9340b0b's code against the sandbox: 3 phones twice). A journal holding
+    # derived ids says format 3, which 0.1 refuses; this version reads and resumes it.
+    import sqlite3
+
+    from targetsms_frames import journal_file
+
+    people = pd.DataFrame(
+        {
+            "phone": [str(79801234500 + i) for i in range(6)],
+            "send_sms": "1",
+            "sender_sms": "Shop",
+            "text_sms": [f"Hi {i}" for i in range(6)],
+        }
+    )
+    mine = tsf.plan(people.iloc[:2].assign(client_id_message=["7", "8"]), campaign="c")
+    journal = tmp_path / "c.journal"
+
+    def version() -> int:
+        with sqlite3.connect(journal) as db:
+            (value,) = db.execute("SELECT value FROM meta WHERE key = 'version'").fetchone()
+        return int(value)
+
+    with tsf.sandbox() as sb:
+        tsf.send(mine, sb.client(), journal=journal, progress=False)
+        assert version() == 2  # own ids only: any version may resume it
+        plan = tsf.plan(people.iloc[2:], campaign="c")
+        tsf.send(plan.iloc[:2], sb.client(), journal=journal, progress=False)
+        assert version() > 2  # what 0.1 reads up to
+        assert version() <= journal_file.DERIVED_VERSION
+        sent = tsf.send(plan, sb.client(), journal=journal, progress=False)
+        assert sent["outcome"].eq("accepted").all()
+        assert set(sb.ledger.phones.values()) == {1} and len(sb.ledger.phones) == 6

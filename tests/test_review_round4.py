@@ -292,3 +292,12 @@ def test_a_journal_of_derived_ids_is_one_that_0_1_refuses(tmp_path):
         sent = tsf.send(plan, sb.client(), journal=journal, progress=False)
         assert sent["outcome"].eq("accepted").all()
         assert set(sb.ledger.phones.values()) == {1} and len(sb.ledger.phones) == 6
+
+
+def test_campaign_keys_differing_by_trailing_nuls_or_swapped_words_give_other_ids():
+    campaigns = ["", "\0", "\0\0", "c", "c\0", "c\0\0\0\0\0\0\0", "12345678abcdefgh"]
+    campaigns += ["abcdefgh12345678", "a" * 64, "a" * 64 + "\0", "a" * 65]
+    words = {H.campaign_words(c) for c in campaigns}
+    assert len(words) == len(campaigns)
+    ids = {tuple(C.derive_client_ids(c, ["79801234567", ""])) for c in campaigns}
+    assert len(ids) == len(campaigns)

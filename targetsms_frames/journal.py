@@ -87,16 +87,23 @@ class Journal(JournalReader):
             (page_size,) = self._db.execute("PRAGMA page_size").fetchone()
             pages = max(1, 4 * _RESTART_BYTES // page_size)
             self._db.execute(f"PRAGMA wal_autocheckpoint={pages}")
-            self._checkpointer = Checkpointer(self.path, _WAL_BYTES, _RESTART_BYTES)
+            # The file SQLite has open, not self.path: a relative path would name another
+            # file once the process changed its working directory (a stray empty journal
+            # there, and this one's log never copied back by the thread).
+            (_, _, where), *_ = self._db.execute("PRAGMA database_list").fetchall()
+            self._checkpointer = Checkpointer(where, _WAL_BYTES, _RESTART_BYTES)
             # A journal dropped without close() still stops its thread and its connection.
             self._stop_checkpointer = weakref.finalize(self, self._checkpointer.close)
         self._checkpointer.wrote(size)
 
     def close(self) -> None:
-        if self._checkpointer is not None:
-            self._stop_checkpointer()  # once, here or when the journal is dropped
-            self._checkpointer = None
-        super().close()
+        # Under the lock: a write in another thread then ends before (or fails after),
+        # and cannot start a thread between the two steps.
+        with self._lock:
+            if self._checkpointer is not None:
+                self._stop_checkpointer()  # once, here or when the journal is dropped
+                self._checkpointer = None
+            super().close()
 
     def record_document(self, rows: Iterable[dict]) -> int:
         """Record a document about to be posted: the client ids, phones and names of its rows."""

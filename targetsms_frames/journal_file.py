@@ -25,6 +25,10 @@ from .errors import JournalError
 
 FORMAT = "targetsms_frames send journal"
 VERSION = 2
+# The format of a journal that holds derived client ids of a named derivation: 0.1 reads
+# up to 2, so it refuses such a journal instead of resuming it with its own ids (which
+# would post every row again). This version reads both.
+DERIVED_VERSION = 3
 _START_OVER = (
     "move it aside and run again with a new journal file: rows the provider accepted "
     "before are not sent twice (their client ids are the same) and their ids come back"
@@ -88,7 +92,8 @@ class JournalFile:
         try:
             # send's workers record their own documents: one connection, writes serialized.
             self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-            self._lock = threading.Lock()
+            # Reentrant: Journal.close holds it around this class's close.
+            self._lock = threading.RLock()
         except sqlite3.Error as exc:
             raise self._error(f"cannot be opened ({exc})", "check the path") from exc
         try:
@@ -211,9 +216,10 @@ class JournalFile:
                 "give another path: this file is left untouched",
             )
         version = meta.get("version", "")
-        if not version.isdigit() or int(version) > VERSION:
+        if not version.isdigit() or int(version) > DERIVED_VERSION:
             raise self._error(
-                f"was written in journal format {version!r}, this version reads up to {VERSION}",
+                f"was written in journal format {version!r}, this version reads up to "
+                f"{DERIVED_VERSION}",
                 "upgrade targetsms_frames, or use a new journal file",
             )
         for table, columns in _COLUMNS.items():
@@ -232,7 +238,10 @@ class JournalFile:
         self.close()
 
     def close(self) -> None:
-        self._db.close()
+        # Under the writers' lock: closing the connection while another thread's write
+        # runs on it crashes the interpreter (a segmentation fault in sqlite3).
+        with self._lock:
+            self._db.close()
 
     # -- binding -------------------------------------------------------------------------
 
@@ -289,6 +298,11 @@ class JournalFile:
                     self._db.execute(
                         "UPDATE meta SET value = ? WHERE key = 'client_ids' AND value = ''",
                         (derivation,),
+                    )
+                    # Older versions, which know no derivation, must not resume it.
+                    self._db.execute(
+                        "UPDATE meta SET value = ? WHERE key = 'version' AND value = ?",
+                        (str(DERIVED_VERSION), str(VERSION)),
                     )
                 have = self._meta()["client_ids"]
         except sqlite3.Error as exc:

@@ -144,10 +144,21 @@ def stable_order(keys: np.ndarray) -> np.ndarray:
         >>> stable_order(np.array([5, 3, 5, 1], dtype=np.uint64)).tolist()
         [3, 1, 0, 2]
     """
+    packed, low = _packed(keys)
+    return _order_of(keys, packed, low)
+
+
+def _packed(keys: np.ndarray) -> tuple[np.ndarray, np.uint64]:
+    """Each key with its lowest bits replaced by its position, sorted; and those bits' mask."""
     n = len(keys)
     low = np.uint64((1 << max(n - 1, 1).bit_length()) - 1)
     packed = (keys & ~low) | np.arange(n, dtype=np.uint64)
     packed.sort()
+    return packed, low
+
+
+def _order_of(keys: np.ndarray, packed: np.ndarray, low: np.uint64) -> np.ndarray:
+    """:func:`stable_order` from the keys' sorted packing (see :func:`_packed`)."""
     order = (packed & low).astype(np.intp)
     ordered = keys[order]
     if (ordered[1:] < ordered[:-1]).any():
@@ -168,7 +179,14 @@ def numbered(keys: np.ndarray) -> np.ndarray:
     if n == 0:
         return np.zeros(0, dtype=np.intp)
     mixed = _mixed(keys)  # distinct keys stay distinct; their bits spread for the sort
-    order = stable_order(mixed)
+    packed, low = _packed(mixed)
+    high = packed & ~low
+    if n == 1 or (high[1:] != high[:-1]).all():
+        # Keys that differ in their high bits alone are distinct (a personal campaign's
+        # rows): numbered in order, with no gathers through the order.
+        return np.arange(n, dtype=np.intp)
+    del high
+    order = _order_of(mixed, packed, low)
     ordered = mixed[order]
     starts = np.empty(n, dtype=bool)  # each distinct key's first place in the order
     starts[0] = True

@@ -43,7 +43,7 @@ def message_groups(plan: pd.DataFrame, positions: np.ndarray) -> tuple[np.ndarra
         values, at = _arrow(column, positions)
         if values is not None and not is_order and _is_personal(values):
             present = _present(values)
-            codes = np.where(present if at is None else present[at], 0, -1).astype(np.int32)
+            codes = np.where(present if at is None else present[at], np.int32(0), np.int32(-1))
             personal[i] = (values, at)
             spread.append((pc.count_distinct(_sample(values)).as_py(), i))
             fields.append((codes, None))
@@ -242,7 +242,7 @@ def _one_text_codes(values: pa.Array | pa.ChunkedArray) -> tuple[np.ndarray, pa.
         width = np.int64 if chunk.type == pa.large_string() else np.int32
         offsets = np.frombuffer(chunk.buffers()[1], dtype=width)[
             chunk.offset : chunk.offset + len(chunk) + 1
-        ].astype(np.int64)
+        ].astype(np.int64, copy=False)
         lengths = np.diff(offsets)
         valid = _validity(chunk)
         valid_parts.append(valid)

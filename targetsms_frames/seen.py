@@ -56,10 +56,9 @@ class SortedRuns:
 
     def find(self, keys: np.ndarray) -> np.ndarray:
         """Per key, the position of its first row, or -1 where it was never added."""
-        mixed = _mixed(keys)
-        order = stable_order(mixed)
+        order, ordered = _sorted(_mixed(keys))
         out = np.empty(len(keys), dtype=np.int64)
-        out[order] = self._find_sorted(mixed[order])
+        out[order] = self._find_sorted(ordered)
         return out
 
     def add(self, keys: np.ndarray, positions: np.ndarray) -> None:
@@ -68,9 +67,8 @@ class SortedRuns:
         They are sorted in only when a later :meth:`find` needs them (a campaign of one
         frame never merges).
         """
-        mixed = _mixed(keys)
-        order = stable_order(mixed)
-        self._add_sorted(mixed[order], np.asarray(positions)[order])
+        order, ordered = _sorted(_mixed(keys))
+        self._add_sorted(ordered, np.asarray(positions)[order])
 
     def first_positions(self, keys: np.ndarray, positions: np.ndarray) -> np.ndarray:
         """Per row, the position of the first row with its key: held already, or among these.
@@ -79,9 +77,7 @@ class SortedRuns:
         met here are added with the position of their first row. One sort of the keys
         serves both the search and the adding.
         """
-        mixed = _mixed(keys)
-        order = stable_order(mixed)
-        ordered = mixed[order]
+        order, ordered = _sorted(_mixed(keys))
         starts = np.ones(len(ordered), dtype=bool)  # each distinct key's first (its first row)
         starts[1:] = ordered[1:] != ordered[:-1]
         distinct = ordered[starts]
@@ -144,15 +140,34 @@ def stable_order(keys: np.ndarray) -> np.ndarray:
         >>> stable_order(np.array([5, 3, 5, 1], dtype=np.uint64)).tolist()
         [3, 1, 0, 2]
     """
+    return _sorted(keys)[0]
+
+
+def _sorted(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`stable_order` of the keys, and the keys in that order (read once)."""
+    packed, low = _packed(keys)
+    return _order_of(keys, packed, low)
+
+
+def _packed(keys: np.ndarray) -> tuple[np.ndarray, np.uint64]:
+    """Each key with its lowest bits replaced by its position, sorted; and those bits' mask."""
     n = len(keys)
     low = np.uint64((1 << max(n - 1, 1).bit_length()) - 1)
     packed = (keys & ~low) | np.arange(n, dtype=np.uint64)
     packed.sort()
+    return packed, low
+
+
+def _order_of(
+    keys: np.ndarray, packed: np.ndarray, low: np.uint64
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_sorted` from the keys' sorted packing (see :func:`_packed`)."""
     order = (packed & low).astype(np.intp)
     ordered = keys[order]
     if (ordered[1:] < ordered[:-1]).any():
-        return np.argsort(keys, kind="stable")
-    return order
+        order = np.argsort(keys, kind="stable")
+        ordered = keys[order]
+    return order, ordered
 
 
 def numbered(keys: np.ndarray) -> np.ndarray:
@@ -168,8 +183,14 @@ def numbered(keys: np.ndarray) -> np.ndarray:
     if n == 0:
         return np.zeros(0, dtype=np.intp)
     mixed = _mixed(keys)  # distinct keys stay distinct; their bits spread for the sort
-    order = stable_order(mixed)
-    ordered = mixed[order]
+    packed, low = _packed(mixed)
+    high = packed & ~low
+    if n == 1 or (high[1:] != high[:-1]).all():
+        # Keys that differ in their high bits alone are distinct (a personal campaign's
+        # rows): numbered in order, with no gathers through the order.
+        return np.arange(n, dtype=np.intp)
+    del high
+    order, ordered = _order_of(mixed, packed, low)
     starts = np.empty(n, dtype=bool)  # each distinct key's first place in the order
     starts[0] = True
     np.not_equal(ordered[1:], ordered[:-1], out=starts[1:])

@@ -10,7 +10,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ._speed import text_series
+from ._speed import factorized, text_series
 from .cells import cell_text
 
 SEPARATOR = "; "  # between the problems of one row
@@ -123,7 +123,7 @@ class Coded:
     @classmethod
     def of(cls, values: np.ndarray) -> Coded:
         """An object array of str or None, coded."""
-        codes, uniques = pd.factorize(values, use_na_sentinel=True)
+        codes, uniques = factorized(values)
         return cls(codes, np.asarray(uniques, dtype=object))
 
     @classmethod
@@ -198,6 +198,6 @@ def per_value(values, rule, dtype=object):
         if results[-1] is None:
             return Coded(values.codes, results[:-1])
         return Coded(np.where(values.codes < 0, len(results) - 1, values.codes), results)
-    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    codes, uniques = factorized(values)
     results = np.array([rule(u) for u in uniques] + [rule(None)], dtype=dtype)
     return results[codes]  # code -1 (missing) picks the last entry, rule(None)

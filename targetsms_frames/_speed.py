@@ -26,6 +26,32 @@ def _text_dtype() -> tuple[pd.StringDtype[Any], bool]:
 
 
 TEXT_DTYPE, _PANDAS_22 = _text_dtype()
+# Before pandas 3, factorize hashes and compares object strings as C strings: texts equal
+# up to a NUL character ("a\x001", "a\x002") shared one code.
+_C_STRING_HASH = int(pd.__version__.split(".")[0]) < 3
+
+
+def factorized(values: Any) -> tuple[np.ndarray, Any]:
+    r"""``pd.factorize(values, use_na_sentinel=True)`` of texts, NUL characters included.
+
+    A text with a NUL is never valid, but a problem row must show its own text (and
+    keep its own id), so on pandas 2 such columns are coded by a dict instead.
+
+    Example:
+        >>> factorized(np.array(["a\x001", "a\x002", None], dtype=object))[0].tolist()
+        [0, 1, -1]
+    """
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    if _C_STRING_HASH and any(type(v) is str and "\0" in v for v in values.tolist()):
+        index: dict = {}
+        codes = np.fromiter(
+            (-1 if pd.isna(v) else index.setdefault(v, len(index)) for v in values.tolist()),
+            dtype=np.intp,
+            count=len(values),
+        )
+        found = np.array(list(index), dtype=object)
+        uniques = pd.Index(found, dtype=object) if isinstance(uniques, pd.Index) else found
+    return codes, uniques
 
 
 _gc_lock = threading.Lock()

@@ -24,7 +24,7 @@ from ._columns import coded_texts as _coded_texts
 from ._columns import per_value as _per_value
 from ._columns import split_problems
 from ._columns import texts as _texts
-from ._speed import gc_paused, text_series
+from ._speed import factorized, gc_paused, text_series
 from .arrow_compat import if_else
 from .arrow_pool import system_pool
 from .cells import (
@@ -226,7 +226,7 @@ def _arrow_text(values, few_distinct: bool, taken: dict | None = None) -> pa.Arr
             taken[id(codes)] = pa.array(codes, mask=codes < 0)
         return values.arrow(taken[id(codes)])
     if few_distinct:
-        codes, uniques = pd.factorize(values, use_na_sentinel=True)
+        codes, uniques = factorized(values)
         dictionary = pa.array(np.asarray(uniques, dtype=object), pa.large_string())
         return dictionary.take(pa.array(codes, mask=codes < 0))
     return pa.array(values, pa.large_string(), from_pandas=True)

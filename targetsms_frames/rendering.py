@@ -23,6 +23,7 @@ import pyarrow.compute as pc
 
 from . import fields as F
 from ._columns import Coded, Problems, arrow_of, as_array, blank, texts
+from ._speed import factorized
 from .arrow_text import concat_rows
 from .cells import surrogate_problem, without_surrogates
 from .segments import UCS2 as _UCS2
@@ -330,7 +331,7 @@ def _rows_by_text_with_braces(field_texts):
     if isinstance(field_texts, Coded):
         codes, uniques = field_texts.codes, field_texts.uniques
     else:
-        codes, uniques = pd.factorize(field_texts, use_na_sentinel=True)
+        codes, uniques = factorized(field_texts)
     braced = np.fromiter(
         (u is not None and ("{" in u or "}" in u) for u in uniques), dtype=bool, count=len(uniques)
     )

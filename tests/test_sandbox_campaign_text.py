@@ -186,7 +186,10 @@ def test_documents_read_from_their_text_get_the_careful_answers(first, size, dou
     for start in (first, first + 100_000, first):  # the last: repeated client ids
         doc = campaign(start, size, doubles)
         body = json.dumps(doc, ensure_ascii=False, separators=separators).encode()
-        assert campaign_text.read(body) is not None
+        # Taken unless more than one block in _FEW has several phones (orjson reads those).
+        several = sum(len(block["phones"]) > 1 for block in doc["message"])
+        expected = several * campaign_text._FEW <= len(doc["message"])
+        assert (campaign_text.read(body) is not None) == expected
         with spying(taken):
             answer = fast.handle(body)
         assert answer == careful.handle(body)

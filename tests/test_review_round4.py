@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import os
 import random
-import signal
-import subprocess
 import sys
 import textwrap
 import threading
@@ -16,6 +14,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pytest
+from killing import send_and_kill
 
 import targetsms_frames as tsf
 from targetsms_frames import client_ids as C
@@ -185,20 +184,7 @@ CHILD = textwrap.dedent(
 def test_killed_while_the_thread_checkpoints_resumes_every_row_once(tmp_path):
     with SandboxProcess("--balance", "10000000", "--fault-rate", "0.1") as remote:
         journal = tmp_path / "campaign.journal"
-        script = tmp_path / "child.py"
-        script.write_text(CHILD.format(tests=os.path.dirname(__file__)))
-        child = subprocess.Popen(
-            [sys.executable, str(script), remote.url, remote.login, remote.password, str(journal)],
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline and len(remote.ledger()["accepted"]) < 3000:
-            time.sleep(0.02)
-        os.kill(child.pid, signal.SIGKILL)
-        child.wait(timeout=10)
-        assert child.returncode == -signal.SIGKILL, "the send finished before it could be killed"
-        assert 3000 <= len(remote.ledger()["accepted"]) < 12_000
+        assert 3000 <= send_and_kill(remote, CHILD, journal, at_least=3000) < 12_000
         sys.path.insert(0, os.path.dirname(__file__))
         from test_sending import make_plan
 

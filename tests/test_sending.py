@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
 import textwrap
-import time
 
 import pandas as pd
 import pytest
+from killing import send_and_kill
 
 import targetsms_frames as tsf
 from targetsms_frames import fields as F
@@ -203,20 +199,7 @@ def test_killed_mid_campaign_resumes_from_the_journal(tmp_path):
     faults = ("--fault-rate", "0.2", "--faults", "drop_after,http_503,truncated")
     with SandboxProcess("--balance", "10000000", *faults) as remote:
         journal = tmp_path / "campaign.journal"
-        script = tmp_path / "child.py"
-        script.write_text(CHILD.format(tests=os.path.dirname(__file__)))
-        child = subprocess.Popen(
-            [sys.executable, str(script), remote.url, remote.login, remote.password, str(journal)],
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline and len(remote.ledger()["accepted"]) < 4000:
-            time.sleep(0.02)
-        os.kill(child.pid, signal.SIGKILL)
-        child.wait(timeout=10)
-        assert child.returncode == -signal.SIGKILL, "the send finished before it could be killed"
-        accepted_at_kill = len(remote.ledger()["accepted"])
+        accepted_at_kill = send_and_kill(remote, CHILD, journal, at_least=4000)
         assert 4000 <= accepted_at_kill < 20_000
 
         plan = make_plan(20_000)

@@ -98,10 +98,6 @@ class Asking:
             clock=answers.get("clock"),
         )
 
-    def cancel(self) -> None:
-        """Give up on the answers (the caller failed): wait for the threads, raise nothing."""
-        wait(self._futures.values())
-
 
 def asking(plan: pd.DataFrame, client: Client) -> Asking:
     """Start asking the gate for a preflight of this plan; ``.facts()`` waits for it."""

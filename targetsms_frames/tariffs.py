@@ -227,7 +227,7 @@ def priced_groups(
                 strict=True,
             )
         )
-        operators = plan["phone"].astype(object).map(by_phone).to_numpy(dtype=object)
+        operators = plan["phone"].astype(object).map(by_phone).to_numpy(dtype=object, copy=True)
         operators[pd.isna(operators)] = None
     else:
         operators = np.full(n, None, dtype=object)

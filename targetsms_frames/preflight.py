@@ -16,6 +16,7 @@ import logging
 from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -86,7 +87,7 @@ class Asking:
     def facts(self) -> Facts:
         """The gate's answers as :class:`Facts`, once every document is answered."""
         wait(self._futures.values())
-        answers = {}
+        answers: dict[str, Any] = {}
         for name, future in self._futures.items():
             self.failed = name  # what a caller names when this raises
             answers[name] = future.result()

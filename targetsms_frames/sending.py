@@ -228,7 +228,7 @@ class _Prepared:
     has_known: np.ndarray
     ok: np.ndarray
     to_send: np.ndarray
-    twins: dict
+    twins: dict[str, dict | None]
     encoder: Encoder | None
 
 

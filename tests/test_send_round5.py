@@ -182,7 +182,7 @@ def _row_by_row(plan: pd.DataFrame, tariffs: pd.DataFrame, lookup) -> list[tuple
             zip(lookup["phone"], map(tsf.operator_key, lookup["operator"]), strict=True)
         )
     channels = [c[5:] for c in plan.columns if c.startswith("send_") and c != "send_at"]
-    out = []
+    out: list[tuple] = []
     for i in range(len(plan)):
         row = plan.iloc[i]
         if not (pd.isna(row["problem"]) and pd.notna(row["phone"])):

@@ -2,28 +2,32 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import os
-from collections import Counter, deque
+from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
 from ._speed import gc_paused
-from .answer_columns import columns_of, error_columns
-from .answers import ACCEPTED, REJECTED, SENT_COLUMNS, UNKNOWN
+from .answers import SENT_COLUMNS
 from .arrow_pool import system_pool
 from .client import DEFAULT_WORKERS, Client
 from .content_hash import ATTR as DERIVATION_ATTR
 from .documents import DEFAULT_MAX_PHONES, check_plan, sendable
-from .encoding import Encoded, Encoder
-from .errors import AuthError, ConfigError, ProviderError, TransportError
-from .journal import Journal, merge
+from .encoding import Encoder
+from .errors import AuthError, ConfigError
+from .journal import Journal
+from .preflight import apply_preflight, asking, checked_preflight
 from .send_checks import _check_client_ids, _twins
+from .send_tasks import _GATHERED as _GATHERED
+from .send_tasks import _fold_twins, _post_span
+from .send_tasks import _scatter as _scatter
+from .send_tasks import _summary as _summary
 from .sent_frames import (
     ACCEPTED_BEFORE,
     EARLIER_NO_ID,
@@ -46,37 +50,7 @@ _DOCUMENTS_A_TASK = 2  # documents a worker encodes and posts in one go
 # are a small share of the whole.
 _DOCUMENTS_A_BIG_TASK = 4
 _BIG = 32  # documents per worker from which tasks are big
-_FROM_PLAN = ("phone", "name_delivery")  # sent columns the sent frame takes from the plan
-_GATHERED = tuple(name for name in SENT_COLUMNS if name not in _FROM_PLAN)
 __all__ = ["ACCEPTED_BEFORE", "EARLIER_NO_ID", "KEPT", "NOT_SENT", "send", "send_chunks"]
-
-
-def _post(client: Client, document: Encoded) -> dict[str, list]:
-    """Post one document; every phone gets a row whatever happens below."""
-    try:
-        if _overridden(client):  # a spy or a subclass sees the documents as it always did
-            rows = client.send_document(json.loads(document.payload)["message"])
-            return columns_of(rows)
-        return client.send_encoded(document)
-    except TransportError as exc:
-        return error_columns(document, UNKNOWN, str(exc))
-    except AuthError:
-        raise
-    except ProviderError as exc:
-        return error_columns(document, REJECTED, exc.text or str(exc))
-
-
-def _overridden(client: Client) -> bool:
-    """Whether ``send_document`` was replaced (on the instance or in a subclass)."""
-    return "send_document" in vars(client) or type(client).send_document is not (
-        Client.send_document
-    )
-
-
-def _summary(outcomes: list) -> str:
-    if outcomes and outcomes.count(outcomes[0]) == len(outcomes):  # the usual: one outcome
-        return f"{outcomes[0]} {len(outcomes)}"
-    return ", ".join(f"{k} {v}" for k, v in sorted(Counter(outcomes).items()))
 
 
 def send(
@@ -108,8 +82,9 @@ def send(
         max_phones: phones per document.
         progress: show a progress bar (default: when there is a terminal or notebook).
         preflight: first ask the account gate (:func:`targetsms_frames.preflight`, one
-            document per kind): stop-listed phones and unapproved SMS senders are not
-            sent (``outcome`` "invalid", the rule in ``error``).
+            document per kind, all at once while the documents are prepared; nothing is
+            posted before its verdict): stop-listed phones and unapproved SMS senders
+            are not sent (``outcome`` "invalid", the rule in ``error``).
         allow_partial: send even when the campaign needs more than the balance.
 
     Returns:
@@ -194,6 +169,9 @@ def send_chunks(
         before = index = None
         for chunk, plan in enumerate(plans):
             check_plan(plan)
+            # The gate's documents are on their way while the journal is read and the
+            # documents prepared here; nothing is posted before their verdict allows it.
+            asked = asking(plan, client) if preflight else None
             if sender is None:  # at the first chunk: nothing opened for an empty iterable
                 book = (
                     journal
@@ -216,17 +194,43 @@ def send_chunks(
                 if chunk == 1:  # the first reads (and checks) every document; later ones
                     index = book.index(before=before)  # read only those of their own ids
                 known, has_known = book.lookup(ids, before=before, index=index)
-            if preflight:  # the account's own checks (preflight.py), before any document
-                from .preflight import apply_preflight, checked_preflight
-
-                check = checked_preflight(plan, client, paid=has_known & kept(known))
-                plan = apply_preflight(plan, client, allow_partial=allow_partial, check=check)
-            yield sender.send(plan, known, has_known, max_phones)
+            if asked is None:
+                yield sender.send(sender.prepare(plan, known, has_known, max_phones))
+                continue
+            # Prepared before the verdict (an error kept until it is known, so that the
+            # preflight's own refusal still comes first), and used when the preflight
+            # blocks no row; otherwise the plan it gives is prepared again.
+            early: _Prepared | Exception
+            try:
+                early = sender.prepare(plan, known, has_known, max_phones)
+            except Exception as exc:
+                early = exc
+            check = checked_preflight(plan, client, paid=has_known & kept(known), asked=asked)
+            judged = apply_preflight(plan, client, allow_partial=allow_partial, check=check)
+            if judged is not plan:
+                early = sender.prepare(judged, known, has_known, max_phones)
+            if isinstance(early, Exception):
+                raise early
+            yield sender.send(early)
     finally:
         if sender is not None:
             sender.close()
         if own_journal and book is not None:
             book.close()
+
+
+@dataclass
+class _Prepared:
+    """A plan made ready to post (checked, its twins found, its encoder built): nothing
+    posted yet."""
+
+    plan: pd.DataFrame
+    known: dict
+    has_known: np.ndarray
+    ok: np.ndarray
+    to_send: np.ndarray
+    twins: dict[str, dict | None]
+    encoder: Encoder | None
 
 
 class _Sender:
@@ -252,39 +256,51 @@ class _Sender:
         self.pool.shutdown(wait=True, cancel_futures=True)
         self.bar.close()
 
-    def send(
+    def prepare(
         self, plan: pd.DataFrame, known: dict, has_known: np.ndarray, max_phones: int
-    ) -> pd.DataFrame:
-        """One plan's documents, posted; its sent frame (``known``: the journal's before)."""
+    ) -> _Prepared:
+        """A plan checked and its documents' encoder built (``known``: the journal's
+        before); nothing is posted.
+
+        Raises:
+            InputError: a row to send has no client id of digits.
+        """
         # Arrow's default pool (mimalloc) gives a freed buffer's pages back and faults in
         # fresh zeroed ones for the next document's: an eighth of the client's CPU.
         with system_pool():
-            return self._send(plan, known, has_known, max_phones)
+            # Accepted, or held by the provider until a top-up: either way it is the
+            # provider's now, and sending again would only ask it twice.
+            done_before = has_known & kept(known)
+            ok = sendable(plan)
+            to_send = ok & ~done_before
+            ids = plan["client_id_message"].to_numpy(dtype=object, na_value=None)  # type: ignore[call-overload]
+            _check_client_ids(plan, to_send, ids)
+            twins = _twins(plan, to_send, ids)
+            with gc_paused():
+                encoder = Encoder.of(plan, max_phones=max_phones, rows=to_send)
+        return _Prepared(plan, known, has_known, ok, to_send, twins, encoder)
 
-    def _send(
-        self, plan: pd.DataFrame, known: dict, has_known: np.ndarray, max_phones: int
-    ) -> pd.DataFrame:
+    def send(self, ready: _Prepared) -> pd.DataFrame:
+        """A prepared plan's documents, posted; its sent frame."""
+        with system_pool():
+            return self._send(ready)
+
+    def _send(self, ready: _Prepared) -> pd.DataFrame:
+        plan, known, has_known, ok = ready.plan, ready.known, ready.has_known, ready.ok
         n = len(plan)
-        # Accepted, or held by the provider until a top-up: either way it is the provider's
-        # now, and sending again would only ask it twice.
         done_before = has_known & kept(known)
-        ok = sendable(plan)
-        to_send = ok & ~done_before
         if done_before.any():
             log.info(
                 "journal: %d rows were accepted or held before and are not sent again",
                 done_before.sum(),
             )
-        ids = plan["client_id_message"].to_numpy(dtype=object, na_value=None)  # type: ignore[call-overload]
-        _check_client_ids(plan, to_send, ids)
         new, has_new = empty_columns(n), np.zeros(n, dtype=bool)
-        twins = _twins(plan, to_send, ids)
-        self.bar.total = (self.bar.total or 0) + int(to_send.sum())
+        twins = ready.twins
+        self.bar.total = (self.bar.total or 0) + int(ready.to_send.sum())
         self.bar.refresh()
-        with gc_paused():
-            encoder = Encoder.of(plan, max_phones=max_phones, rows=to_send)
-            if encoder is not None:
-                self._run(encoder, new, has_new, twins, known)
+        if ready.encoder is not None:
+            with gc_paused():
+                self._run(ready.encoder, new, has_new, twins, known)
         results = merged(known, has_known, new, has_new)
         has = has_known | has_new
         if twins:  # one client id on several sendable rows: each row gets the merged result
@@ -298,7 +314,8 @@ class _Sender:
         """Each worker encodes, records, posts and reads a few documents at a time; this
         thread only hands out the spans and keeps the results."""
         big = len(encoder) >= _BIG * self.workers
-        work = deque(encoder.batches(_DOCUMENTS_A_BIG_TASK if big else _DOCUMENTS_A_TASK))
+        size = _DOCUMENTS_A_BIG_TASK if big else _DOCUMENTS_A_TASK
+        work = deque(_tasks(encoder.batches(size), size, self.workers))
         running: set[Future] = set()
         failure: BaseException | None = None
         # The answers' columns are gathered in the order they come and put in place a
@@ -341,60 +358,22 @@ class _Sender:
             raise failure
 
 
-def _scatter(new: dict, has_new: np.ndarray, spans: list, gathered: dict[str, list]) -> None:
-    """Put the gathered columns at their plan rows (``spans``: each document's rows).
+def _tasks(batches: list[tuple[int, int]], size: int, workers: int) -> list[tuple[int, int]]:
+    """The workers' tasks: the encoder's ``batches`` of ``size`` documents, those at the
+    end cut one document a task.
 
-    The phone and name_delivery posted are the plan's own, which the sent frame takes
-    from the plan: they are not put back (the client id is, for repeated ids).
+    A worker posts its task's documents one after another, so with whole tasks to the
+    end the last round could keep a few workers busy for ``size`` round trips while the
+    others wait (100 documents in twos on 8 workers took 14 round trips, not 13). The
+    last ``workers * (size - 1)`` documents, one a task, let them all end together.
     """
-    if not spans:
-        return
-    rows = np.concatenate(spans)
-    n = len(rows)
-    # Every row, in plan order (one worker, or the answers came back in order): the
-    # gathered columns are the new columns as they are, with no scatter.
-    whole = n == len(has_new) and bool((rows == np.arange(n)).all())
-    for name, column in gathered.items():
-        # fromiter: no look into each value for nested sequences, as ``[:] =`` does.
-        values = np.fromiter(column, dtype=object, count=n)
-        if whole:
-            new[name] = values
+    documents = batches[-1][1] if batches else 0
+    cut = documents - min(documents, workers * (size - 1))
+    tasks = []
+    for d0, d1 in batches:
+        if d1 > cut:
+            tasks += [(d0, cut)] if d0 < cut else []
+            tasks += [(d, d + 1) for d in range(max(d0, cut), d1)]
         else:
-            new[name][rows] = values
-    has_new[rows] = True
-
-
-def _post_span(
-    client: Client, book: Journal | None, encoder: Encoder, d0: int, d1: int
-) -> list[tuple[Encoded, dict[str, list]]]:
-    """Documents d0..d1-1: each recorded before it is posted, its results after."""
-    answered = []
-    for document in encoder.encode(d0, d1):
-        if book is None:
-            answered.append((document, _post(client, document)))
-            continue
-        (doc_id,) = book.record_documents([(document.client_ids, document.phones, document.names)])
-        columns = _post(client, document)
-        book.record_answers([(doc_id, columns, _summary(columns["outcome"]))])
-        answered.append((document, columns))
-    return answered
-
-
-def _fold_twins(twins: dict, columns: dict, known: dict, rows: np.ndarray) -> None:
-    """Merge the results of repeated client ids in the order they come (as a dict of
-    results by client id would), over what the journal knew."""
-    for j, client_id in enumerate(columns["client_id_message"]):
-        if client_id in twins:
-            row = {name: columns[name][j] for name in SENT_COLUMNS}
-            earlier = twins[client_id]
-            if earlier is None and known["outcome"][rows[j]] is not None:
-                earlier = {name: known[name][rows[j]] for name in SENT_COLUMNS}
-            twins[client_id] = _merge(earlier, row)
-
-
-def _merge(earlier: dict | None, row: dict) -> dict:
-    """A new result over what was known; an "accepted earlier" answer keeps the known ids."""
-    merged_row = merge(earlier, row)
-    if merged_row["outcome"] == ACCEPTED and merged_row["id_message"] is None:
-        return merged_row | {"error": EARLIER_NO_ID}
-    return merged_row
+            tasks.append((d0, d1))
+    return tasks

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from dataclasses import dataclass
 from decimal import Decimal
 
 import numpy as np
@@ -173,8 +174,50 @@ def row_costs(
         >>> row_costs(p, t, look).loc[0, ["most_cost", "priced_by"]].tolist()
         [Decimal('2.10'), 'operator']
     """
+    priced = priced_groups(plan, tariffs, lookup)
+    index, pick = plan.index, priced.codes
+    return pd.DataFrame(
+        {
+            "operator": text_series(priced.operators, index),
+            "first_cost": pd.Series(priced.first[pick], index=index),
+            "most_cost": pd.Series(priced.most[pick], index=index),
+            "priced_by": text_series(priced.by[pick], index),
+            "unpriced": text_series(priced.unpriced[pick], index),
+        },
+        index=index,
+    )
+
+
+@dataclass(frozen=True)
+class PricedGroups:
+    """A plan's rows in groups that cost the same, and each group's prices.
+
+    Rows of one operator, number of SMS parts, sendability and cascade cost the same,
+    so each group is priced once: ``codes`` gives each row's group, and ``first``,
+    ``most`` (Decimal), ``by`` and ``unpriced`` (text or None) are per group (as
+    :func:`row_costs` describes them); ``operators`` is per row (None where unknown).
+    """
+
+    codes: np.ndarray
+    operators: np.ndarray
+    first: np.ndarray
+    most: np.ndarray
+    by: np.ndarray
+    unpriced: np.ndarray
+
+    def total(self, column: np.ndarray, rows: np.ndarray) -> Decimal:
+        """The exact sum of a per-group cost (``first`` or ``most``) over some rows."""
+        counts = np.bincount(self.codes[rows], minlength=len(column)).tolist()
+        paid = zip(column.tolist(), counts, strict=True)
+        return sum((cost * k for cost, k in paid if k), Decimal(0))
+
+
+def priced_groups(
+    plan: pd.DataFrame, tariffs: pd.DataFrame, lookup: pd.DataFrame | None = None
+) -> PricedGroups:
+    """:func:`row_costs` by groups of rows that cost the same (pure; see :class:`PricedGroups`)."""
     table = price_table(tariffs)
-    index = plan.index
+    n = len(plan)
     ok = sendable(plan)
     if lookup is not None:
         by_phone = dict(
@@ -184,36 +227,30 @@ def row_costs(
                 strict=True,
             )
         )
-        operators = plan["phone"].astype(object).map(by_phone)
+        operators = plan["phone"].astype(object).map(by_phone).to_numpy(dtype=object, copy=True)
+        operators[pd.isna(operators)] = None
     else:
-        operators = pd.Series(None, index=index, dtype=object)
+        operators = np.full(n, None, dtype=object)
     channels = _channels(plan)
-    orders = {ch: cascade_order(plan[f"send_{ch}"]) for ch in channels}
-    parts = plan["sms_parts"].astype("Int64").fillna(0).astype("int64")
-    keys = pd.DataFrame(
-        {
-            "operator": operators.where(operators.notna(), ""),
-            "parts": parts,
-            "ok": ok,
-            **{f"o_{ch}": orders[ch] for ch in channels},
-        },
-        index=index,
+    orders = {ch: cascade_order(plan[f"send_{ch}"]).to_numpy() for ch in channels}
+    parts = plan["sms_parts"].astype("Int64").fillna(0).astype("int64").to_numpy()
+    operator_codes, operator_names = pd.factorize(
+        np.where(pd.isna(operators), "", operators).astype(object)
     )
-    codes = keys.groupby(list(keys.columns), sort=False).ngroup().to_numpy()
-    groups = keys.drop_duplicates().reset_index(drop=True)
+    codes, firsts = _groups([operator_codes, parts, ok, *orders.values()], n)
     first: list[Decimal] = []
     most: list[Decimal] = []
     by: list[str | None] = []
     unpriced: list[str | None] = []
-    for g in groups.to_dict("records"):
-        if not g["ok"]:
+    for row in firsts.tolist():  # each group, by its first row
+        if not ok[row]:
             first.append(Decimal(0))
             most.append(Decimal(0))
             by.append(None)
             unpriced.append(None)
             continue
-        used = sorted((g[f"o_{ch}"], ch) for ch in channels if g[f"o_{ch}"] > 0)
-        operator = g["operator"] or None
+        used = sorted((int(orders[ch][row]), ch) for ch in channels if orders[ch][row] > 0)
+        operator = operator_names[operator_codes[row]] or None
         costs, missing, exact = [], [], True
         for _, ch in used:
             prices = table.get(ch, {})
@@ -225,23 +262,40 @@ def row_costs(
                     price = Decimal(0)
                 else:
                     exact = False
-            costs.append(price * (g["parts"] if ch == "sms" else 1))
+            costs.append(price * (int(parts[row]) if ch == "sms" else 1))
         first.append(costs[0] if costs else Decimal(0))
         most.append(sum(costs, Decimal(0)))
         by.append(PRICED_BY_OPERATOR if exact else PRICED_AT_HIGHEST)
         unpriced.append(", ".join(missing) or None)
-    # groupby(...).ngroup numbers groups in order of first appearance, as drop_duplicates.
-    pick = np.array(codes)
-    return pd.DataFrame(
-        {
-            "operator": text_series(operators.to_numpy(dtype=object), index),
-            "first_cost": pd.Series(np.array(first, dtype=object)[pick], index=index),
-            "most_cost": pd.Series(np.array(most, dtype=object)[pick], index=index),
-            "priced_by": text_series(np.array(by, dtype=object)[pick], index),
-            "unpriced": text_series(np.array(unpriced, dtype=object)[pick], index),
-        },
-        index=index,
+    return PricedGroups(
+        codes=codes,
+        operators=operators,
+        first=np.array(first, dtype=object),
+        most=np.array(most, dtype=object),
+        by=np.array(by, dtype=object),
+        unpriced=np.array(unpriced, dtype=object),
     )
+
+
+def _groups(keys: list[np.ndarray], n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's group of equal keys (codes 0.. in order of first appearance) and each
+    group's first row: the keys' codes folded into one integer, a factorize of integers
+    per key instead of a groupby over a frame."""
+    combined = np.zeros(n, dtype=np.int64)
+    size = 1
+    for key in keys:
+        codes, uniques = pd.factorize(np.asarray(key))
+        if size * max(len(uniques), 1) >= 2**62:  # fold what there is first: no overflow
+            combined, folded = pd.factorize(combined)
+            size = max(len(folded), 1)
+        combined = combined * max(len(uniques), 1) + codes
+        size *= max(len(uniques), 1)
+    codes = pd.factorize(combined)[0].astype(np.int64)
+    # Codes are numbered in order of first appearance: a group's first row is where its
+    # code passes every code before it.
+    seen = np.maximum.accumulate(codes)
+    firsts = np.flatnonzero(np.concatenate(([True], codes[1:] > seen[:-1]))) if n else codes
+    return codes, firsts
 
 
 def account_estimate(

@@ -41,6 +41,10 @@ _ROW_LITERALS = (
     (b'{"phone":"', b'","client_id_message":"', b'"},{"phone":"', b'"}]},'),
     (b'{"phone":', b',"client_id_message":', b'},{"phone":', b"}]},"),
 )
+# The same as pieces to take: between the phone and the client id, between two phones
+# of a block, and no bytes.
+_LITERAL_PIECES = tuple(pa.array([*row[1:3], b""], BYTES) for row in _ROW_LITERALS)
+_AFTER_PHONE, _BETWEEN, _EMPTY = 0, 1, 2
 _TEXT_COLUMNS = ("phone", "client_id_message", *F.MESSAGE_FIELDS)
 _NAME = F.MESSAGE_FIELDS.index("name_delivery")
 _TEMPLATE_DATA = F.MESSAGE_FIELDS.index(TEMPLATE_DATA)
@@ -291,8 +295,8 @@ class Encoder:
             variant = 0
         literals = _ROW_LITERALS[variant]
         glue, after = self.variants[variant]
-        arrays: list[pa.Array] = [pa.array(literals[1:3], BYTES)]
-        size = [2]
+        arrays: list[pa.Array] = [_LITERAL_PIECES[variant]]
+        size = [len(arrays[0])]
 
         def add(array: pa.Array) -> int:
             arrays.append(array)
@@ -304,31 +308,35 @@ class Encoder:
                 return add(glue.take(pa.array(combo))) + np.arange(nb)
             return add(glue) + combo
 
-        heads = layout.starts[b0:b1] - r0  # each block's first row in the batch
-        starts_document = np.isin(heads, self.doc_rows[d0:d1] - r0)
+        starts_document = np.zeros(nb, dtype=bool)
+        starts_document[self.doc_blocks[d0:d1] - b0] = True
         block_slots = [np.where(starts_document, glue_at(glue[0]), glue_at(after))]
         for (i, text), more in zip(self.personal, glue[1:], strict=True):
             block_slots += [self._personal(i, text, b0, b1, add), glue_at(more)]
         phone_at, client_id_at = add(phones.cast(BYTES)), add(client_ids.cast(BYTES))
-        pieces = np.full(n, 4, dtype=np.int64)  # pieces per row
-        pieces[heads] = len(block_slots) + 3
-        ends = np.cumsum(pieces)
-        at = np.empty(int(ends[-1]), dtype=np.int64)
-        for k, slot in enumerate(block_slots):
-            at[ends[heads] - pieces[heads] + k] = slot
-        if nb < n:  # rows within a block: the end of the phone before, then theirs
-            within = np.ones(n, dtype=bool)
-            within[heads] = False
-            at[ends[within] - 4] = 1
-        at[ends - 3] = np.arange(phone_at, phone_at + n)
-        at[ends - 2] = 0
-        at[ends - 1] = np.arange(client_id_at, client_id_at + n)
-        joined = pa.concat_arrays(arrays).take(pa.array(at))
+        # Every row is as many pieces (a row within a block has no glue nor personal
+        # texts: the end of the phone before, then empty pieces), so the pieces are a
+        # table of a row per phone.
+        width = len(block_slots) + 3
+        at = np.empty((n, width), dtype=np.int64)
+        if nb == n:  # a block per row (a personal campaign)
+            for k, slot in enumerate(block_slots):
+                at[:, k] = slot
+        else:
+            heads = layout.starts[b0:b1] - r0  # each block's first row in the batch
+            at[:, 0] = _BETWEEN
+            at[:, 1 : width - 3] = _EMPTY
+            for k, slot in enumerate(block_slots):
+                at[heads, k] = slot
+        at[:, width - 3] = np.arange(phone_at, phone_at + n)
+        at[:, width - 2] = _AFTER_PHONE
+        at[:, width - 1] = np.arange(client_id_at, client_id_at + n)
+        joined = pa.concat_arrays(arrays).take(pa.array(at.ravel()))
         offsets = np.frombuffer(joined.buffers()[1], dtype=np.int64)[
             joined.offset : joined.offset + len(joined) + 1
         ]
         data = memoryview(joined.buffers()[2])
-        spans = offsets[np.r_[0, ends][self.doc_rows[d0 : d1 + 1] - r0]].tolist()
+        spans = offsets[(self.doc_rows[d0 : d1 + 1] - r0) * width].tolist()
         tail = literals[3][:-1] + b"]}"  # the last block's end, and the document's
         return [(_HEAD, data[a:b], tail) for a, b in itertools.pairwise(spans)]
 
@@ -353,3 +361,17 @@ class Encoder:
 def _whole(values: pa.Array | pa.ChunkedArray) -> pa.Array:
     """A column as one array (its chunks joined)."""
     return values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
+
+
+def _near(values: pa.Array | pa.ChunkedArray, rows: np.ndarray) -> tuple[pa.Array, np.ndarray]:
+    """``values[rows]`` as an array and each row's place in it: a window of the column
+    (see :func:`arrow_text.window`; no texts taken one by one), or, where the window holds
+    a missing value, the rows taken (a missing value then is a row's own).
+
+    No longer on the encoder's path (a batch's phones and ids are taken from the joined
+    column, see ``Encoder.__init__``); kept for tests/test_plan_round3_paths.py.
+    """
+    array, at = window(values, rows)
+    if array.null_count:
+        return take(values, rows), np.arange(len(rows))
+    return array, at

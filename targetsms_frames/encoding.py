@@ -313,7 +313,7 @@ class Encoder:
         block_slots = [np.where(starts_document, glue_at(glue[0]), glue_at(after))]
         for (i, text), more in zip(self.personal, glue[1:], strict=True):
             block_slots += [self._personal(i, text, b0, b1, add), glue_at(more)]
-        phone_at, client_id_at = add(phones.cast(BYTES)), add(client_ids.cast(BYTES))
+        phone_at, client_id_at = add(J.as_bytes(phones)), add(J.as_bytes(client_ids))
         # Every row is as many pieces (a row within a block has no glue nor personal
         # texts: the end of the phone before, then empty pieces), so the pieces are a
         # table of a row per phone.
@@ -349,7 +349,7 @@ class Encoder:
         if i != _TEMPLATE_DATA:
             values, at = window(text, heads)
             if not J.escapes(values):
-                return add(values.cast(BYTES)) + at
+                return add(J.as_bytes(values)) + at
         codes = self.layout.fields[i][0][self.layout.first[b0:b1]]
         return add(J.raw(i, take(text, heads), codes >= 0)) + np.arange(b1 - b0)
 

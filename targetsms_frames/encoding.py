@@ -41,6 +41,10 @@ _ROW_LITERALS = (
     (b'{"phone":"', b'","client_id_message":"', b'"},{"phone":"', b'"}]},'),
     (b'{"phone":', b',"client_id_message":', b'},{"phone":', b"}]},"),
 )
+# The same as pieces to take: between the phone and the client id, between two phones
+# of a block, and no bytes.
+_LITERAL_PIECES = tuple(pa.array([*row[1:3], b""], BYTES) for row in _ROW_LITERALS)
+_AFTER_PHONE, _BETWEEN, _EMPTY = 0, 1, 2
 _TEXT_COLUMNS = ("phone", "client_id_message", *F.MESSAGE_FIELDS)
 _NAME = F.MESSAGE_FIELDS.index("name_delivery")
 _TEMPLATE_DATA = F.MESSAGE_FIELDS.index(TEMPLATE_DATA)
@@ -125,8 +129,11 @@ class Encoder:
         self.heads_of = rows[starts]  # the plan position of each block's first row
         self.doc_rows = np.r_[starts[layout.cuts], len(rows)]  # each document's span of rows
         self.doc_blocks = np.r_[layout.cuts, len(starts)]
-        self.phone_text = J.column(plan["phone"])
-        self.client_id_text = J.column(plan["client_id_message"])
+        # One array each (a copy of the chunks, a few bytes per row): a batch's phones
+        # and ids are then one take of exactly its rows, as Python strs are made of
+        # each of them (a window of a chunked column would turn twice as many texts to strs).
+        self.phone_text = _whole(J.column(plan["phone"]))
+        self.client_id_text = _whole(J.column(plan["client_id_message"]))
         name_values = layout.fields[_NAME][1]
         self.name_values = (
             None if name_values is None else np.append(np.asarray(name_values, dtype=object), "")
@@ -232,30 +239,29 @@ class Encoder:
         r0, r1 = int(doc_rows[d0]), int(doc_rows[d1])
         b0, b1 = int(doc_blocks[d0]), int(doc_blocks[d1])
         rows = layout.rows[r0:r1]
-        phones, client_ids = _near(self.phone_text, rows), _near(self.client_id_text, rows)
-        sizes = np.diff(np.r_[layout.starts[b0:b1], r1])
+        phones, client_ids = take(self.phone_text, rows), take(self.client_id_text, rows)
+        sizes = np.diff(np.append(layout.starts[b0:b1], r1))  # phones per block
         if self.dicts is not None:
             parts = [self._json(self.dicts[d]) for d in range(d0, d1)]
         else:
             parts = self._bytes(d0, d1, phones, client_ids)
-        phone_list = phones[0].to_numpy(zero_copy_only=False)[phones[1]]
-        client_id_list = client_ids[0].to_numpy(zero_copy_only=False)[client_ids[1]]
-        names = np.repeat(self._names(b0, b1), sizes)
-        out = []
-        for d, ps in zip(range(d0, d1), parts, strict=True):
-            a, b = int(doc_rows[d]) - r0, int(doc_rows[d + 1]) - r0
-            blocks = layout.starts[doc_blocks[d] : doc_blocks[d + 1]] - r0
-            out.append(
-                Encoded(
-                    ps,
-                    layout.rows[r0 + a : r0 + b],
-                    client_id_list[a:b].tolist(),
-                    phone_list[a:b].tolist(),
-                    names[a:b].tolist(),
-                    np.diff(np.r_[blocks, b]).tolist(),
-                )
+        phone_list = phones.to_numpy(zero_copy_only=False).tolist()
+        client_id_list = client_ids.to_numpy(zero_copy_only=False).tolist()
+        names = np.repeat(self._names(b0, b1), sizes).tolist()
+        size_list = sizes.tolist()
+        spans = (doc_rows[d0 : d1 + 1] - r0).tolist()
+        cuts = (doc_blocks[d0 : d1 + 1] - b0).tolist()
+        return [
+            Encoded(
+                ps,
+                rows[a:b],
+                client_id_list[a:b],
+                phone_list[a:b],
+                names[a:b],
+                size_list[c:e],
             )
-        return out
+            for ps, a, b, c, e in zip(parts, spans, spans[1:], cuts, cuts[1:], strict=False)
+        ]
 
     def _names(self, b0: int, b1: int) -> np.ndarray:
         """Each block's name_delivery as posted ("" when it has none)."""
@@ -266,9 +272,9 @@ class Encoder:
         names = take(self.name_text, self.heads_of[b0:b1])
         return np.where(codes >= 0, names.to_numpy(zero_copy_only=False), "")
 
-    def _bytes(self, d0: int, d1: int, near_phones: tuple, near_ids: tuple) -> list[tuple]:
-        """The bytes of documents ``d0`` to ``d1 - 1`` in pieces (``near_phones``, ``near_ids``:
-        the batch's, each as an array and each row's place in it, see :func:`_near`).
+    def _bytes(self, d0: int, d1: int, phones: pa.Array, client_ids: pa.Array) -> list[tuple]:
+        """The bytes of documents ``d0`` to ``d1 - 1`` in pieces (``phones``, ``client_ids``:
+        the batch's, a value per row in posted order).
 
         The pieces of every row (glue, personal texts, phone, client id, literals) are
         gathered into one array by a single take, in posted order, so its data is the
@@ -276,8 +282,7 @@ class Encoder:
         after another block's end starts with that end), then the phone; a block's other
         rows are the end of the phone before and their own.
         """
-        (phones, phone_rows), (client_ids, client_id_rows) = near_phones, near_ids
-        layout, n = self.layout, len(phone_rows)
+        layout, n = self.layout, len(phones)
         r0 = int(self.doc_rows[d0])
         b0, b1 = int(self.doc_blocks[d0]), int(self.doc_blocks[d1])
         nb = b1 - b0
@@ -290,8 +295,8 @@ class Encoder:
             variant = 0
         literals = _ROW_LITERALS[variant]
         glue, after = self.variants[variant]
-        arrays: list[pa.Array] = [pa.array(literals[1:3], BYTES)]
-        size = [2]
+        arrays: list[pa.Array] = [_LITERAL_PIECES[variant]]
+        size = [len(arrays[0])]
 
         def add(array: pa.Array) -> int:
             arrays.append(array)
@@ -303,31 +308,35 @@ class Encoder:
                 return add(glue.take(pa.array(combo))) + np.arange(nb)
             return add(glue) + combo
 
-        heads = layout.starts[b0:b1] - r0  # each block's first row in the batch
-        starts_document = np.isin(heads, self.doc_rows[d0:d1] - r0)
+        starts_document = np.zeros(nb, dtype=bool)
+        starts_document[self.doc_blocks[d0:d1] - b0] = True
         block_slots = [np.where(starts_document, glue_at(glue[0]), glue_at(after))]
         for (i, text), more in zip(self.personal, glue[1:], strict=True):
             block_slots += [self._personal(i, text, b0, b1, add), glue_at(more)]
-        phone_at, client_id_at = add(phones.cast(BYTES)), add(client_ids.cast(BYTES))
-        pieces = np.full(n, 4, dtype=np.int64)  # pieces per row
-        pieces[heads] = len(block_slots) + 3
-        ends = np.cumsum(pieces)
-        at = np.empty(int(ends[-1]), dtype=np.int64)
-        for k, slot in enumerate(block_slots):
-            at[ends[heads] - pieces[heads] + k] = slot
-        if nb < n:  # rows within a block: the end of the phone before, then theirs
-            within = np.ones(n, dtype=bool)
-            within[heads] = False
-            at[ends[within] - 4] = 1
-        at[ends - 3] = phone_at + phone_rows
-        at[ends - 2] = 0
-        at[ends - 1] = client_id_at + client_id_rows
-        joined = pa.concat_arrays(arrays).take(pa.array(at))
+        phone_at, client_id_at = add(J.as_bytes(phones)), add(J.as_bytes(client_ids))
+        # Every row is as many pieces (a row within a block has no glue nor personal
+        # texts: the end of the phone before, then empty pieces), so the pieces are a
+        # table of a row per phone.
+        width = len(block_slots) + 3
+        at = np.empty((n, width), dtype=np.int64)
+        if nb == n:  # a block per row (a personal campaign)
+            for k, slot in enumerate(block_slots):
+                at[:, k] = slot
+        else:
+            heads = layout.starts[b0:b1] - r0  # each block's first row in the batch
+            at[:, 0] = _BETWEEN
+            at[:, 1 : width - 3] = _EMPTY
+            for k, slot in enumerate(block_slots):
+                at[heads, k] = slot
+        at[:, width - 3] = np.arange(phone_at, phone_at + n)
+        at[:, width - 2] = _AFTER_PHONE
+        at[:, width - 1] = np.arange(client_id_at, client_id_at + n)
+        joined = pa.concat_arrays(arrays).take(pa.array(at.ravel()))
         offsets = np.frombuffer(joined.buffers()[1], dtype=np.int64)[
             joined.offset : joined.offset + len(joined) + 1
         ]
         data = memoryview(joined.buffers()[2])
-        spans = offsets[np.r_[0, ends][self.doc_rows[d0 : d1 + 1] - r0]].tolist()
+        spans = offsets[(self.doc_rows[d0 : d1 + 1] - r0) * width].tolist()
         tail = literals[3][:-1] + b"]}"  # the last block's end, and the document's
         return [(_HEAD, data[a:b], tail) for a, b in itertools.pairwise(spans)]
 
@@ -340,7 +349,7 @@ class Encoder:
         if i != _TEMPLATE_DATA:
             values, at = window(text, heads)
             if not J.escapes(values):
-                return add(values.cast(BYTES)) + at
+                return add(J.as_bytes(values)) + at
         codes = self.layout.fields[i][0][self.layout.first[b0:b1]]
         return add(J.raw(i, take(text, heads), codes >= 0)) + np.arange(b1 - b0)
 
@@ -349,10 +358,19 @@ class Encoder:
         return (json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode(),)
 
 
+def _whole(values: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """A column as one array (its chunks joined)."""
+    return values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
+
+
 def _near(values: pa.Array | pa.ChunkedArray, rows: np.ndarray) -> tuple[pa.Array, np.ndarray]:
     """``values[rows]`` as an array and each row's place in it: a window of the column
     (see :func:`arrow_text.window`; no texts taken one by one), or, where the window holds
-    a missing value, the rows taken (a missing value then is a row's own)."""
+    a missing value, the rows taken (a missing value then is a row's own).
+
+    No longer on the encoder's path (a batch's phones and ids are taken from the joined
+    column, see ``Encoder.__init__``); kept for tests/test_plan_round3_paths.py.
+    """
     array, at = window(values, rows)
     if array.null_count:
         return take(values, rows), np.arange(len(rows))

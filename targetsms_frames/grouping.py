@@ -63,18 +63,32 @@ def message_groups(plan: pd.DataFrame, positions: np.ndarray) -> tuple[np.ndarra
             hashes = text_hashes(values)
             key = key * _MIX + (hashes if at is None else hashes[at])
             continue
-        group = numbered(key)
-        rows = np.flatnonzero(np.bincount(group)[group] > 1)
+        if group is None:
+            group = numbered(key)
+            rows = np.flatnonzero(np.bincount(group)[group] > 1)
         if not len(rows):
             break  # every row alone: ``group`` is final (a second sort would repeat it)
-        key *= _MIX
-        key[rows] += text_hashes(_rows(personal[i], rows))
-        group = None
+        hashes = text_hashes(_rows(personal[i], rows))
+        if _splits(group[rows], hashes):
+            key *= _MIX
+            key[rows] += hashes
+            group = None
+        # else the text is the same within each group (the texts before decided the
+        # message, as they mostly do): the groups stand, with no second sort of all rows.
     if group is None:
         group = numbered(key)
     if not _exact(group, fields, personal):
         group = _exact_groups(fields, personal)
     return group, fields
+
+
+def _splits(group: np.ndarray, hashes: np.ndarray) -> bool:
+    """Whether some rows of one group have different hashes (a few rows: those that
+    share a group)."""
+    _, inverse = np.unique(group, return_inverse=True)
+    one = np.empty(int(inverse.max()) + 1 if len(inverse) else 0, dtype=hashes.dtype)
+    one[inverse] = hashes  # a hash of each group (of whichever row is written last)
+    return bool((one[inverse] != hashes).any())
 
 
 def _present(values: pa.Array | pa.ChunkedArray) -> np.ndarray:
@@ -257,7 +271,11 @@ def _one_text_codes(values: pa.Array | pa.ChunkedArray) -> tuple[np.ndarray, pa.
         texts = raw[offsets[0] : offsets[-1]]  # the present texts, one after another
         if first is None:
             first = texts[:size].copy()
-        if size and (texts.reshape(-1, size) != first).any():
+        # All equal to the first: the bytes repeat with the text's length (one pass,
+        # no array of comparisons).
+        if size and not (
+            np.array_equal(texts[:size], first) and np.array_equal(texts[size:], texts[:-size])
+        ):
             return None
     if first is None:
         return None

@@ -15,8 +15,21 @@ from .template_data import FIELD as TEMPLATE_DATA
 from .template_data import as_object
 
 BYTES = pa.large_binary()
+_LARGE_STRING = pa.large_string()
+_WIDE = (_LARGE_STRING, BYTES)  # 64-bit offsets
+_smallest = np.minimum.reduce
 _ESCAPED = r'["\\\x00-\x1f]'  # what json.dumps escapes (with ensure_ascii=False)
 _TEMPLATE_DATA = F.MESSAGE_FIELDS.index(TEMPLATE_DATA)
+
+
+def as_bytes(values: pa.Array) -> pa.Array:
+    """Texts as ``BYTES`` (large_binary): a large_string is viewed as such, no copy and
+    no check (its layout is the same; Arrow's cast checks, at several µs a call)."""
+    if values.type == BYTES:
+        return values
+    if values.type == _LARGE_STRING:
+        return values.view(BYTES)
+    return values.cast(BYTES)
 
 
 def lit(value: bytes) -> pa.Scalar:
@@ -35,7 +48,7 @@ def json_strings(values: pa.Array, before: bytes = b"", after: bytes = b"") -> p
     text = values.cast(pa.large_string())
     if not escapes(text):  # the common case: one pass in C
         return pc.binary_join_element_wise(
-            lit(before + b'"'), text.cast(BYTES), lit(b'"' + after), lit(b"")
+            lit(before + b'"'), as_bytes(text), lit(b'"' + after), lit(b"")
         )
     escaped = pc.match_substring_regex(text, _ESCAPED).fill_null(False).to_numpy(False)
     out = [
@@ -52,17 +65,20 @@ def json_strings(values: pa.Array, before: bytes = b"", after: bytes = b"") -> p
 def escapes(text: pa.Array) -> bool:
     """Whether any byte of the array's data may need a JSON escape (one pass in C)."""
     _, offset_buffer, data = text.buffers()
-    if data is None or not data.size or not len(text):
+    n = len(text)
+    if data is None or not n:
         return False
     # Only the bytes of the array's own values: it may be a slice of a bigger one.
-    wide = pa.types.is_large_string(text.type) or pa.types.is_large_binary(text.type)
-    ends = np.frombuffer(offset_buffer, dtype=np.int64 if wide else np.int32)
-    own = np.frombuffer(data, dtype=np.uint8)[ends[text.offset] : ends[text.offset + len(text)]]
-    if not own.size:
+    ends = np.frombuffer(offset_buffer, dtype=np.int64 if text.type in _WIDE else np.int32)
+    start, end = int(ends[text.offset]), int(ends[text.offset + n])
+    if start == end:
         return False
+    own = np.frombuffer(data, dtype=np.uint8, count=end - start, offset=start)
     # A byte below 0x20 (the smallest, vectorised), or a quote or backslash (memchr).
+    if _smallest(own) < 0x20:
+        return True
     raw = own.tobytes()
-    return bool(own.min() < 0x20) or b'"' in raw or b"\\" in raw
+    return b'"' in raw or b"\\" in raw
 
 
 def pieces(field: str, values: pa.Array) -> pa.Array:
@@ -120,7 +136,7 @@ def raw(field: int, values: pa.Array, kept: np.ndarray) -> pa.Array:
             BYTES,
         )
     if not escapes(values):  # the common case: the text's own bytes
-        return values.cast(BYTES)
+        return as_bytes(values)
     return pa.array(
         [
             json.dumps(v, ensure_ascii=False)[1:-1].encode() if k else None

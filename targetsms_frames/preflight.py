@@ -53,12 +53,13 @@ def _uses(plan: pd.DataFrame, channel: str) -> np.ndarray:
 
 
 def gather(plan: pd.DataFrame, client: Client) -> Facts:
-    """Ask the gate what a preflight of this plan needs (three or four documents, at once)."""
+    """Ask the gate what a preflight of this plan needs (the balance, then two or three
+    documents at once)."""
     return asking(plan, client).facts()
 
 
 class Asking:
-    """The gate's documents for a preflight, asked all at once, one thread each.
+    """The gate's documents for a preflight: the balance, then the others at once, a thread each.
 
     Behind a provider across the internet each document is a round trip of tens of
     milliseconds; asked one after another they were most of a small campaign's time
@@ -71,15 +72,23 @@ class Asking:
         self.failed: str | None = None
         self._pool = ThreadPoolExecutor(4, thread_name_prefix="targetsms-gate")
         try:
-            # The two every preflight needs go first; the plan is read for the others.
-            early = {name: self._pool.submit(ask, client) for name, ask in _ALWAYS.items()}
+            # The balance goes first and alone: a wrong password is then one refused login,
+            # as when the documents were asked one after another (a provider may lock an
+            # account after a few). The others wait for its answer, then go at once.
+            first = self._pool.submit(balance, client)
+            early = {
+                "balance": first,
+                "stop_list": self._pool.submit(_after, first, stop_list, client),
+            }
             ok = sendable(plan)
             timed = ok & plan["time_send"].fillna("").astype(str).str.strip().ne("").to_numpy()
             later = {
                 "senders": senders if (ok & _uses(plan, "sms")).any() else None,
                 "clock": account_time if timed.any() else None,
             }
-            asked = early | {n: self._pool.submit(a, client) for n, a in later.items() if a}
+            asked = early | {
+                n: self._pool.submit(_after, first, a, client) for n, a in later.items() if a
+            }
         finally:
             self._pool.shutdown(wait=False)  # each thread ends with its one document
         # In the order they were once asked in, one after another: the first to fail is
@@ -102,7 +111,14 @@ class Asking:
         )
 
 
-_ALWAYS = {"balance": balance, "stop_list": stop_list}
+def _after(first: Future, ask, client: Client):
+    """``ask(client)`` once ``first`` is answered; nothing if it failed (its error is the
+    one :meth:`Asking.facts` raises, being first in the order)."""
+    if first.exception() is not None:
+        return None
+    return ask(client)
+
+
 _ORDER = ("balance", "senders", "stop_list", "clock")
 
 

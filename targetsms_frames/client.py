@@ -133,7 +133,9 @@ class Client(Documents):
         # Our own session posts through its pool without requests' per-call work (see
         # lean_http); a session passed in is used as it is, every call.
         self._lean: LeanPoster | None = None
+        self.pool_size: int | None = None  # connections kept open (None: a session's own)
         if session is None:
+            self.pool_size = pool_size
             session = requests.Session()
             adapter = HTTPAdapter(pool_connections=2, pool_maxsize=pool_size, max_retries=0)
             session.mount("https://", adapter)

@@ -13,7 +13,8 @@ are warnings.
 from __future__ import annotations
 
 import logging
-from concurrent.futures import Future, ThreadPoolExecutor, wait
+import threading
+from concurrent.futures import Future, wait
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -63,37 +64,32 @@ class Asking:
 
     Behind a provider across the internet each document is a round trip of tens of
     milliseconds; asked one after another they were most of a small campaign's time
-    before its first document. :meth:`facts` waits for every answer (no thread outlives
-    it) and raises what the first failing one raised, in the order the documents were
-    once asked in (balance, senders, stop list, clock), so errors read as before.
+    before its first document. :meth:`facts` waits for every answer and raises what the
+    first failing one raised, in the order the documents were once asked in (balance,
+    senders, stop list, clock), so errors read as before.
+
+    The balance goes first and alone: a wrong password is then one refused login, as when
+    the documents were asked one after another (a provider may lock an account after a
+    few). The others wait for its answer, then go together, no more at once than the
+    client's pool keeps connections for. The threads are daemons, so a gate that hangs
+    never keeps the process from ending (Ctrl-C while it is asked).
     """
 
     def __init__(self, plan: pd.DataFrame, client: Client) -> None:
         self.failed: str | None = None
-        self._pool = ThreadPoolExecutor(4, thread_name_prefix="targetsms-gate")
-        try:
-            # The balance goes first and alone: a wrong password is then one refused login,
-            # as when the documents were asked one after another (a provider may lock an
-            # account after a few). The others wait for its answer, then go at once.
-            first = self._pool.submit(balance, client)
-            early = {
-                "balance": first,
-                "stop_list": self._pool.submit(_after, first, stop_list, client),
-            }
-            ok = sendable(plan)
-            timed = ok & plan["time_send"].fillna("").astype(str).str.strip().ne("").to_numpy()
-            later = {
-                "senders": senders if (ok & _uses(plan, "sms")).any() else None,
-                "clock": account_time if timed.any() else None,
-            }
-            asked = early | {
-                n: self._pool.submit(_after, first, a, client) for n, a in later.items() if a
-            }
-        finally:
-            self._pool.shutdown(wait=False)  # each thread ends with its one document
+        first = _in_thread(balance, client)
+        room = threading.BoundedSemaphore(max(1, min(3, client.pool_size or 3)))
+        ok = sendable(plan)
+        timed = ok & plan["time_send"].fillna("").astype(str).str.strip().ne("").to_numpy()
+        asks = {
+            "senders": senders if (ok & _uses(plan, "sms")).any() else None,
+            "stop_list": stop_list,
+            "clock": account_time if timed.any() else None,
+        }
+        later = {n: _in_thread(_after, first, room, a, client) for n, a in asks.items() if a}
         # In the order they were once asked in, one after another: the first to fail is
         # the error raised, as it was.
-        self._futures: dict[str, Future[Any]] = {n: asked[n] for n in _ORDER if n in asked}
+        self._futures: dict[str, Future[Any]] = {"balance": first, **later}
 
     def facts(self) -> Facts:
         """The gate's answers as :class:`Facts`, once every document is answered."""
@@ -111,15 +107,28 @@ class Asking:
         )
 
 
-def _after(first: Future, ask, client: Client):
-    """``ask(client)`` once ``first`` is answered; nothing if it failed (its error is the
-    one :meth:`Asking.facts` raises, being first in the order)."""
+def _in_thread(call, *args) -> Future:
+    """``call(*args)`` on a daemon thread, its outcome in the future returned."""
+    future: Future = Future()
+
+    def run() -> None:
+        future.set_running_or_notify_cancel()
+        try:
+            future.set_result(call(*args))
+        except BaseException as exc:  # facts() raises it, in the caller's thread
+            future.set_exception(exc)
+
+    threading.Thread(target=run, name="targetsms-gate", daemon=True).start()
+    return future
+
+
+def _after(first: Future, room: threading.BoundedSemaphore, ask, client: Client):
+    """``ask(client)`` once ``first`` is answered (nothing if it failed: its error is the
+    one :meth:`Asking.facts` raises, being first in the order), holding a pool's room."""
     if first.exception() is not None:
         return None
-    return ask(client)
-
-
-_ORDER = ("balance", "senders", "stop_list", "clock")
+    with room:
+        return ask(client)
 
 
 def asking(plan: pd.DataFrame, client: Client) -> Asking:

@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 import targetsms_frames as tsf
 from targetsms_frames.errors import AuthError, BalanceError, InputError, ProviderError
 from targetsms_frames.preflight import Facts, judge
+from targetsms_frames.sending import _tasks
 from targetsms_frames.tariffs import PRICED_AT_HIGHEST, PRICED_BY_OPERATOR, price_table, row_costs
 
 PASSWORD = "s3cret-pw"
@@ -295,3 +296,29 @@ def test_priced_groups_equal_pricing_each_row(rows, with_lookup):
     assert check.attrs["first_channel"] == sum(expected["first_cost"][ok].tolist(), Decimal(0))
     assert isinstance(check.attrs["needed"], Decimal)
     assert np.array_equal(check["blocking"].to_numpy(), np.zeros(len(plan), dtype=bool))
+
+
+# -- the workers' tasks end together ---------------------------------------------------------
+
+
+def _rounds(tasks: list[tuple[int, int]], workers: int) -> int:
+    """Round trips until the last document is answered, each task taken by the first free
+    worker and its documents posted one after another (each one round trip)."""
+    free = [0] * workers
+    for d0, d1 in tasks:
+        free.sort()
+        free[0] += d1 - d0
+    return max(free)
+
+
+@given(st.integers(0, 700), st.sampled_from([2, 4]), st.integers(1, 16))
+def test_tasks_cover_every_document_once_in_order_and_end_together(documents, size, workers):
+    tasks = _tasks(documents, size, workers)
+    assert [d for d0, d1 in tasks for d in range(d0, d1)] == list(range(documents))
+    assert all(1 <= d1 - d0 <= size for d0, d1 in tasks)
+    assert _rounds(tasks, workers) == -(-documents // workers)  # no worker left behind
+
+
+def test_a_hundred_documents_in_twos_on_eight_workers_take_thirteen_round_trips():
+    whole = [(d, min(d + 2, 100)) for d in range(0, 100, 2)]  # whole tasks to the end
+    assert _rounds(whole, 8) == 14 and _rounds(_tasks(100, 2, 8), 8) == 13

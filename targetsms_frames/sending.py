@@ -314,7 +314,7 @@ class _Sender:
         thread only hands out the spans and keeps the results."""
         big = len(encoder) >= _BIG * self.workers
         size = _DOCUMENTS_A_BIG_TASK if big else _DOCUMENTS_A_TASK
-        work = deque(_tasks(len(encoder), size, self.workers))
+        work = deque(_tasks(encoder.batches(size), size, self.workers))
         running: set[Future] = set()
         failure: BaseException | None = None
         # The answers' columns are gathered in the order they come and put in place a
@@ -357,17 +357,22 @@ class _Sender:
             raise failure
 
 
-def _tasks(documents: int, size: int, workers: int) -> list[tuple[int, int]]:
-    """Spans of documents for the workers' tasks: ``size`` at a time, the last few one
-    at a time.
+def _tasks(batches: list[tuple[int, int]], size: int, workers: int) -> list[tuple[int, int]]:
+    """The workers' tasks: the encoder's ``batches`` of ``size`` documents, those at the
+    end cut one document a task.
 
     A worker posts its task's documents one after another, so with whole tasks to the
     end the last round could keep a few workers busy for ``size`` round trips while the
     others wait (100 documents in twos on 8 workers took 14 round trips, not 13). The
     last ``workers * (size - 1)`` documents, one a task, let them all end together.
     """
-    singles = min(documents, workers * (size - 1))
-    cut = documents - singles
-    return [(d0, min(d0 + size, cut)) for d0 in range(0, cut, size)] + [
-        (d, d + 1) for d in range(cut, documents)
-    ]
+    documents = batches[-1][1] if batches else 0
+    cut = documents - min(documents, workers * (size - 1))
+    tasks = []
+    for d0, d1 in batches:
+        if d1 > cut:
+            tasks += [(d0, cut)] if d0 < cut else []
+            tasks += [(d, d + 1) for d in range(max(d0, cut), d1)]
+        else:
+            tasks.append((d0, d1))
+    return tasks

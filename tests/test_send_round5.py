@@ -311,9 +311,14 @@ def _rounds(tasks: list[tuple[int, int]], workers: int) -> int:
     return max(free)
 
 
+def _batches(documents: int, size: int) -> list[tuple[int, int]]:
+    """As ``Encoder.batches`` gives them."""
+    return [(d0, min(d0 + size, documents)) for d0 in range(0, documents, size)]
+
+
 @given(st.integers(0, 700), st.sampled_from([2, 4]), st.integers(1, 16))
 def test_tasks_cover_every_document_once_in_order_and_end_together(documents, size, workers):
-    tasks = _tasks(documents, size, workers)
+    tasks = _tasks(_batches(documents, size), size, workers)
     assert [d for d0, d1 in tasks for d in range(d0, d1)] == list(range(documents))
     assert all(1 <= d1 - d0 <= size for d0, d1 in tasks)
     assert _rounds(tasks, workers) == -(-documents // workers)  # no worker left behind
@@ -321,4 +326,4 @@ def test_tasks_cover_every_document_once_in_order_and_end_together(documents, si
 
 def test_a_hundred_documents_in_twos_on_eight_workers_take_thirteen_round_trips():
     whole = [(d, min(d + 2, 100)) for d in range(0, 100, 2)]  # whole tasks to the end
-    assert _rounds(whole, 8) == 14 and _rounds(_tasks(100, 2, 8), 8) == 13
+    assert _rounds(whole, 8) == 14 and _rounds(_tasks(whole, 2, 8), 8) == 13

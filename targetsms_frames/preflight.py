@@ -13,7 +13,7 @@ are warnings.
 from __future__ import annotations
 
 import logging
-from concurrent.futures import ThreadPoolExecutor, wait
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -68,21 +68,23 @@ class Asking:
     """
 
     def __init__(self, plan: pd.DataFrame, client: Client) -> None:
-        ok = sendable(plan)
-        timed = ok & plan["time_send"].fillna("").astype(str).str.strip().ne("").to_numpy()
-        asks = {
-            "balance": balance,
-            "senders": senders if (ok & _uses(plan, "sms")).any() else None,
-            "stop_list": stop_list,
-            "clock": account_time if timed.any() else None,
-        }
-        wanted = {name: ask for name, ask in asks.items() if ask is not None}
         self.failed: str | None = None
-        self._pool = ThreadPoolExecutor(len(wanted), thread_name_prefix="targetsms-gate")
+        self._pool = ThreadPoolExecutor(4, thread_name_prefix="targetsms-gate")
         try:
-            self._futures = {name: self._pool.submit(ask, client) for name, ask in wanted.items()}
+            # The two every preflight needs go first; the plan is read for the others.
+            early = {name: self._pool.submit(ask, client) for name, ask in _ALWAYS.items()}
+            ok = sendable(plan)
+            timed = ok & plan["time_send"].fillna("").astype(str).str.strip().ne("").to_numpy()
+            later = {
+                "senders": senders if (ok & _uses(plan, "sms")).any() else None,
+                "clock": account_time if timed.any() else None,
+            }
+            asked = early | {n: self._pool.submit(a, client) for n, a in later.items() if a}
         finally:
             self._pool.shutdown(wait=False)  # each thread ends with its one document
+        # In the order they were once asked in, one after another: the first to fail is
+        # the error raised, as it was.
+        self._futures: dict[str, Future[Any]] = {n: asked[n] for n in _ORDER if n in asked}
 
     def facts(self) -> Facts:
         """The gate's answers as :class:`Facts`, once every document is answered."""
@@ -98,6 +100,10 @@ class Asking:
             stop_list=frozenset(answers["stop_list"]["phone"].dropna().tolist()),
             clock=answers.get("clock"),
         )
+
+
+_ALWAYS = {"balance": balance, "stop_list": stop_list}
+_ORDER = ("balance", "senders", "stop_list", "clock")
 
 
 def asking(plan: pd.DataFrame, client: Client) -> Asking:

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import ctypes.util
 import random
 import secrets
 import socket
+import sys
 import threading
 import time
 from collections import Counter, deque
@@ -337,8 +340,10 @@ class Sandbox:
         The process is the sandbox's own, so the messages it makes (which live as long
         as it does) are moved out of the garbage collector's sight once made: a full
         collection then no longer walks millions of them (``Provider.freeze_made``).
+        And it keeps the memory a document freed for the next (:func:`_keep_freed_memory`).
         """
         self.provider.freeze_made = True
+        _keep_freed_memory()
         self.start()
         try:
             while self._thread and self._thread.is_alive():
@@ -351,6 +356,29 @@ class Sandbox:
 
     def __exit__(self, *exc) -> None:
         self.stop()
+
+
+def _keep_freed_memory() -> None:
+    """Let glibc's malloc keep freed memory rather than hand it back to the system.
+
+    A document's body, its text and its answer are a few megabytes, allocated and freed
+    per request: returned to the system each time (trimmed, or unmapped), they came
+    back as fresh pages, zeroed by the kernel on first touch: a third of the process's
+    page faults. Only in a process that is the sandbox's alone (the setting is
+    process-wide); elsewhere than glibc, nothing.
+    """
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        mallopt = libc.mallopt
+    except (OSError, AttributeError):  # another C library (musl has no mallopt)
+        return
+    mallopt(_M_MMAP_THRESHOLD, 32 * 2**20)  # glibc's largest: blocks below it from the heap
+    mallopt(_M_TRIM_THRESHOLD, 256 * 2**20)  # free space kept at the heap's top
+
+
+_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3  # glibc's malloc.h
 
 
 def sandbox(**options) -> Sandbox:

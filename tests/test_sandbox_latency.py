@@ -54,8 +54,8 @@ def test_a_request_takes_at_least_the_delay_and_is_answered_as_without_it():
 
 
 def test_concurrent_requests_wait_together_not_one_after_another():
-    n = 8
-    with tsf.sandbox(latency=DELAY) as sb:
+    n, delay = 8, 0.5
+    with tsf.sandbox(latency=delay) as sb:
         results: list = [None] * n
 
         def post(k: int) -> None:
@@ -68,33 +68,33 @@ def test_concurrent_requests_wait_together_not_one_after_another():
         for t in threads:
             t.join()
         elapsed = time.perf_counter() - started
-        assert all(seconds >= DELAY for _, seconds in results)
+        assert all(seconds >= delay for _, seconds in results)
         assert all("id_message" in answer["message"][0][0] for answer, _ in results)
-        # About one delay: one after another would take n delays (2.4 s).
-        assert elapsed < 3 * DELAY, elapsed
+        # About one delay (with room for a busy machine): one after another, n delays.
+        assert elapsed < n / 2 * delay, elapsed
         assert len(sb.ledger.accepted) == n
 
 
 def test_a_waiting_request_holds_neither_the_provider_nor_the_books():
-    with tsf.sandbox(latency=1.0) as sb:
+    with tsf.sandbox(latency=2.0) as sb:
         waiting = threading.Thread(target=_timed_post, args=(sb.url, _document(sb, 1)))
         waiting.start()
-        time.sleep(0.1)  # the request is in the sandbox, waiting
+        time.sleep(0.2)  # the request is in the sandbox, waiting
         started = time.perf_counter()
         ledger = sb.ledger  # takes the provider's lock
-        assert time.perf_counter() - started < 0.5
+        assert time.perf_counter() - started < 1.0
         assert not ledger.accepted
         waiting.join()
         assert len(sb.ledger.accepted) == 1
 
 
 def test_the_process_sandbox_takes_the_delay_and_its_ledger_is_not_held():
-    with SandboxProcess(latency=DELAY) as remote:
+    with SandboxProcess(latency=1.5) as remote:
         answer, seconds = _timed_post(remote.url, _document(remote, 1))
-        assert seconds >= DELAY and "id_message" in answer["message"][0][0]
+        assert seconds >= 1.5 and "id_message" in answer["message"][0][0]
         started = time.perf_counter()
         assert len(remote.ledger()["accepted"]) == 1
-        assert time.perf_counter() - started < DELAY  # not part of the provider's API
+        assert time.perf_counter() - started < 1.0  # not part of the provider's API
 
 
 @pytest.mark.parametrize("bad", [-0.001, float("nan")])

@@ -37,7 +37,7 @@ def _document(sb, k: int) -> dict:
                 "sender_sms": "Shop",
                 "text_sms": f"doc {k} block {b}",
                 "phones": phones,
-            }  # fmt: skip
+            }
         )
     return {"login": sb.login, "password": sb.password, "message": blocks}
 
@@ -64,12 +64,23 @@ def test_concurrent_documents_each_get_their_own_answer_and_the_books_add_up():
         for doc, answer in zip(docs, answers, strict=True):
             assert _ids(answer) == _ids(doc)  # its own blocks, phones and ids, in order
         expected = [_post(quick.url, {**d, "password": quick.password}) for d in docs]
-        strip = [[[{k: v for k, v in r.items() if not k.startswith("id_")} for r in b]
-                  for b in a["message"]] for a in answers]  # fmt: skip
-        assert strip == [[[{k: v for k, v in r.items() if not k.startswith("id_")} for r in b]
-                          for b in a["message"]] for a in expected]  # fmt: skip
-        ids = [r["id_message"] for a in answers for b in a["message"] for r in b
-               if "id_message" in r]  # fmt: skip
+        strip = [
+            [
+                [{k: v for k, v in r.items() if not k.startswith("id_")} for r in b]
+                for b in a["message"]
+            ]
+            for a in answers
+        ]
+        assert strip == [
+            [
+                [{k: v for k, v in r.items() if not k.startswith("id_")} for r in b]
+                for b in a["message"]
+            ]
+            for a in expected
+        ]
+        ids = [
+            r["id_message"] for a in answers for b in a["message"] for r in b if "id_message" in r
+        ]
         assert len(ids) == len(set(ids))  # no id_message given twice
         was, now = quick.ledger, slow.ledger
         assert now.accepted == was.accepted and now.balance == was.balance
@@ -91,11 +102,13 @@ def test_the_same_document_posted_at_once_many_times_is_accepted_and_charged_onc
         # Each answer names the one message of each client id, as one after another would.
         for answer in answers:
             assert _ids(answer) == _ids(doc)
-        first = {r["client_id_message"]: r.get("id_message") for b in answers[0]["message"]
-                 for r in b}  # fmt: skip
+        first = {
+            r["client_id_message"]: r.get("id_message") for b in answers[0]["message"] for r in b
+        }
         for answer in answers[1:]:
-            assert {r["client_id_message"]: r.get("id_message") for b in answer["message"]
-                    for r in b} == first  # fmt: skip
+            assert {
+                r["client_id_message"]: r.get("id_message") for b in answer["message"] for r in b
+            } == first
         shapes = Counter(str(sorted(r)) for a in answers for b in a["message"] for r in b)
         assert shapes == Counter(str(sorted(r)) for a in expected for b in a["message"] for r in b)
 
@@ -114,8 +127,9 @@ def test_faults_still_strike_with_latency_and_send_still_gets_every_phone_accept
     with tsf.sandbox(latency=0.05, faults=Faults(retry_after=0)) as sb:
         sb.inject(*kinds)
         started = time.perf_counter()
-        sent = tsf.send(plan, sb.client(sleep=lambda s: None), progress=False, max_phones=20,
-                        workers=4)  # fmt: skip
+        sent = tsf.send(
+            plan, sb.client(sleep=lambda s: None), progress=False, max_phones=20, workers=4
+        )
         took = time.perf_counter() - started
         ledger, injected = sb.ledger, sb.faults.injected
     assert sent["outcome"].eq("accepted").all()

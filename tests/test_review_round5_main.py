@@ -24,7 +24,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import targetsms_frames as tsf
-from targetsms_frames.errors import ProviderError
+from targetsms_frames.errors import BalanceError, ProviderError
 from targetsms_frames.preflight import Facts, judge
 from targetsms_frames.tariffs import row_costs
 
@@ -291,3 +291,35 @@ def test_chunks_are_each_preflighted_and_a_gate_failure_midway_resumes_each_phon
         assert sorted(sb.ledger.submitted.values()) == [1] * 59  # the stop-listed never
     assert again["outcome"].value_counts().to_dict() == {"accepted": 59, "invalid": 1}
     assert again.loc[40, "error"] == "phone is on the account's stop list"
+
+
+def test_send_file_preflights_each_chunk_stops_at_the_chunk_the_money_misses_and_resumes(
+    tmp_path,
+):
+    people = pd.DataFrame(
+        {
+            "phone": [str(79801234500 + i) for i in range(50)],
+            "send_sms": "1",
+            "sender_sms": "Shop",
+            "text_sms": "Hi",
+        }
+    )
+    source, output, journal = tmp_path / "in.csv", tmp_path / "out.csv", tmp_path / "j.sqlite"
+    people.to_csv(source, index=False)
+    options = {"campaign": "file5", "journal": journal, "chunk_rows": 10, "progress": False}
+    # 2.50 a message: 62.50 pays for two chunks and a half; the third is refused whole.
+    with tsf.sandbox(balance="62.50", tariffs={"sms": "2.50"}) as sb:
+        client = sb.client()
+        gate, asked = client.post_gate, []
+        client.post_gate = lambda payload: asked.append(payload["type"]) or gate(payload)
+        with pytest.raises(BalanceError, match=r"needs 25\.00 ₽ at most, the account has 12\.50"):
+            tsf.send_file(source, output, client, **options)
+        assert len(sb.ledger.accepted) == 20  # the third chunk: nothing posted
+        assert asked.count("balance") == 3 and asked.count("list_stop") == 3
+    # Resumed against an account with the money: the first 20 never again, the rest once.
+    with tsf.sandbox(balance="1000", tariffs={"sms": "2.50"}) as sb2:
+        counts = tsf.send_file(source, output, sb2.client(), **options)
+        again = dict(sb2.ledger.submitted)
+    assert len(again) == 30 and set(again.values()) == {1}
+    assert counts.get("accepted") == 50
+    assert pd.read_csv(output, dtype=str)["outcome"].eq("accepted").all()

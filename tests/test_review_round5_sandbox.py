@@ -161,3 +161,44 @@ def test_stopping_the_sandbox_does_not_wait_for_requests_held_in_latency():
 def _quietly_post(url: str) -> None:
     with contextlib.suppress(requests.RequestException, ValueError):
         _post(url, {})
+
+
+def test_send_behind_latency_asks_the_gate_at_once_and_its_answers_come_before_any_document():
+    people = pd.DataFrame(
+        {
+            "phone": [str(79801234500 + i) for i in range(2000)],
+            "send_sms": "1",
+            "sender_sms": "Shop",
+            "text_sms": "Hi",
+            "time_send": "2099-01-01 10:00",
+        }
+    )
+    plan = tsf.plan(people, campaign="latency")
+    delay = 0.4
+    with tsf.sandbox(latency=delay, any_originator=False, senders={"Shop": "completed"}) as sb:
+        client = sb.client()
+        gate, send, events = client.post_gate, client.send_encoded, []
+        lock = threading.Lock()
+
+        def post_gate(payload):
+            answer = gate(payload)
+            with lock:
+                events.append(("gate", time.perf_counter()))
+            return answer
+
+        def send_encoded(document):
+            with lock:
+                events.append(("send", time.perf_counter()))
+            return send(document)
+
+        client.post_gate, client.send_encoded = post_gate, send_encoded
+        started = time.perf_counter()
+        sent = tsf.send(plan, client, progress=False, max_phones=500, workers=4)
+        took = time.perf_counter() - started
+        assert sb.gate_requests == 4 and sb.requests == 4
+    assert sent["outcome"].eq("accepted").all()
+    kinds = [kind for kind, _ in sorted(events, key=lambda e: e[1])]
+    assert kinds == ["gate"] * 4 + ["send"] * 4  # every answer before the first document
+    # One delay for the gate's four documents, one for the four send documents on four
+    # workers (one after another: five delays), with room for a busy machine.
+    assert 2 * delay <= took < 4 * delay, took

@@ -28,7 +28,7 @@ import pytest
 from loopback import Loopback, json_reply
 
 import targetsms_frames as tsf
-from targetsms_frames.errors import AuthError, TargetSMSError, TransportError
+from targetsms_frames.errors import AuthError, ProviderError, TargetSMSError, TransportError
 from targetsms_frames.retrying import default_retry
 
 PASSWORD = "pw-Zq7!secret"
@@ -305,3 +305,29 @@ def test_a_wrong_password_costs_one_failed_login_per_send_as_on_main():
             tsf.send(plan, client, progress=False)
         assert sb.requests == 0
         assert sb.gate_requests == 1
+
+
+@pytest.mark.parametrize(
+    ("kind", "named"),
+    [("time", "asked for the account's clock"), ("balance", "asked for the balance")],
+)
+def test_a_refused_clock_or_balance_is_named_even_when_every_other_document_fails_later(
+    kind, named
+):
+    plan = campaign(5, time_send="2099-01-01 10:00")
+    with tsf.sandbox(any_originator=False, senders={"Shop": "completed"}) as sb:
+        client = sb.client()
+        gate = client.post_gate
+
+        def post_gate(payload):
+            if payload["type"] == kind:
+                raise ProviderError(f"the provider refused the document: no {kind}", "no")
+            if kind == "balance":  # the others fail too, later: the balance is still named
+                time.sleep(0.2)
+                raise ProviderError("the provider refused the document: later", "later")
+            return gate(payload)
+
+        client.post_gate = post_gate
+        with pytest.raises(ProviderError, match=rf"\({named}\): the provider refused .*no {kind}"):
+            tsf.send(plan, client, progress=False)
+        assert sb.requests == 0

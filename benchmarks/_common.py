@@ -33,9 +33,10 @@ def cpu_seconds(pid: int | None = None) -> float:
 
 
 @contextmanager
-def sandbox_process(*options: str):
-    """The sandbox in its own process; yields (url, login, password, remote)."""
-    with SandboxProcess(*options) as remote:
+def sandbox_process(*options: str, latency: float = 0.0):
+    """The sandbox in its own process (each request held ``latency`` seconds); yields
+    (url, login, password, remote)."""
+    with SandboxProcess(*options, latency=latency) as remote:
         yield remote.url, remote.login, remote.password, remote
 
 

@@ -3,11 +3,13 @@ the sandbox behind 50 ms of latency (beside the competent batched loop).
 
 Null provider (its own process): ``tsf.send`` with the journal on, then
 ``fetch_states``, and in the same run the floor (encode each document's JSON and post
-it over loopback, one Session). Latency: the sandbox (its own process) behind a proxy
-that holds every request 50 ms; ``tsf.send`` (its workers) against the batched loop
-(1,000 phones per POST, one Session, one thread), and the per-row loop on a small
-sample, extrapolated. Every run checks its output: outcomes and ids in the frames,
-and the null provider's or the sandbox's ledger.
+it over loopback, one Session). Latency: the sandbox (its own process) holding every
+request 50 ms itself (its ``latency`` option: a sleep in the request's thread, no CPU,
+as a provider across the internet costs this machine none); ``tsf.send`` (its workers)
+against the batched loop (1,000 phones per POST, one Session, one thread), and the
+per-row loop on a small sample, extrapolated. The null provider's informative row holds
+its documents the same way. Every run checks its output: outcomes and ids in the
+frames, and the null provider's or the sandbox's ledger.
 
     python benchmarks/bench_send.py [--rows 1000000] [--runs 3] [--latency-rows 100000]
         [--latency-ms 50] [--per-row-sample 100] [--workers N] [--json]
@@ -27,7 +29,6 @@ import requests
 from _common import cpu_seconds, emit, median, row, sandbox_process
 from baseline_send import batched_send, per_row_send, sample
 from campaign import TEMPLATES, recipients
-from latency_proxy import LatencyProxy
 from null_provider import NullProvider, floor
 
 import targetsms_frames as tsf
@@ -147,11 +148,9 @@ def null_provider(rows: int, runs: int, workers: dict) -> list[dict]:
 def latency(rows: int, runs: int, ms: float, per_row_rows: int, workers: dict) -> list[dict]:
     people = recipients(rows, seed=7)
     sends, loops = [], []
-    with (
-        sandbox_process("--balance", "100000000000") as (url, login, password, remote),
-        LatencyProxy(url, ms / 1000) as proxy,
-    ):
-        client = tsf.Client(login, password, url=proxy.url)
+    with sandbox_process("--balance", "100000000000", latency=ms / 1000) as held:
+        url, login, password, remote = held
+        client = tsf.Client(login, password, url=url)
         accepted_before = 0
 
         def ledger_grew_by(n: int) -> None:
@@ -160,9 +159,9 @@ def latency(rows: int, runs: int, ms: float, per_row_rows: int, workers: dict) -
             assert accepted - accepted_before == n, (accepted, accepted_before, n)
             accepted_before = accepted
 
-        # CPU time of the three processes on this machine's cores while send runs: what
+        # CPU time of the two processes on this machine's cores while send runs: what
         # bounds any concurrency here (a real provider's CPU is not on this machine).
-        pids = {"client": None, "sandbox": remote._process.pid, "proxy": proxy.pid}
+        pids = {"client": None, "sandbox": remote._process.pid}
         cpu = dict.fromkeys(pids, 0.0)
         for run in range(runs):
             plan = tsf.plan(people, TEMPLATES, campaign=f"bench-latency-send-{run}")
@@ -176,14 +175,14 @@ def latency(rows: int, runs: int, ms: float, per_row_rows: int, workers: dict) -
             ledger_grew_by(rows)
 
             plan = tsf.plan(people, TEMPLATES, campaign=f"bench-latency-loop-{run}")
-            accepted, seconds = batched_send(plan, proxy.url, login, password)
+            accepted, seconds = batched_send(plan, url, login, password)
             assert accepted == rows, accepted
             ledger_grew_by(rows)
             loops.append(rows / seconds)
 
         plan = tsf.plan(people, TEMPLATES, campaign="bench-latency-per-row")
         small = sample(plan, per_row_rows)
-        accepted, seconds = per_row_send(small, proxy.url, login, password)
+        accepted, seconds = per_row_send(small, url, login, password)
         assert accepted == len(small), accepted
         ledger_grew_by(len(small))
     per_row_rate = accepted / seconds
@@ -207,7 +206,7 @@ def latency(rows: int, runs: int, ms: float, per_row_rows: int, workers: dict) -
         ),
         row(
             f"bound: CPU per recipient while send ran ({cores} cores, "
-            "the three processes on this machine)",
+            "the two processes on this machine)",
             ", ".join(f"{name} {per_row[name] * 1e6:.1f} µs" for name in pids),
             f"ceiling {ceiling:,.0f}/s with every core busy",
             f"{ceiling / loop_rate:.1f}× the loop",
@@ -235,8 +234,8 @@ def latency_null(rows: int, runs: int, ms: float, workers: dict) -> list[dict]:
     give when the provider is not the limit (informative; the target is the sandbox's)."""
     plan = tsf.plan(recipients(rows, seed=7), TEMPLATES, campaign="bench-latency-null")
     sends, loops = [], []
-    with NullProvider() as null, LatencyProxy(null.url, ms / 1000) as proxy:
-        client = tsf.Client(null.login, null.password, url=proxy.url)
+    with NullProvider(latency=ms / 1000) as null:
+        client = tsf.Client(null.login, null.password, url=null.url)
         for _ in range(runs):
             null.ledger(reset=True)
             started = time.perf_counter()
@@ -245,7 +244,7 @@ def latency_null(rows: int, runs: int, ms: float, workers: dict) -> list[dict]:
             _check_sent(sent, plan)
             books = null.ledger(reset=True)
             assert books["phones"] == books["distinct"] == rows, books
-            accepted, seconds = batched_send(plan, proxy.url, null.login, null.password)
+            accepted, seconds = batched_send(plan, null.url, null.login, null.password)
             assert accepted == rows == null.ledger(reset=True)["distinct"], accepted
             loops.append(rows / seconds)
     send_rate, loop_rate = median(sends), median(loops)

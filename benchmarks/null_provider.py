@@ -8,13 +8,16 @@ per phone with a fresh ``id_message`` and the posted ``client_id_message`` and p
 per state id, ``deliver`` with a time and prices. It checks nothing but the login
 and password, and keeps a ledger (``GET /_null/ledger``; ``?reset=1`` empties it):
 documents, phones, distinct client ids, client ids posted more than once, state ids.
+``latency`` holds each posted document that long before it is answered (as the
+sandbox's own ``latency``): an ``asyncio.sleep``, so concurrent documents wait together
+and the wait costs no CPU.
 
-    with NullProvider() as null:
+    with NullProvider(latency=0.05) as null:
         client = tsf.Client(null.login, null.password, url=null.url)
         ...
         null.ledger()  # {"documents": ..., "phones": ..., "distinct": ..., ...}
 
-    python benchmarks/null_provider.py [--port 0]    # serve in the foreground
+    python benchmarks/null_provider.py [--port 0] [--latency-ms 50]   # in the foreground
 """
 
 from __future__ import annotations
@@ -66,6 +69,7 @@ class _Books:
 
 
 BOOKS = _Books()
+LATENCY = [0.0]  # seconds each posted document waits (set by --latency-ms)
 
 
 # The fast path reads a document with regular expressions (in C) instead of decoding
@@ -183,6 +187,8 @@ async def _serve_connection(reader: asyncio.StreamReader, writer: asyncio.Stream
                 if "reset=1" in target:
                     BOOKS.reset()
             elif method == "POST" and target.split("?")[0] == PATH:
+                if LATENCY[0]:
+                    await asyncio.sleep(LATENCY[0])
                 payload = answer(body)
             else:
                 payload = b'{"error":"not found"}'
@@ -210,9 +216,13 @@ class NullProvider:
 
     login, password = LOGIN, PASSWORD
 
+    def __init__(self, latency: float = 0.0) -> None:
+        self.latency = latency
+
     def __enter__(self) -> NullProvider:
+        delay = ["--latency-ms", repr(self.latency * 1000)] if self.latency else []
         self._process = subprocess.Popen(
-            [sys.executable, __file__, "--port", "0"],
+            [sys.executable, __file__, "--port", "0", *delay],
             stdout=subprocess.PIPE,
             text=True,
             env={**os.environ, "PYTHONUNBUFFERED": "1"},
@@ -257,7 +267,9 @@ def floor(documents: list[dict], url: str, login: str, password: str) -> tuple[i
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, default=8708, help="0 picks a free port")
+    parser.add_argument("--latency-ms", type=float, default=0.0, help="delay per document")
     args = parser.parse_args()
+    LATENCY[0] = args.latency_ms / 1000
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(_main(args.port))
 

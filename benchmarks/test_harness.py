@@ -13,7 +13,6 @@ import pytest
 import requests
 from baseline_send import batched_send, per_row_send, sample
 from campaign import TEMPLATES, read_recipients, recipients, write_recipients
-from latency_proxy import LatencyProxy
 from null_provider import NullProvider, floor
 
 import targetsms_frames as tsf
@@ -74,20 +73,23 @@ def test_null_provider_answers_send_and_states_validly(people):
             tsf.fetch_states(["1"], bad, progress=False)
 
 
-def test_latency_proxy_delays_and_forwards(people):
-    with tsf.SandboxProcess() as remote, LatencyProxy(remote.url, 0.05) as proxy:
-        session = requests.Session()
-        started = time.perf_counter()
-        for _ in range(3):
-            reply = session.post(proxy.url, data=b"{}")
-        assert time.perf_counter() - started >= 0.15
-        assert "error" in reply.json()  # the sandbox's own answer to an empty document
+def test_latency_holds_each_request_and_the_baselines_post_through_it(people):
+    with tsf.SandboxProcess(latency=0.05) as remote, NullProvider(latency=0.05) as null:
+        for url in (remote.url, null.url):
+            session = requests.Session()
+            started = time.perf_counter()
+            for _ in range(3):
+                reply = session.post(url, data=b"{}")
+            assert time.perf_counter() - started >= 0.15
+            assert "error" in reply.json()  # each provider's own answer to an empty document
         plan = tsf.plan(people, TEMPLATES, campaign="latency-test")
-        accepted, _ = batched_send(plan, proxy.url, remote.login, remote.password, size=250)
+        accepted, _ = batched_send(plan, remote.url, remote.login, remote.password, size=250)
         small = sample(tsf.plan(people, TEMPLATES, campaign="latency-test-2"), 5)
-        accepted_one, _ = per_row_send(small, proxy.url, remote.login, remote.password)
+        accepted_one, _ = per_row_send(small, remote.url, remote.login, remote.password)
         assert (accepted, accepted_one) == (600, 5)
         assert len(remote.ledger()["accepted"]) == 605
+        accepted, seconds = batched_send(plan, null.url, null.login, null.password, size=250)
+        assert accepted == 600 == null.ledger()["distinct"] and seconds >= 3 * 0.05
 
 
 def test_null_provider_fast_path_answers_as_the_decoded_json_would(people):

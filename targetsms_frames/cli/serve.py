@@ -36,6 +36,17 @@ def positive(text: str) -> int:
     return value
 
 
+def milliseconds(text: str) -> float:
+    """A delay in milliseconds, 0 or more."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value < float("inf"):
+        raise argparse.ArgumentTypeError(f"{text} is not a delay: give 0 or more milliseconds")
+    return value
+
+
 def run_sandbox(args: argparse.Namespace) -> int:
     # A provider process holds millions of small long-lived objects: collect them rarely.
     gc.set_threshold(100_000, 50, 1000)
@@ -52,6 +63,7 @@ def run_sandbox(args: argparse.Namespace) -> int:
         seed=args.seed,
         speed=args.speed,
         faults=faults,
+        latency=args.latency_ms / 1000,
     )
     try:
         sb.start()
@@ -97,4 +109,10 @@ def register(commands) -> None:
     sb.add_argument("--speed", type=float, default=1.0, help="sandbox seconds per real second")
     sb.add_argument("--fault-rate", type=float, default=0.0, help="chance a request fails")
     sb.add_argument("--faults", default="", help=f"comma-separated, from: {', '.join(FAULTS)}")
+    sb.add_argument(
+        "--latency-ms",
+        type=milliseconds,
+        default=0.0,
+        help="hold each request this long, like a provider across the internet (e.g. 50)",
+    )
     sb.set_defaults(run=run_sandbox)

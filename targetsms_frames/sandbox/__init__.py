@@ -12,8 +12,9 @@ Example:
     Decimal('100.00')
 """
 
+from .process import SandboxProcess
 from .provider import Charge, Ledger, Provider
-from .server import FAULTS, FAULTS_AFTER_EFFECT, Faults, Sandbox, SandboxProcess, sandbox
+from .server import FAULTS, FAULTS_AFTER_EFFECT, Faults, Sandbox, sandbox
 
 __all__ = [
     "FAULTS",

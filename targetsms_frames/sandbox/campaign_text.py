@@ -47,6 +47,7 @@ _ENTRY = ("phone", "client_id_message")
 # A block's later entries, from the text its pattern matched (which checked them).
 _ENTRIES = re.compile(r'\}, ?\{"phone": ?"([^"]*)", ?"client_id_message": ?"([^"]*)"')
 _FEW = 8  # at most one block in this many with several phones (else orjson reads them)
+_WINDOW = 65_536  # bytes looked at for blocks of many phones before the reading
 _MAX_PATTERNS = 64  # compiled sets of templates kept (a campaign uses one or two)
 
 
@@ -104,8 +105,11 @@ def read(body: bytes) -> Text | None:
     # (each found in C by a vector loop: memchr, numpy's smallest byte).
     if b"\\" in body or np.frombuffer(body, np.uint8).min() < 32:
         return None
-    lists = body.count(b'"phones"')  # (a rough count: ``_columns`` counts exactly)
-    if (body.count(b'"phone"') - lists) * _FEW > lists:
+    # A rough look at the first blocks (``_columns`` counts exactly): counting through
+    # the whole document took a tenth of the sandbox's time on a campaign's.
+    window = min(len(body), _WINDOW)
+    lists = body.count(b'"phones"', 0, window)
+    if (body.count(b'"phone"', 0, window) - lists) * _FEW > lists:
         return None  # blocks of many phones: orjson reads them for less
     try:
         text = body.decode()

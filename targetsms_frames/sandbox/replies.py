@@ -154,7 +154,11 @@ def answer(
         # Each block's last phone (the initial -1 is the document's last phone too).
         scatter(tail, accumulate(counts, initial=-1), repeat(_NEXT_BLOCK))
     if len(shapes) == 1:
-        text = "".join(_pieces(shapes[0], told[0], tail))
+        pieces = _pieces(shapes[0], told[0], tail)
     else:
-        text = "".join(_mixed(shapes, told, positions, numbers, posted, tail))
-    return ('{"message":[[' + text[: -len("],[")] + "]]}").encode()
+        pieces = _mixed(shapes, told, positions, numbers, posted, tail)
+    # The document's head and end put into its first and last pieces, so that the answer
+    # is copied once by the join and once by the encoding (not twice more around them).
+    pieces[0] = '{"message":[[' + pieces[0]
+    pieces[-1] = pieces[-1][: -len("],[")] + "]]}"  # (every answer's last piece ends so)
+    return "".join(pieces).encode()

@@ -1,11 +1,12 @@
-"""Adversarial review, fifth round: send asks the account gate at once (a thread per
-document) and prepares the plan while the answers are on their way.
+"""Adversarial review, fifth round: send asks the account gate's documents together (a
+thread each) and prepares the plan while the answers are on their way.
 
 Each test is a promise of DESIGN/README attacked: nothing posted before the verdict, a
 refused or failing gate posts nothing, the password never shows, no thread or socket is
 left behind, Ctrl-C stops a send at once, chunks are preflighted and resumed, and
 preflight's money equals main's (8493a7e, loaded from git) to the kopeck.
-A test marked xfail(strict=True) shows a bug found here; see its reason.
+Three bugs it found are fixed and tested here: Ctrl-C hung on a slow gate, a small pool
+warned, a wrong password made several failed logins.
 """
 
 from __future__ import annotations
@@ -76,12 +77,6 @@ _CHILD = textwrap.dedent(
 )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: Ctrl-C during send's preflight leaves the gate's ThreadPoolExecutor threads "
-    "running; the interpreter joins them at exit, so the process hangs until the gate "
-    "answers or times out (main: exits at once)",
-)
 def test_ctrl_c_while_the_gate_hangs_ends_the_process_at_once(tmp_path):
     arrived, release = threading.Event(), threading.Event()
 
@@ -274,13 +269,6 @@ def test_many_sends_in_a_row_leave_no_thread_and_no_socket():
         assert sb.gate_requests == 4 * 30
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: the preflight asks its 3-4 gate documents on 4 threads whatever the client's "
-    "pool_size; with pool_size below 4 urllib3 warns 'Connection pool is full, discarding "
-    "connection' on every send, and the extra connections are opened and thrown away "
-    "(main asked one after another on one connection)",
-)
 def test_a_client_with_a_small_pool_sends_without_pool_warnings(caplog):
     plan = campaign(2, time_send="2099-01-01 10:00")
     caplog.set_level(logging.WARNING)
@@ -290,13 +278,6 @@ def test_a_client_with_a_small_pool_sends_without_pool_warnings(caplog):
     assert "Connection pool is full" not in caplog.text
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG (a judgment call for the lead): with a wrong password every gate document "
-    "is asked at once, so one send makes 3-4 failed logins where main made 1 (it stopped "
-    "at the balance); a provider that locks an account after a few failed logins locks "
-    "it 3-4 times sooner",
-)
 def test_a_wrong_password_costs_one_failed_login_per_send_as_on_main():
     plan = campaign(5, time_send="2099-01-01 10:00")
     with tsf.sandbox(any_originator=False, senders={"Shop": "completed"}) as sb:

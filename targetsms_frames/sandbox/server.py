@@ -244,8 +244,8 @@ class Sandbox:
         vk_templates: Iterable[str] = DEFAULT_VK_TEMPLATES,
         latency: float = 0.0,
     ) -> None:
-        if not latency >= 0:  # (NaN too)
-            raise ValueError(f"latency must be 0 or more seconds, not {latency!r}")
+        if not 0 <= latency < float("inf"):  # (NaN too)
+            raise ValueError(f"latency must be 0 or more seconds, and finite, not {latency!r}")
         self.latency = float(latency)
         self.provider = Provider(
             tariffs=tariffs,

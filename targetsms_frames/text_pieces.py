@@ -89,28 +89,40 @@ def gathered(n: int, joins: list[tuple[np.ndarray, list]], few: dict | None = No
         for k, p in enumerate(pieces):
             at[first + k] = size + literals[p] if isinstance(p, str) else source_of(p[0]) + p[1]
     arrays.append(pa.array(list(literals), pa.large_string()))
-    arrays.append(_filler(arrays, at))
-    return concat_rows(pa.concat_arrays(arrays), at, counts)
+    lengths = np.concatenate([_lengths(a) for a in arrays])
+    return concat_rows(pa.concat_arrays(arrays + _filler(lengths, at, len(at))), at, counts)
 
 
-def _filler(arrays: list[pa.Array], at: np.ndarray) -> pa.Array:
-    """One more value for the pieces, of zero bytes, so that Arrow's take reserves the
-    rendered texts' bytes at once and exactly.
+def _filler(lengths: np.ndarray, picked: np.ndarray, size: int) -> list[pa.Array]:
+    """Texts to add after values of these ``lengths`` so that their mean length times
+    ``size`` (the take's output) is the bytes of the values ``picked``: one long value of
+    zero bytes, or empty ones; none when it is so already (or nothing is taken).
 
     Arrow's take reserves its output as the values' mean length times the indices.
     Rendered pieces are longer than the mean value (a million short codes, a few long
-    combinations), and every time the output is regrown, or shrunk at the end, it is
-    copied (the system pool, see arrow_pool.py, has no aligned realloc). The filler is
-    never taken, and its pages are never written.
+    combinations): the output was regrown, then shrunk at the end, and with the system
+    pool (see arrow_pool.py), which has no aligned realloc, each is a copy.
     """
-    lengths = np.concatenate([_lengths(a) for a in arrays])
-    need, have, n = int(lengths[at].sum()) if len(at) else 0, int(lengths.sum()), len(lengths)
-    # Half a byte over: the mean is a float, and the reservation its product, truncated.
-    size = max(0, -(-(2 * need + 1) * (n + 1) // (2 * max(len(at), 1))) - have)
-    offsets = pa.py_buffer(np.array([0, size], dtype=np.int64))
-    return pa.Array.from_buffers(
-        pa.large_string(), 1, [None, offsets, pa.py_buffer(np.zeros(size, np.uint8))]
-    )
+    n, have = len(lengths), int(lengths.sum())
+    need = int(lengths[picked].sum()) if len(picked) else 0
+    if need == 0 or have * size == need * n:
+        return []
+    if have * size < need * n:
+        # Half a byte over: the mean is a float, and the reservation its product, truncated.
+        extra, count = -(-(2 * need + 1) * (n + 1) // (2 * size)) - have, 1
+    else:
+        extra, count = 0, have * size // need - n
+        if count <= 0:
+            return []
+    offsets = np.full(count + 1, extra, dtype=np.int64)
+    offsets[0] = 0
+    return [
+        pa.Array.from_buffers(
+            pa.large_string(),
+            count,
+            [None, pa.py_buffer(offsets), pa.py_buffer(np.zeros(extra, np.uint8))],
+        )
+    ]
 
 
 def _lengths(array: pa.Array) -> np.ndarray:

@@ -108,7 +108,6 @@ def render(
     failed: dict[str, np.ndarray] = {}
     whole_columns: dict[str, tuple[pa.Array, np.ndarray]] = {}
     wide_columns: dict[str, np.ndarray] = {}
-    few: dict = {}  # text_pieces.few_values of the placeholders' columns, by id
 
     def column(name: str) -> pa.ChunkedArray | None:
         """A recipients column as Arrow text, for C-speed joins."""
@@ -241,7 +240,7 @@ def render(
             else:
                 pieces = [p if isinstance(p, str) else (p[0], p[1][ok]) for p in pieces]
                 joins.append((rows, rows[ok], pieces))
-        made = gathered(len(field_texts), [(r, p) for _, r, p in joins if p is not None], few)
+        made = gathered(len(field_texts), [(r, p) for _, r, p in joins if p is not None])
         whole = made if _whole(joins, field_texts, cleared) else None
         if whole is not None:
             arrow[field] = whole

@@ -1,52 +1,27 @@
-"""Rendered texts gathered from their pieces by one Arrow take.
+"""Rendered texts gathered from their pieces by one Arrow take, reserved exactly.
 
 A rendered text is its template's literals with each placeholder's value between them.
-Most placeholders take few values (a first name, a discount): a run of such pieces and
-the literals around them is made once per combination of the values, in Python, so a
-row gathers a handful of pieces (a combination, a per-row value such as a code, the next
-combination) instead of one per literal and per placeholder. Arrow's take costs about
-the same per piece whatever its length, and the combinations stay in the CPU's cache.
+Every piece of every row is gathered by one take in row order; the take is given one
+more value, never taken, so that it reserves the output's bytes at once (see
+:func:`_filler`). Combining runs of few-valued pieces (a name, a discount) into one
+piece per combination was measured and left out: coding the columns cost as much as it
+saved in the take.
 """
 
 from __future__ import annotations
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from .arrow_text import concat_rows
 
-FEW = 64  # at most so many distinct values make a column few-valued
-COMBINATIONS = 4096  # at most so many combinations of values in one run of pieces
-_SAMPLE = 1024  # values looked at before coding a whole column
 
-
-def few_values(array: pa.Array) -> tuple[np.ndarray, list[str]] | None:
-    """A text column's codes and its distinct values (a missing one as ""), when it has at
-    most :data:`FEW` distinct values; else None (a sample tells most such columns)."""
-    n = len(array)
-    if n == 0:
-        return None
-    if n > _SAMPLE:
-        sample = array.take(pa.array(np.linspace(0, n - 1, _SAMPLE).astype(np.int64)))
-        if pc.count_distinct(sample, mode="all").as_py() > FEW:
-            return None
-    encoded = pc.dictionary_encode(array)
-    values = encoded.dictionary.to_pylist()
-    if len(values) + 1 > FEW:
-        return None
-    codes = np.asarray(encoded.indices.fill_null(len(values)), dtype=np.int64)
-    return codes, [*values, ""]  # a missing value is no bytes, as in concat_rows
-
-
-def gathered(n: int, joins: list[tuple[np.ndarray, list]], few: dict | None = None):
+def gathered(n: int, joins: list[tuple[np.ndarray, list]]) -> pa.Array | None:
     """The rendered texts of ``n`` rows in one Arrow array (None where no join has a row).
 
     ``joins``: per group, its rows (ascending) and its pieces: literal texts, and
     (Arrow text, each row's position in it). Every piece of every row is gathered by one
     take, in row order, so the taken data is the rendered texts one after another.
-    ``few``: a cache of :func:`few_values` that the fields rendered from the same
-    columns share (empty at first).
     """
     if not joins:
         return None
@@ -54,7 +29,6 @@ def gathered(n: int, joins: list[tuple[np.ndarray, list]], few: dict | None = No
     sources: dict[int, tuple[int, pa.Array]] = {}
     size = 0
     arrays: list[pa.Array] = []
-    few = {} if few is None else few
 
     def source_of(array: pa.Array) -> int:
         nonlocal size
@@ -64,17 +38,11 @@ def gathered(n: int, joins: list[tuple[np.ndarray, list]], few: dict | None = No
             size += len(array)
         return sources[id(array)][0]
 
-    def coded(array: pa.Array) -> tuple[np.ndarray, list[str]] | None:
-        # The array is kept with its values: its id is not reused while in ``few``.
-        if id(array) not in few:
-            few[id(array)] = (array, few_values(array))
-        return few[id(array)][1]
-
     counts = np.zeros(n, dtype=np.int64)
     kept = []
     for rows, pieces in joins:
         # Empty literals are no bytes: left out. Literals are numbered after the sources.
-        pieces = [p for p in _combined(pieces, coded) if not (isinstance(p, str) and not p)]
+        pieces = [p for p in pieces if not (isinstance(p, str) and not p)]
         kept.append((rows, pieces))
         counts[rows] = len(pieces)
         for p in pieces:
@@ -130,75 +98,3 @@ def _lengths(array: pa.Array) -> np.ndarray:
     n = len(array)
     offsets = np.frombuffer(array.buffers()[1], dtype=np.int64)[array.offset : array.offset + n + 1]
     return np.diff(offsets)
-
-
-def _combined(pieces: list, coded) -> list:
-    """A group's pieces with each run of literals and few-valued pieces made one piece
-    (a literal, or (the run's texts, each row's position in them)).
-
-    ``coded``: a source array's :func:`few_values`, or None.
-    """
-    out: list = []
-    run: list = []  # literals, and (codes at the group's rows, distinct values)
-    size = 1  # combinations of the run's values
-
-    def close() -> None:
-        nonlocal size
-        if run:
-            out.append(_run_piece(run))
-        run.clear()
-        size = 1
-
-    for piece in pieces:
-        if isinstance(piece, str):
-            run.append(piece)
-            continue
-        found = coded(piece[0])
-        if found is None:
-            close()
-            out.append(piece)
-            continue
-        codes, values = found
-        if size * len(values) > COMBINATIONS:
-            close()
-        run.append((codes[piece[1]], values))
-        size *= len(values)
-    close()
-    return out
-
-
-def _run_piece(run: list):
-    """One run of :func:`_combined` as a piece: a literal when it has no value."""
-    if all(isinstance(p, str) for p in run):
-        return "".join(run)
-    combination = None  # each row's combination, as a number in mixed radix
-    radix = []
-    for piece in run:
-        if isinstance(piece, str):
-            continue
-        codes, values = piece
-        combination = codes if combination is None else combination * len(values) + codes
-        radix.append(len(values))
-    assert combination is not None
-    size = int(np.prod(radix))
-    used = np.flatnonzero(np.bincount(combination, minlength=size))
-    number = np.zeros(size, dtype=np.int64)
-    number[used] = np.arange(len(used))
-    # Each used combination's value codes, read back from its number (last piece first).
-    digits: list[np.ndarray] = []
-    rest = used
-    for k in reversed(radix):
-        digits.append(rest % k)
-        rest = rest // k
-    digits.reverse()
-    columns: list = []
-    d = 0
-    for piece in run:
-        if isinstance(piece, str):
-            columns.append([piece] * len(used))
-        else:
-            values = piece[1]
-            columns.append([values[c] for c in digits[d].tolist()])
-            d += 1
-    texts = ["".join(parts) for parts in zip(*columns, strict=True)]
-    return pa.array(texts, pa.large_string()), number[combination]

@@ -67,21 +67,19 @@ def _filler(lengths: np.ndarray, picked: np.ndarray, size: int) -> list[pa.Array
     zero bytes, or empty ones; none when it is so already (or nothing is taken).
 
     Arrow's take reserves its output as the values' mean length times the indices.
-    Rendered pieces are longer than the mean value (a million short codes, a few long
-    combinations): the output was regrown, then shrunk at the end, and with the system
+    Rendered pieces are longer than the mean value (short codes, and long literals taken
+    once a row): the output was regrown, then shrunk at the end, and with the system
     pool (see arrow_pool.py), which has no aligned realloc, each is a copy.
     """
     n, have = len(lengths), int(lengths.sum())
     need = int(lengths[picked].sum()) if len(picked) else 0
-    if need == 0 or have * size == need * n:
+    if need == 0:
         return []
-    if have * size < need * n:
-        # Half a byte over: the mean is a float, and the reservation its product, truncated.
-        extra, count = -(-(2 * need + 1) * (n + 1) // (2 * size)) - have, 1
-    else:
-        extra, count = 0, have * size // need - n
-        if count <= 0:
-            return []
+    # Half a byte over, either way: the mean is a float, and the reservation its product,
+    # truncated. Empty values lower a mean that is too long; one long value raises it.
+    extra, count = 0, 2 * have * size // (2 * need + 1) - n
+    if count <= 0:
+        extra, count = max(0, -(-(2 * need + 1) * (n + 1) // (2 * size)) - have), 1
     offsets = np.full(count + 1, extra, dtype=np.int64)
     offsets[0] = 0
     return [

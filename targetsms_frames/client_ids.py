@@ -19,7 +19,7 @@ from ._columns import Problems as _Problems
 from ._columns import blank as _blank
 from ._columns import texts as _texts
 from .arrow_compat import if_else
-from .content_hash import PADS, campaign_words, hashes, padded_hashes
+from .content_hash import campaign_words, hashes, padded, padded_hashes
 from .seen import Seen, SortedRuns, id_keys
 
 MAX_CLIENT_ID = 2**53 - 1  # exact in a float64 and in JavaScript: safe in every tool
@@ -134,16 +134,8 @@ def _join(pieces: list) -> pa.Array:
 
 def _padded_keys(parts: list, start: int, rows: int) -> tuple[pa.Array, np.ndarray]:
     """:func:`_joined`'s keys, each padded to whole words, and their unpadded lengths:
-    the padding joins in the same pass (see :func:`content_hash.hashes`)."""
-    pieces = _pieces(parts, start, rows)
-    n = len(pieces[0])
-    lengths = np.zeros(n, dtype=np.int64)
-    for piece in pieces:
-        if isinstance(piece, pa.Scalar):
-            lengths += len(piece.as_py().encode())
-        else:
-            lengths += np.asarray(pc.binary_length(piece).fill_null(0), dtype=np.int64)
-    return _join([*pieces, PADS.take(pa.array(-lengths % 8))]), lengths
+    the padding joins in the same pass (see :func:`content_hash.padded`)."""
+    return padded(_pieces(parts, start, rows))
 
 
 # The fields of the newer channels (not in the 2019 key unless a row uses them).

@@ -42,7 +42,7 @@ _GOLDEN = 0x9E3779B97F4A7C15
 _M1, _M2 = 0xFF51AFD7ED558CCD, 0xC4CEB9FE1A85EC53
 _U1, _U2, _SHIFT, _GOLD = np.uint64(_M1), np.uint64(_M2), np.uint64(33), np.uint64(_GOLDEN)
 # Zero bytes that pad a key to a whole number of words, by how many are needed.
-PADS = pa.array(["\0" * k for k in range(8)], pa.large_string())
+_PADS = pa.array(["\0" * k for k in range(8)], pa.large_string())
 _NOTHING = pa.scalar("", pa.large_string())
 
 
@@ -95,13 +95,25 @@ def hashes(campaign: str, keys) -> np.ndarray:
         keys = keys.combine_chunks()
     if not isinstance(keys, pa.Array):
         keys = pa.array(keys, pa.large_string())
-    keys = keys.cast(pa.large_string())
-    lengths = np.asarray(pc.binary_length(keys).fill_null(0), dtype=np.int64)
-    # Each key padded to whole words, so in the joined bytes every key starts on a word.
-    padded = pc.binary_join_element_wise(
-        keys.fill_null(""), PADS.take(pa.array(-lengths % 8)), _NOTHING
+    return padded_hashes(*padded([keys.cast(pa.large_string())]), seed, step)
+
+
+def padded(pieces: list) -> tuple[pa.Array, np.ndarray]:
+    """Keys joined from ``pieces`` (large_string arrays of one length, or scalars; a
+    missing piece as ""), each padded with zero bytes to whole words, so that in the
+    joined bytes every key starts on a word; and their unpadded lengths in bytes.
+    """
+    n = next((len(p) for p in pieces if not isinstance(p, pa.Scalar)), 1)
+    lengths = np.zeros(n, dtype=np.int64)
+    for piece in pieces:
+        if isinstance(piece, pa.Scalar):
+            lengths += len(piece.as_py().encode()) if piece.is_valid else 0
+        else:
+            lengths += np.asarray(pc.binary_length(piece).fill_null(0), dtype=np.int64)
+    joined = pc.binary_join_element_wise(
+        *pieces, _PADS.take(pa.array(-lengths % 8)), _NOTHING, null_handling="replace"
     )
-    return padded_hashes(padded, lengths, seed, step)
+    return (joined.combine_chunks() if isinstance(joined, pa.ChunkedArray) else joined), lengths
 
 
 def padded_hashes(padded: pa.Array, lengths: np.ndarray, seed: int, step: int) -> np.ndarray:

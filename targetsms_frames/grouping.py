@@ -20,6 +20,7 @@ import pyarrow.compute as pc
 from pandas.arrays import ArrowStringArray
 
 from . import fields as F
+from ._speed import factorized
 from .arrow_compat import if_else
 from .arrow_text import take, text_hashes
 from .seen import numbered
@@ -216,7 +217,7 @@ def _field_codes(column: pd.Series, values, positions: np.ndarray, is_order: boo
         elif empty >= 0:
             codes = np.where(codes == empty, np.int32(-1), codes)
         return (codes, uniques) if at is None else _used(codes[at], uniques)
-    codes, uniques = pd.factorize(column.iloc[positions], use_na_sentinel=True)
+    codes, uniques = factorized(column.iloc[positions])  # texts: NUL characters kept apart
     if is_order:
         codes, distinct = _orders(codes, np.asarray(uniques, dtype=object))
         return codes.astype(np.int32), distinct

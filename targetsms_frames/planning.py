@@ -45,6 +45,7 @@ from .contracts import PLAN_COLUMNS as _PLAN_COLUMNS
 from .errors import InputError
 from .field_rules import channel_orders as _channel_orders
 from .field_rules import check_fields as _check_fields
+from .heap import keep_big_blocks
 from .phones import normalize_phone_column
 from .problem_texts import translate_problem
 from .rendering import render as _render
@@ -282,8 +283,10 @@ def plan(
     """
     _check_call(recipients, templates, campaign)
     zone = account_zone(tz)
+    keep_big_blocks()
     with gc_paused(), system_pool():
-        out = plan_frame(recipients, templates, campaign, region, _now(now, zone), zone, Seen())
+        seen = Seen(len(recipients))
+        out = plan_frame(recipients, templates, campaign, region, _now(now, zone), zone, seen)
     if recipients.attrs.get("sheet") is not None:  # read_table's sheet: problems name it
         out.attrs["sheet"] = recipients.attrs["sheet"]
     return out

@@ -24,10 +24,10 @@ import pyarrow.compute as pc
 from . import fields as F
 from ._columns import Coded, Problems, arrow_of, as_array, blank, texts
 from ._speed import factorized
-from .arrow_text import concat_rows
 from .cells import surrogate_problem, without_surrogates
 from .segments import UCS2 as _UCS2
 from .segments import encoding, not_gsm
+from .text_pieces import gathered
 
 MAX_FORMAT_WIDTH = 1000  # a text longer than any message allows
 _FORMATTER = string.Formatter()
@@ -160,7 +160,7 @@ def render(
         cleared = np.zeros(len(field_texts), dtype=bool)  # rows left without a text
         fixed: list[tuple[np.ndarray, Any]] = []  # rows of texts with braces only
         # Per group of rendered rows: its rows, those that rendered, and their pieces (None
-        # for a text of braces only), joined at the end by one take (see :func:`_gathered`).
+        # for a text of braces only), joined at the end by one take (text_pieces.gathered).
         joins: list[tuple[np.ndarray, np.ndarray, list | None]] = []
         track = ucs is not None and field == "text_sms"  # the one text an encoding is for
         wide = np.zeros(len(field_texts), dtype=bool)  # rows whose text is not all GSM 03.38
@@ -240,7 +240,7 @@ def render(
             else:
                 pieces = [p if isinstance(p, str) else (p[0], p[1][ok]) for p in pieces]
                 joins.append((rows, rows[ok], pieces))
-        made = _gathered(len(field_texts), [(r, p) for _, r, p in joins if p is not None])
+        made = gathered(len(field_texts), [(r, p) for _, r, p in joins if p is not None])
         whole = made if _whole(joins, field_texts, cleared) else None
         if whole is not None:
             arrow[field] = whole
@@ -280,50 +280,6 @@ def _whole(joins: list, field_texts, cleared: np.ndarray) -> bool:
     for rows, _, _ in joins:
         covered[rows] = True
     return not (~blank(field_texts) & ~covered).any()  # else: texts without placeholders
-
-
-def _gathered(n: int, joins: list[tuple[np.ndarray, list]]) -> pa.Array | None:
-    """The rendered texts of ``n`` rows in one Arrow array (None where no join has a row).
-
-    ``joins``: per group, its rows (ascending) and its pieces: literal texts, and
-    (Arrow text, each row's position in it). Every piece of every row is gathered by one
-    take, in row order, so the taken data is the rendered texts one after another.
-    """
-    if not joins:
-        return None
-    literals: dict[str, int] = {}
-    sources: dict[int, tuple[int, pa.Array]] = {}
-    size = 0
-    arrays: list[pa.Array] = []
-
-    def source_of(array: pa.Array) -> int:
-        nonlocal size
-        if id(array) not in sources:
-            sources[id(array)] = (size, array)
-            arrays.append(array)
-            size += len(array)
-        return sources[id(array)][0]
-
-    counts = np.zeros(n, dtype=np.int64)
-    kept = []
-    for rows, pieces in joins:
-        # Empty literals are no bytes: left out. Literals are numbered after the sources.
-        pieces = [p for p in pieces if not (isinstance(p, str) and not p)]
-        kept.append((rows, pieces))
-        counts[rows] = len(pieces)
-        for p in pieces:
-            if isinstance(p, str):
-                literals.setdefault(p, len(literals))
-            else:
-                source_of(p[0])
-    starts = np.cumsum(counts) - counts
-    at = np.empty(int(counts.sum()), dtype=np.int64)
-    for rows, pieces in kept:
-        first = starts[rows]
-        for k, p in enumerate(pieces):
-            at[first + k] = size + literals[p] if isinstance(p, str) else source_of(p[0]) + p[1]
-    arrays.append(pa.array(list(literals), pa.large_string()))
-    return concat_rows(pa.concat_arrays(arrays), at, counts)
 
 
 def _rows_by_text_with_braces(field_texts):

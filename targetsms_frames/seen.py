@@ -4,9 +4,11 @@ A campaign of ten million rows is planned a frame at a time (``plan_chunks``), y
 duplicate (same phone, same message) or a repeated client id must still be found
 across the whole campaign and named by the label of its first row. Each key (a 64-bit
 number) is kept with the campaign position of its first row in sorted NumPy runs,
-12 bytes a key: no Python object per row. Runs are merged like the digits of a binary
-counter, up to four million keys each, so adding n keys costs O(n log n) in all.
-Labels are read back from the frames' indexes (a RangeIndex costs nothing).
+12 bytes a key: no Python object per row. A bit per prefix of the keys tells most keys
+never seen (all of them, in a campaign without duplicates) without searching the runs.
+Past sixteen runs, runs are merged like the digits of a binary counter, up to four
+million keys each, so adding n keys costs O(n log n) in all. Labels are read back from
+the frames' indexes (a RangeIndex costs nothing).
 """
 
 from __future__ import annotations
@@ -25,6 +27,10 @@ MAX_ROWS = 2**32 - 1
 # Runs stop growing at four million keys: a merge briefly needs about twice the memory
 # of what it merges, and a search in one more run costs little.
 _MAX_RUN = 2**22
+# Runs kept before any merge: the prefixes leave few keys to search for, so a search in
+# each of a few more runs costs less than merging them (a campaign of ten slices of a
+# million rows never merges).
+_FEW_RUNS = 16
 
 
 class SortedRuns:
@@ -43,9 +49,11 @@ class SortedRuns:
         [2, 1, 2]
     """
 
-    def __init__(self) -> None:
+    def __init__(self, expected: int = 0) -> None:
+        """``expected``: about how many keys will be added (room is made as they come)."""
         self._runs: list[tuple[np.ndarray, np.ndarray]] = []
         self._pending: list[tuple[np.ndarray, np.ndarray]] = []  # sorted in at the next find
+        self._prefixes = Prefixes(expected)  # of the keys in the runs
 
     def __len__(self) -> int:
         return sum(len(keys) for keys, _ in self._runs + self._pending)
@@ -92,14 +100,21 @@ class SortedRuns:
     def _find_sorted(self, needles: np.ndarray) -> np.ndarray:
         """:meth:`find` for mixed keys in ascending order."""
         for pending in self._pending:
+            self._prefixes.add(pending[0])
             self._merge(*pending)
         self._pending.clear()
+        if self._prefixes.crowded():  # made again with room for four times the keys
+            self._prefixes = Prefixes.of([run for run, _ in self._runs], 4)
         out = np.full(len(needles), -1, dtype=np.int64)
+        if not self._runs:
+            return out
+        maybe = np.flatnonzero(self._prefixes.may_hold(needles))  # the others are not held
+        needles = needles[maybe]
         # Sorted needles are found several times faster (NumPy narrows each search).
         for run, positions in self._runs:
             at = np.minimum(np.searchsorted(run, needles), len(run) - 1)
             hit = run[at] == needles
-            out[hit] = positions[at[hit]]
+            out[maybe[hit]] = positions[at[hit]]
         return out
 
     def _add_sorted(self, keys: np.ndarray, positions: np.ndarray) -> None:
@@ -107,10 +122,10 @@ class SortedRuns:
             self._pending.append((keys, np.asarray(positions, _POSITION)))
 
     def _merge(self, run: np.ndarray, at: np.ndarray) -> None:
-        # Merge while the last run is no longer than the new one: O(n) each (a stable sort
-        # of two sorted runs is one merge), and the merged arrays are the only new memory.
+        # Past a few runs, merge while the last run is no longer than the new one: O(n) each
+        # (a stable sort of sorted runs merges them), the merged arrays the only new memory.
         while (
-            self._runs
+            len(self._runs) >= _FEW_RUNS
             and len(self._runs[-1][0]) <= len(run)
             and len(self._runs[-1][0]) + len(run) <= _MAX_RUN
         ):
@@ -120,6 +135,70 @@ class SortedRuns:
             run, at = run[order], np.concatenate([older_at, at])[order]
         self._runs.append((run, at))
 
+
+class Prefixes:
+    """The prefixes (top bits) of some mixed keys, a bit each: a key whose prefix no
+    key has is not among them. Mixed keys are spread evenly, and there are at least
+    :data:`_SPARE` prefixes a key, so about 1 in 16 other keys has a held prefix.
+
+    Example:
+        >>> held = Prefixes.of([np.array([3, 2**63], dtype=np.uint64)])
+        >>> held.may_hold(np.array([3, 2**62, 2**63], dtype=np.uint64)).tolist()
+        [True, False, True]
+    """
+
+    def __init__(self, keys: int = 0) -> None:
+        """Room for ``keys`` keys."""
+        bits = min(max(16, (keys * _SPARE).bit_length()), _MAX_BITS)
+        self._shift = np.uint64(64 - bits)
+        self._words = np.zeros(1 << (bits - 6), dtype=np.uint64)
+        self._count = 0
+
+    @classmethod
+    def of(cls, runs: list[np.ndarray], room: int = 1) -> Prefixes:
+        """The prefixes of the keys of some sorted runs, with room for ``room`` times them."""
+        prefixes = cls(room * sum(len(run) for run in runs))
+        for run in runs:
+            prefixes.add(run)
+        return prefixes
+
+    def crowded(self) -> bool:
+        """Whether more keys than the room asks are held (and it may grow)."""
+        room = 64 * len(self._words)
+        return self._count * _SPARE > room and room < 2**_MAX_BITS
+
+    def add(self, keys: np.ndarray) -> None:
+        """Hold these keys' prefixes (the keys in ascending order)."""
+        if not len(keys):
+            return
+        self._count += len(keys)
+        prefix = keys >> self._shift
+        distinct = np.empty(len(prefix), dtype=bool)
+        distinct[0] = True
+        np.not_equal(prefix[1:], prefix[:-1], out=distinct[1:])
+        prefix = prefix[distinct]
+        word = prefix >> np.uint64(6)
+        bit = np.left_shift(np.uint64(1), prefix & np.uint64(63))
+        # Sorted, so each word's bits are together, and distinct, so their sum is their
+        # union: a word's bits are the difference of the running sum (mod 2**64) at its ends.
+        total = np.cumsum(bit)
+        last = np.empty(len(word), dtype=bool)
+        last[-1] = True
+        np.not_equal(word[1:], word[:-1], out=last[:-1])
+        ends = np.flatnonzero(last)
+        union = total[ends]
+        union[1:] -= total[ends[:-1]]
+        self._words[word[ends]] |= union
+
+    def may_hold(self, keys: np.ndarray) -> np.ndarray:
+        """Per key, False where no held key has its prefix (so it is not held)."""
+        prefix = keys >> self._shift
+        found = self._words[prefix >> np.uint64(6)] >> (prefix & np.uint64(63))
+        return (found & np.uint64(1)).astype(bool)
+
+
+_SPARE = 16  # prefixes per key held, at least (1 in 16 keys not held is searched for)
+_MAX_BITS = 28  # at most 2**28 prefixes (32 MB): 16 million keys with room to spare
 
 # Odd, so multiplying by it (mod 2**64) keeps keys distinct; it spreads their bits.
 _MIX = np.uint64(0x9E3779B97F4A7C15)
@@ -204,9 +283,10 @@ def numbered(keys: np.ndarray) -> np.ndarray:
 class Seen:
     """The memory of one campaign across its frames: contents, client ids, row labels."""
 
-    def __init__(self) -> None:
-        self.contents = SortedRuns()  # content digests of rows with a phone
-        self.ids = SortedRuns()  # client ids (see id_keys) of rows that would be sent
+    def __init__(self, rows: int = 0) -> None:
+        """``rows``: about how many rows the campaign has, if known."""
+        self.contents = SortedRuns(rows)  # content digests of rows with a phone
+        self.ids = SortedRuns(rows)  # client ids (see id_keys) of rows that would be sent
         self.rows = 0  # rows planned so far (begun)
         self._starts: list[int] = []
         self._indexes: list[pd.Index] = []

@@ -361,17 +361,3 @@ class Encoder:
 def _whole(values: pa.Array | pa.ChunkedArray) -> pa.Array:
     """A column as one array (its chunks joined)."""
     return values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
-
-
-def _near(values: pa.Array | pa.ChunkedArray, rows: np.ndarray) -> tuple[pa.Array, np.ndarray]:
-    """``values[rows]`` as an array and each row's place in it: a window of the column
-    (see :func:`arrow_text.window`; no texts taken one by one), or, where the window holds
-    a missing value, the rows taken (a missing value then is a row's own).
-
-    No longer on the encoder's path (a batch's phones and ids are taken from the joined
-    column, see ``Encoder.__init__``); kept for tests/test_plan_round3_paths.py.
-    """
-    array, at = window(values, rows)
-    if array.null_count:
-        return take(values, rows), np.arange(len(rows))
-    return array, at

@@ -191,7 +191,6 @@ def test_present_from_offsets_is_a_nonempty_text(values, skip, chunks):
 @settings(max_examples=300, deadline=None)
 def test_a_batch_read_near_its_rows_is_its_rows(values, data, chunks):
     from targetsms_frames.arrow_text import window
-    from targetsms_frames.encoding import _near
 
     array = pa.array(values, pa.large_string())
     pieces = np.array_split(np.arange(len(values)), chunks)
@@ -203,5 +202,5 @@ def test_a_batch_read_near_its_rows_is_its_rows(values, data, chunks):
     later = data.draw(st.lists(st.integers(0, len(values) - 1), max_size=5))
     rows = np.array(run + later, dtype=np.int64)
     for column in (array, chunked):
-        for got, at in (_near(column, rows), window(column, rows.copy())):
-            assert got.take(pa.array(at)).to_pylist() == [values[i] for i in rows.tolist()]
+        got, at = window(column, rows.copy())
+        assert got.take(pa.array(at)).to_pylist() == [values[i] for i in rows.tolist()]

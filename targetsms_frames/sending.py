@@ -82,9 +82,10 @@ def send(
         max_phones: phones per document.
         progress: show a progress bar (default: when there is a terminal or notebook).
         preflight: first ask the account gate (:func:`targetsms_frames.preflight`, one
-            document per kind, all at once while the documents are prepared; nothing is
-            posted before its verdict): stop-listed phones and unapproved SMS senders
-            are not sent (``outcome`` "invalid", the rule in ``error``).
+            document per kind: the balance, then the others together, while the
+            documents are prepared; nothing is posted before its verdict): stop-listed
+            phones and unapproved SMS senders are not sent (``outcome`` "invalid", the
+            rule in ``error``).
         allow_partial: send even when the campaign needs more than the balance.
 
     Returns:

@@ -78,6 +78,10 @@ def _filler(lengths: np.ndarray, picked: np.ndarray, size: int) -> list[pa.Array
     # Half a byte over, either way: the mean is a float, and the reservation its product,
     # truncated. Empty values lower a mean that is too long; one long value raises it.
     extra, count = 0, 2 * have * size // (2 * need + 1) - n
+    if count > size:
+        # Few short values picked from long ones (rows left out of a long column): so
+        # many empty values would outweigh the take's own indices. Arrow regrows instead.
+        return []
     if count <= 0:
         extra, count = max(0, -(-(2 * need + 1) * (n + 1) // (2 * size)) - have), 1
     offsets = np.full(count + 1, extra, dtype=np.int64)

@@ -227,7 +227,14 @@ def _row_by_row(plan: pd.DataFrame, tariffs: pd.DataFrame, lookup) -> list[tuple
     return out
 
 
-OPERATORS = ["MTS", "BeeLine", "Мегафон", "Ghost", None]
+OPERATORS = [
+    "MTS",
+    "BeeLine",
+    "Мегафон",
+    "Ghost",
+    "MTS\x00x",
+    None,
+]  # (NUL: pandas 2 hashed C strings)
 TARIFFS = pd.DataFrame(
     {
         "channel": ["sms", "sms", "sms", "viber"],

@@ -157,7 +157,14 @@ KEYS = st.one_of(st.integers(0, 50), st.integers(0, 2**64 - 1), st.integers(2**4
 @given(st.lists(st.lists(KEYS, max_size=30), max_size=12))
 @settings(max_examples=100, deadline=None)
 def test_sorted_runs_give_each_row_the_first_position_of_its_key(batches):
-    runs, first, position = SortedRuns(), {}, 0
+    added_with_first_positions(SortedRuns(), batches)
+
+
+def added_with_first_positions(runs: SortedRuns, batches: list[list[int]]) -> dict[int, int]:
+    """Add the batches to ``runs``, each row at the next position, checking that each
+    row gets its key's first position; the first position of each key."""
+    first: dict[int, int] = {}
+    position = 0
     for batch in batches:
         positions = np.arange(position, position + len(batch))
         found = runs.first_positions(np.array(batch, dtype=np.uint64), positions)
@@ -166,6 +173,7 @@ def test_sorted_runs_give_each_row_the_first_position_of_its_key(batches):
         assert found.tolist() == [first[k] for k in batch]
         position += len(batch)
     assert len(runs) == len(first)
+    return first
 
 
 @given(st.lists(KEYS, max_size=60))

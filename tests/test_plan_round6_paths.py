@@ -10,6 +10,7 @@ import numpy as np
 import pyarrow as pa
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from test_plan_chunks import KEYS, added_with_first_positions
 
 from targetsms_frames import content_hash as H
 from targetsms_frames import text_pieces as TP
@@ -100,21 +101,11 @@ def test_few_short_texts_picked_from_long_ones_add_no_more_values_than_are_taken
     assert TP.gathered(2, [(rows, ["Hi ", (array, at), "!"])]).to_pylist() == ["Hi a!", "Hi b!"]
 
 
-KEYS = st.one_of(st.integers(0, 50), st.integers(0, 2**64 - 1), st.integers(2**40, 2**40 + 8))
-
-
 @given(st.lists(st.lists(KEYS, max_size=12), min_size=17, max_size=45), st.integers(0, 3))
 @settings(max_examples=60, deadline=None)
 def test_sorted_runs_past_sixteen_runs_give_the_first_position(batches, expected):
-    runs, first, position = SortedRuns(expected * 100), {}, 0
-    for batch in batches:
-        positions = np.arange(position, position + len(batch))
-        found = runs.first_positions(np.array(batch, dtype=np.uint64), positions)
-        for k, p in zip(batch, positions.tolist(), strict=True):
-            first.setdefault(k, p)
-        assert found.tolist() == [first[k] for k in batch]
-        position += len(batch)
-    assert len(runs) == len(first)
+    runs = SortedRuns(expected * 100)
+    first = added_with_first_positions(runs, batches)
     probe = np.array([*first, 51, 2**63 + 1], dtype=np.uint64)
     assert runs.find(probe).tolist() == [first.get(int(k), -1) for k in probe.tolist()]
 

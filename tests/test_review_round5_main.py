@@ -251,17 +251,22 @@ def test_a_plan_the_preflight_changes_is_sent_as_main_sends_it(
 # -- send_chunks: each chunk preflighted, and resumed with each phone once ------------------
 
 
-def test_chunks_are_each_preflighted_and_a_gate_failure_midway_resumes_each_phone_once(
-    tmp_path,
-):
-    people = pd.DataFrame(
+def _sms_people(n: int) -> pd.DataFrame:
+    """n recipients of one SMS each, from one approved sender."""
+    return pd.DataFrame(
         {
-            "phone": [str(79801234500 + i) for i in range(60)],
+            "phone": [str(79801234500 + i) for i in range(n)],
             "send_sms": "1",
             "sender_sms": "Shop",
             "text_sms": "Hi",
         }
     )
+
+
+def test_chunks_are_each_preflighted_and_a_gate_failure_midway_resumes_each_phone_once(
+    tmp_path,
+):
+    people = _sms_people(60)
 
     def chunks():
         return (tsf.plan(people.iloc[i : i + 15], campaign="chunks") for i in range(0, 60, 15))
@@ -296,14 +301,7 @@ def test_chunks_are_each_preflighted_and_a_gate_failure_midway_resumes_each_phon
 def test_send_file_preflights_each_chunk_stops_at_the_chunk_the_money_misses_and_resumes(
     tmp_path,
 ):
-    people = pd.DataFrame(
-        {
-            "phone": [str(79801234500 + i) for i in range(50)],
-            "send_sms": "1",
-            "sender_sms": "Shop",
-            "text_sms": "Hi",
-        }
-    )
+    people = _sms_people(50)
     source, output, journal = tmp_path / "in.csv", tmp_path / "out.csv", tmp_path / "j.sqlite"
     people.to_csv(source, index=False)
     options = {"campaign": "file5", "journal": journal, "chunk_rows": 10, "progress": False}
